@@ -1,0 +1,83 @@
+//! JSONPath and Reference Paths as AWS Step Functions accepts them.
+//!
+//! A path starts with `$` (the state's input, or whatever root the caller gives),
+//! `$$` (the context object) or `$name` (a workflow variable).
+//!
+//! CONTRACT (used by exec, choice, intrinsic, validate; keep these signatures):
+//! - `JsonPath::parse(&str) -> Result<JsonPath, PathError>`
+//! - `JsonPath::root() -> &PathRoot`, `JsonPath::as_str()`, `JsonPath::is_definite()`
+//!   (a Reference Path: no wildcard, slice, union, filter or recursive descent)
+//! - `JsonPath::select(&self, root: &Value) -> Option<Cow<Value>>`: AWS semantics:
+//!   a definite path gives the value or None when missing; an indefinite path gives
+//!   an array of the matches.
+//! - `JsonPath::select_in(&self, env: &dyn Env)`: picks the root by `root()`.
+//! - `JsonPath::set(&self, target: &mut Value, value: Value) -> Result<(), PathError>`:
+//!   ResultPath semantics (creates missing objects along a definite path).
+
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// Which value a path is evaluated against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathRoot {
+    /// `$`: the input (or the root the caller passes).
+    Input,
+    /// `$$`: the context object.
+    Context,
+    /// `$name`: a workflow variable.
+    Variable(String),
+}
+
+/// Roots a path can be evaluated in.
+pub trait Env {
+    fn input(&self) -> &Value;
+    fn context(&self) -> &Value;
+    fn variable(&self, name: &str) -> Option<&Value>;
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct PathError {
+    pub message: String,
+}
+
+/// A parsed path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonPath {
+    src: String,
+    root: PathRoot,
+}
+
+impl JsonPath {
+    pub fn parse(src: &str) -> Result<JsonPath, PathError> {
+        let _ = src;
+        todo!("path parser")
+    }
+    pub fn as_str(&self) -> &str {
+        &self.src
+    }
+    pub fn root(&self) -> &PathRoot {
+        &self.root
+    }
+    pub fn is_definite(&self) -> bool {
+        todo!()
+    }
+    pub fn select<'v>(&self, root: &'v Value) -> Option<Cow<'v, Value>> {
+        let _ = root;
+        todo!()
+    }
+    /// Evaluates against the root that `root()` names; None when the variable is
+    /// undefined or the path matches nothing.
+    pub fn select_in<'v>(&self, env: &'v dyn Env) -> Option<Cow<'v, Value>> {
+        let root = match &self.root {
+            PathRoot::Input => env.input(),
+            PathRoot::Context => env.context(),
+            PathRoot::Variable(name) => env.variable(name)?,
+        };
+        self.select(root)
+    }
+    pub fn set(&self, target: &mut Value, value: Value) -> Result<(), PathError> {
+        let _ = (target, value);
+        todo!()
+    }
+}
