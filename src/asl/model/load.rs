@@ -1,0 +1,363 @@
+//! Builds the typed [`StateMachine`] from a definition. The validator runs first, so
+//! shapes are known to be right; anything still unexpected becomes a diagnostic,
+//! never a panic.
+
+use super::*;
+use crate::asl::choice::Rule;
+use crate::asl::intrinsic::{self, Call};
+use crate::asl::path::JsonPath;
+use crate::asl::validate::{self, Diagnostic, Options};
+use crate::error::{Error, Result};
+use serde_json::{Map as JsonMap, Value};
+
+/// Parses (JSON or YAML), validates and loads a definition.
+pub fn load_text(text: &str) -> Result<StateMachine> {
+    let diags = validate::validate_text(text, &Options::default());
+    if !diags.is_empty() {
+        return Err(Error::Invalid(diags));
+    }
+    let value = validate::parse_definition(text).map_err(|d| Error::Invalid(vec![d]))?;
+    load_checked(&value)
+}
+
+/// Validates and loads a definition already parsed into JSON.
+pub fn load_value(def: &Value) -> Result<StateMachine> {
+    let diags = validate::validate_value(def, &Options::default());
+    if !diags.is_empty() {
+        return Err(Error::Invalid(diags));
+    }
+    load_checked(def)
+}
+
+fn load_checked(def: &Value) -> Result<StateMachine> {
+    reject_unsupported(def, "")?;
+    let mut l = Loader { diags: Vec::new() };
+    let sm = l.machine(def, "", QueryLanguage::JsonPath);
+    if l.diags.is_empty() {
+        sm.ok_or_else(|| Error::Invalid(vec![diag("", None, "the definition could not be loaded")]))
+    } else {
+        Err(Error::Invalid(l.diags))
+    }
+}
+
+/// JSONata is modelled but not run yet: say so instead of ignoring it.
+fn reject_unsupported(v: &Value, ptr: &str) -> Result<()> {
+    let mut stack = vec![(v, ptr.to_string())];
+    while let Some((v, ptr)) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                if m.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
+                    return Err(Error::Unsupported(format!(
+                        "{ptr}/QueryLanguage: the JSONata query language is not supported yet by this engine"
+                    )));
+                }
+                for (k, v) in m {
+                    stack.push((v, format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1"))));
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    stack.push((v, format!("{ptr}/{i}")));
+                }
+            }
+            Value::String(s) if s.trim_start().starts_with("{%") => {
+                return Err(Error::Unsupported(format!(
+                    "{ptr}: JSONata expressions ({{% ... %}}) are not supported yet by this engine"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn diag(ptr: &str, state: Option<&str>, msg: impl Into<String>) -> Diagnostic {
+    Diagnostic {
+        pointer: ptr.to_string(),
+        state: state.map(str::to_string),
+        code: "load",
+        message: msg.into(),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+struct Loader {
+    diags: Vec<Diagnostic>,
+}
+
+impl Loader {
+    fn machine(&mut self, def: &Value, ptr: &str, outer_ql: QueryLanguage) -> Option<StateMachine> {
+        let obj = def.as_object()?;
+        let ql = match obj.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => QueryLanguage::JsonAta,
+            Some(_) => QueryLanguage::JsonPath,
+            None => outer_ql,
+        };
+        let states = obj.get("States")?.as_object()?;
+        let mut by_name = HashMap::with_capacity(states.len());
+        for (i, name) in states.keys().enumerate() {
+            by_name.insert(name.clone(), StateId(i as u32));
+        }
+        let start_name = obj.get("StartAt").and_then(Value::as_str).unwrap_or("");
+        let Some(start_at) = by_name.get(start_name).copied() else {
+            self.diags.push(diag(&format!("{ptr}/StartAt"), None, format!("StartAt names no state: '{start_name}'")));
+            return None;
+        };
+        let mut out = Vec::with_capacity(states.len());
+        for (name, s) in states {
+            let sptr = format!("{ptr}/States/{}", esc(name));
+            match self.state(name, s, &sptr, &by_name, ql) {
+                Some(st) => out.push(st),
+                None => return None,
+            }
+        }
+        Some(StateMachine {
+            comment: obj.get("Comment").and_then(Value::as_str).map(str::to_string),
+            start_at,
+            states: out,
+            by_name,
+            timeout_seconds: obj.get("TimeoutSeconds").and_then(Value::as_u64),
+            query_language: ql,
+        })
+    }
+
+    fn fail<T>(&mut self, ptr: &str, state: &str, msg: impl Into<String>) -> Option<T> {
+        self.diags.push(diag(ptr, Some(state), msg));
+        None
+    }
+
+    fn path(&mut self, v: Option<&Value>, ptr: &str, state: &str) -> Option<PathField> {
+        match v {
+            None => Some(PathField::Default),
+            Some(Value::Null) => Some(PathField::Null),
+            Some(Value::String(s)) => match JsonPath::parse(s) {
+                Ok(p) => Some(PathField::Path(p)),
+                Err(e) => self.fail(ptr, state, e.message),
+            },
+            Some(_) => self.fail(ptr, state, "expected a path string or null"),
+        }
+    }
+
+    fn jpath(&mut self, v: &Value, ptr: &str, state: &str) -> Option<JsonPath> {
+        match v.as_str().map(JsonPath::parse) {
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => self.fail(ptr, state, e.message),
+            None => self.fail(ptr, state, "expected a path string"),
+        }
+    }
+
+    fn template(&mut self, v: Option<&Value>, ptr: &str, state: &str) -> Option<Option<Template>> {
+        match v {
+            None => Some(None),
+            Some(v) => match Template::compile(v) {
+                Ok(t) => Some(Some(t)),
+                Err((sub, msg)) => self.fail(&format!("{ptr}{sub}"), state, msg),
+            },
+        }
+    }
+
+    fn next(&mut self, o: &JsonMap<String, Value>, ptr: &str, state: &str, names: &HashMap<String, StateId>) -> Option<Transition> {
+        if let Some(n) = o.get("Next") {
+            let n = n.as_str().unwrap_or("");
+            match names.get(n) {
+                Some(id) => Some(Transition::Next(*id)),
+                None => self.fail(&format!("{ptr}/Next"), state, format!("Next names no state in this scope: '{n}'")),
+            }
+        } else if o.get("End").and_then(Value::as_bool) == Some(true) {
+            Some(Transition::End)
+        } else {
+            Some(Transition::None)
+        }
+    }
+
+    fn dynamic_u64(&mut self, o: &JsonMap<String, Value>, field: &str, ptr: &str, state: &str) -> Option<Option<Dynamic<u64>>> {
+        if let Some(v) = o.get(field) {
+            return Some(v.as_u64().map(Dynamic::Value));
+        }
+        let pf = format!("{field}Path");
+        match o.get(&pf) {
+            Some(v) => self.jpath(v, &format!("{ptr}/{pf}"), state).map(|p| Some(Dynamic::Path(p))),
+            None => Some(None),
+        }
+    }
+
+    fn state(&mut self, name: &str, s: &Value, ptr: &str, names: &HashMap<String, StateId>, outer_ql: QueryLanguage) -> Option<State> {
+        let o = s.as_object()?;
+        let ql = match o.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => QueryLanguage::JsonAta,
+            Some(_) => QueryLanguage::JsonPath,
+            None => outer_ql,
+        };
+        let ty = o.get("Type").and_then(Value::as_str).unwrap_or("");
+        let io = Io {
+            input_path: self.path(o.get("InputPath"), &format!("{ptr}/InputPath"), name)?,
+            parameters: if ty == "Map" {
+                None
+            } else {
+                self.template(o.get("Parameters"), &format!("{ptr}/Parameters"), name)?
+            },
+            result_selector: self.template(o.get("ResultSelector"), &format!("{ptr}/ResultSelector"), name)?,
+            result_path: self.path(o.get("ResultPath"), &format!("{ptr}/ResultPath"), name)?,
+            output_path: self.path(o.get("OutputPath"), &format!("{ptr}/OutputPath"), name)?,
+        };
+        let kind = match ty {
+            "Pass" => StateKind::Pass(Pass { result: o.get("Result").cloned() }),
+            "Task" => StateKind::Task(Box::new(Task {
+                resource: o.get("Resource").and_then(Value::as_str).unwrap_or("").to_string(),
+                timeout_seconds: self.dynamic_u64(o, "TimeoutSeconds", ptr, name)?,
+                heartbeat_seconds: self.dynamic_u64(o, "HeartbeatSeconds", ptr, name)?,
+                credentials: o.get("Credentials").cloned(),
+            })),
+            "Choice" => {
+                let mut choices = Vec::new();
+                for (i, c) in o.get("Choices").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                    let cptr = format!("{ptr}/Choices/{i}");
+                    let rule = match Rule::parse(c) {
+                        Ok(r) => r,
+                        Err(m) => return self.fail(&cptr, name, m),
+                    };
+                    let n = c.get("Next").and_then(Value::as_str).unwrap_or("");
+                    let Some(next) = names.get(n).copied() else {
+                        return self.fail(&format!("{cptr}/Next"), name, format!("Next names no state in this scope: '{n}'"));
+                    };
+                    let assign = self.template(c.get("Assign"), &format!("{cptr}/Assign"), name)?;
+                    choices.push(ChoiceBranch { rule, next, assign });
+                }
+                let default = match o.get("Default").and_then(Value::as_str) {
+                    Some(d) => match names.get(d) {
+                        Some(id) => Some(*id),
+                        None => return self.fail(&format!("{ptr}/Default"), name, format!("Default names no state in this scope: '{d}'")),
+                    },
+                    None => None,
+                };
+                StateKind::Choice(Choice { choices, default })
+            }
+            "Wait" => {
+                let wait = if let Some(v) = o.get("Seconds") {
+                    WaitFor::Seconds(v.as_f64().unwrap_or(0.0))
+                } else if let Some(v) = o.get("Timestamp") {
+                    WaitFor::Timestamp(v.as_str().unwrap_or("").to_string())
+                } else if let Some(v) = o.get("SecondsPath") {
+                    WaitFor::SecondsPath(self.jpath(v, &format!("{ptr}/SecondsPath"), name)?)
+                } else if let Some(v) = o.get("TimestampPath") {
+                    WaitFor::TimestampPath(self.jpath(v, &format!("{ptr}/TimestampPath"), name)?)
+                } else {
+                    return self.fail(ptr, name, "a Wait state needs Seconds, Timestamp, SecondsPath or TimestampPath");
+                };
+                StateKind::Wait(Wait { wait })
+            }
+            "Succeed" => StateKind::Succeed,
+            "Fail" => StateKind::Fail(Fail {
+                error: self.fail_field(o, "Error", ptr, name)?,
+                cause: self.fail_field(o, "Cause", ptr, name)?,
+            }),
+            "Parallel" => {
+                let mut branches = Vec::new();
+                for (i, b) in o.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                    branches.push(self.machine(b, &format!("{ptr}/Branches/{i}"), ql)?);
+                }
+                StateKind::Parallel(Parallel { branches })
+            }
+            "Map" => StateKind::Map(Box::new(self.map(o, ptr, name, ql)?)),
+            other => return self.fail(&format!("{ptr}/Type"), name, format!("unknown state type '{other}'")),
+        };
+        let mut retry = Vec::new();
+        for r in o.get("Retry").and_then(Value::as_array).into_iter().flatten() {
+            retry.push(Retrier {
+                error_equals: strings(r.get("ErrorEquals")),
+                interval_seconds: r.get("IntervalSeconds").and_then(Value::as_f64).unwrap_or(1.0),
+                max_attempts: r.get("MaxAttempts").and_then(Value::as_u64).unwrap_or(3).min(u32::MAX as u64) as u32,
+                backoff_rate: r.get("BackoffRate").and_then(Value::as_f64).unwrap_or(2.0),
+                max_delay_seconds: r.get("MaxDelaySeconds").and_then(Value::as_f64),
+                jitter: if r.get("JitterStrategy").and_then(Value::as_str) == Some("FULL") { Jitter::Full } else { Jitter::None },
+            });
+        }
+        let mut catch = Vec::new();
+        for (i, c) in o.get("Catch").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let cptr = format!("{ptr}/Catch/{i}");
+            let n = c.get("Next").and_then(Value::as_str).unwrap_or("");
+            let Some(next) = names.get(n).copied() else {
+                return self.fail(&format!("{cptr}/Next"), name, format!("Next names no state in this scope: '{n}'"));
+            };
+            catch.push(Catcher {
+                error_equals: strings(c.get("ErrorEquals")),
+                next,
+                result_path: self.path(c.get("ResultPath"), &format!("{cptr}/ResultPath"), name)?,
+                assign: self.template(c.get("Assign"), &format!("{cptr}/Assign"), name)?,
+            });
+        }
+        Some(State {
+            name: name.to_string(),
+            comment: o.get("Comment").and_then(Value::as_str).map(str::to_string),
+            io,
+            assign: self.template(o.get("Assign"), &format!("{ptr}/Assign"), name)?,
+            transition: self.next(o, ptr, name, names)?,
+            retry,
+            catch,
+            kind,
+        })
+    }
+
+    fn fail_field(&mut self, o: &JsonMap<String, Value>, field: &str, ptr: &str, state: &str) -> Option<Option<FailField>> {
+        if let Some(v) = o.get(field) {
+            return Some(v.as_str().map(|s| FailField::Literal(s.to_string())));
+        }
+        let pf = format!("{field}Path");
+        let Some(v) = o.get(&pf).and_then(Value::as_str) else { return Some(None) };
+        if intrinsic::is_intrinsic(v) {
+            match Call::parse(v) {
+                Ok(c) => Some(Some(FailField::Intrinsic(c))),
+                Err(e) => self.fail(&format!("{ptr}/{pf}"), state, e.message),
+            }
+        } else {
+            self.jpath(&Value::String(v.to_string()), &format!("{ptr}/{pf}"), state).map(|p| Some(FailField::Path(p)))
+        }
+    }
+
+    fn map(&mut self, o: &JsonMap<String, Value>, ptr: &str, name: &str, ql: QueryLanguage) -> Option<Map> {
+        let (proc_key, proc) = match (o.get("ItemProcessor"), o.get("Iterator")) {
+            (Some(p), _) => ("ItemProcessor", p),
+            (None, Some(p)) => ("Iterator", p),
+            (None, None) => return self.fail(ptr, name, "a Map state needs an ItemProcessor"),
+        };
+        let processor = self.machine(proc, &format!("{ptr}/{proc_key}"), ql)?;
+        let mode = match proc.pointer("/ProcessorConfig/Mode").and_then(Value::as_str) {
+            Some("DISTRIBUTED") => ProcessorMode::Distributed,
+            _ => ProcessorMode::Inline,
+        };
+        let (sel_key, sel) = match (o.get("ItemSelector"), o.get("Parameters")) {
+            (Some(s), _) => ("ItemSelector", Some(s)),
+            (None, Some(p)) => ("Parameters", Some(p)),
+            _ => ("ItemSelector", None),
+        };
+        let tfp = if let Some(v) = o.get("ToleratedFailurePercentage") {
+            v.as_f64().map(Dynamic::Value)
+        } else if let Some(v) = o.get("ToleratedFailurePercentagePath") {
+            Some(Dynamic::Path(self.jpath(v, &format!("{ptr}/ToleratedFailurePercentagePath"), name)?))
+        } else {
+            None
+        };
+        Some(Map {
+            processor,
+            mode,
+            items_path: self.path(o.get("ItemsPath"), &format!("{ptr}/ItemsPath"), name)?,
+            item_selector: self.template(sel, &format!("{ptr}/{sel_key}"), name)?,
+            max_concurrency: self.dynamic_u64(o, "MaxConcurrency", ptr, name)?,
+            tolerated_failure_percentage: tfp,
+            tolerated_failure_count: self.dynamic_u64(o, "ToleratedFailureCount", ptr, name)?,
+            label: o.get("Label").and_then(Value::as_str).map(str::to_string),
+            item_reader: o.get("ItemReader").cloned(),
+            item_batcher: o.get("ItemBatcher").cloned(),
+            result_writer: o.get("ResultWriter").cloned(),
+        })
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}

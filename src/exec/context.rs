@@ -1,0 +1,122 @@
+//! What a state sees while it runs: its input, the context object (`$$`, built only
+//! when a path asks for it) and the workflow variables of its scope.
+
+use crate::asl::path::Env;
+use serde_json::{Map, Value, json};
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+/// Fixed facts about one execution.
+#[derive(Debug, Clone)]
+pub struct ExecutionInfo {
+    pub id: String,
+    pub name: String,
+    pub input: Value,
+    pub start_time: String,
+    pub role_arn: String,
+    pub state_machine_id: String,
+    pub state_machine_name: String,
+}
+
+/// Variables of one scope (the top level, a Map iteration or a Parallel branch);
+/// reads fall through to the enclosing scopes.
+#[derive(Debug, Default)]
+pub struct Vars<'p> {
+    parent: Option<&'p Vars<'p>>,
+    local: HashMap<String, Value>,
+}
+
+impl<'p> Vars<'p> {
+    pub fn root() -> Self {
+        Vars { parent: None, local: HashMap::new() }
+    }
+    pub fn child(parent: &'p Vars<'p>) -> Self {
+        Vars { parent: Some(parent), local: HashMap::new() }
+    }
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        let mut s = Some(self);
+        while let Some(v) = s {
+            if let Some(x) = v.local.get(name) {
+                return Some(x);
+            }
+            s = v.parent;
+        }
+        None
+    }
+    pub fn set(&mut self, name: String, value: Value) {
+        self.local.insert(name, value);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.local.is_empty() && self.parent.is_none_or(|p| p.is_empty())
+    }
+}
+
+/// Per-state facts for the context object.
+#[derive(Debug, Clone, Copy)]
+pub struct StateFacts<'a> {
+    pub name: &'a str,
+    pub entered_time: &'a str,
+    pub retry_count: u32,
+    pub map_item: Option<(usize, &'a Value)>,
+    pub task_token: Option<&'a str>,
+}
+
+pub struct StateEnv<'a> {
+    pub input: &'a Value,
+    pub exec: &'a ExecutionInfo,
+    pub state: StateFacts<'a>,
+    pub vars: &'a Vars<'a>,
+    context: OnceCell<Value>,
+}
+
+impl<'a> StateEnv<'a> {
+    pub fn new(input: &'a Value, exec: &'a ExecutionInfo, state: StateFacts<'a>, vars: &'a Vars<'a>) -> Self {
+        StateEnv { input, exec, state, vars, context: OnceCell::new() }
+    }
+    /// The same env with another `$` root.
+    pub fn with_input<'b>(&'b self, input: &'b Value) -> StateEnv<'b> {
+        StateEnv { input, exec: self.exec, state: self.state, vars: self.vars, context: OnceCell::new() }
+    }
+}
+
+impl Env for StateEnv<'_> {
+    fn input(&self) -> &Value {
+        self.input
+    }
+    fn context(&self) -> &Value {
+        self.context.get_or_init(|| build_context(self.exec, &self.state))
+    }
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.vars.get(name)
+    }
+}
+
+pub fn build_context(exec: &ExecutionInfo, st: &StateFacts<'_>) -> Value {
+    let mut ctx = Map::new();
+    ctx.insert(
+        "Execution".into(),
+        json!({
+            "Id": exec.id,
+            "Input": exec.input,
+            "StartTime": exec.start_time,
+            "Name": exec.name,
+            "RoleArn": exec.role_arn,
+            "RedriveCount": 0
+        }),
+    );
+    ctx.insert(
+        "StateMachine".into(),
+        json!({ "Id": exec.state_machine_id, "Name": exec.state_machine_name }),
+    );
+    ctx.insert(
+        "State".into(),
+        json!({ "Name": st.name, "EnteredTime": st.entered_time, "RetryCount": st.retry_count }),
+    );
+    if let Some(tok) = st.task_token {
+        ctx.insert("Task".into(), json!({ "Token": tok }));
+    }
+    if let Some((i, v)) = st.map_item {
+        ctx.insert("Map".into(), json!({ "Item": { "Index": i, "Value": v } }));
+    }
+    Value::Object(ctx)
+}

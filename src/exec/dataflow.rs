@@ -1,0 +1,158 @@
+//! JSONPath input and output processing: InputPath, ResultSelector, ResultPath,
+//! OutputPath and Assign, with AWS's error texts.
+
+use super::context::Vars;
+use crate::asl::Failure;
+use crate::asl::failure::names;
+use crate::asl::model::template::to_compact;
+use crate::asl::model::{PathField, Template};
+use crate::asl::path::{Env, JsonPath, PathRoot};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// Selects a path for InputPath/OutputPath-like fields; a miss is `States.Runtime`
+/// with Jayway's message, as AWS reports it.
+pub fn select_path<'v>(p: &JsonPath, env: &'v dyn Env) -> Result<Cow<'v, Value>, Failure> {
+    if let PathRoot::Variable(name) = p.root() {
+        if env.variable(name).is_none() {
+            return Err(Failure::runtime(format!("The variable '${name}' is not defined")));
+        }
+    }
+    match p.select_in(env) {
+        Some(v) => Ok(v),
+        None => {
+            let root = match p.root() {
+                PathRoot::Input => env.input(),
+                PathRoot::Context => env.context(),
+                PathRoot::Variable(n) => env.variable(n).unwrap_or(&Value::Null),
+            };
+            Err(Failure::runtime(format!("Invalid path '{}' : {}", p.as_str(), jayway_miss(p.as_str(), root))))
+        }
+    }
+}
+
+/// Jayway's message for a definite path that matches nothing: a missing last property
+/// is "No results for path", a missing property on the way is "Missing property in path".
+fn jayway_miss(path: &str, root: &Value) -> String {
+    let body = path.trim_start_matches('$');
+    let body = match body.find(['.', '[']) {
+        Some(i) if !path.starts_with("$.") && !path.starts_with("$[") => &body[i..],
+        _ => body,
+    };
+    let mut segs: Vec<String> = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            segs.push(r[..end].to_string());
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let Some(end) = r.find(']') else { break };
+            segs.push(r[..end].trim_matches(['\'', '"']).to_string());
+            rest = &r[end + 1..];
+        } else {
+            break;
+        }
+    }
+    let fmt = |segs: &[String]| -> String {
+        let mut s = String::from("$");
+        for g in segs {
+            if g.parse::<i64>().is_ok() {
+                s.push_str(&format!("[{g}]"));
+            } else {
+                s.push_str(&format!("['{g}']"));
+            }
+        }
+        s
+    };
+    let mut cur = Some(root);
+    for (i, g) in segs.iter().enumerate() {
+        let next = match cur {
+            Some(Value::Object(m)) => m.get(g.as_str()),
+            Some(Value::Array(a)) => g.parse::<usize>().ok().and_then(|n| a.get(n)),
+            _ => None,
+        };
+        if next.is_none() {
+            return if i + 1 == segs.len() {
+                format!("No results for path: {}", fmt(&segs))
+            } else {
+                format!("Missing property in path {}", fmt(&segs[..=i]))
+            };
+        }
+        cur = next;
+    }
+    format!("No results for path: {}", fmt(&segs))
+}
+
+/// InputPath: absent keeps the input, `null` gives `{}`.
+pub fn input_path<'v>(f: &PathField, env: &'v dyn Env) -> Result<Cow<'v, Value>, Failure> {
+    match f {
+        PathField::Default => Ok(Cow::Borrowed(env.input())),
+        PathField::Null => Ok(Cow::Owned(Value::Object(Map::new()))),
+        PathField::Path(p) => select_path(p, env),
+    }
+}
+
+/// OutputPath on an owned value: absent keeps it, `null` gives `{}`.
+pub fn output_path(f: &PathField, output: Value, env: &dyn Env) -> Result<Value, Failure> {
+    match f {
+        PathField::Default => Ok(output),
+        PathField::Null => Ok(Value::Object(Map::new())),
+        PathField::Path(p) if p.as_str() == "$" => Ok(output),
+        PathField::Path(p) => {
+            let env = OutputEnv { output: &output, inner: env };
+            select_path(p, &env).map(Cow::into_owned)
+        }
+    }
+}
+
+/// The `$` of OutputPath is the state output; `$$` and variables stay as they are.
+struct OutputEnv<'a> {
+    output: &'a Value,
+    inner: &'a dyn Env,
+}
+
+impl Env for OutputEnv<'_> {
+    fn input(&self) -> &Value {
+        self.output
+    }
+    fn context(&self) -> &Value {
+        self.inner.context()
+    }
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.inner.variable(name)
+    }
+}
+
+/// ResultPath: where the result goes in the state's raw input.
+pub fn apply_result_path(f: &PathField, raw_input: &Value, result: Value) -> Result<Value, Failure> {
+    match f {
+        PathField::Default => Ok(result),
+        PathField::Null => Ok(raw_input.clone()),
+        PathField::Path(p) if p.as_str() == "$" => Ok(result),
+        PathField::Path(p) => {
+            let mut out = raw_input.clone();
+            match p.set(&mut out, result) {
+                Ok(()) => Ok(out),
+                Err(_) => Err(Failure::new(
+                    names::RESULT_PATH_MATCH_FAILURE,
+                    format!("Unable to apply ResultPath \"{}\" to input \"{}\"", p.as_str(), to_compact(raw_input)),
+                )),
+            }
+        }
+    }
+}
+
+/// Evaluates an Assign template into the (name, value) pairs to set.
+pub fn eval_assign(t: &Template, env: &dyn Env) -> Result<Vec<(String, Value)>, Failure> {
+    match t.eval(env)? {
+        Value::Object(m) => Ok(m.into_iter().collect()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+pub fn set_vars(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
+    for (k, v) in assigned {
+        vars.set(k, v);
+    }
+}

@@ -1,0 +1,319 @@
+//! One attempt at a state: input processing, the state's own work, output processing.
+
+use super::context::{StateEnv, Vars};
+use super::dataflow::{eval_assign, input_path, output_path, apply_result_path, select_path, set_vars};
+use super::history::text;
+use super::run::{Run, ScopeFacts, Step, payload_size};
+use super::task::{TaskKind, TaskRequest, lambda_invoke_response};
+use super::MAX_PAYLOAD_BYTES;
+use crate::asl::Failure;
+use crate::asl::choice::parse_timestamp;
+use crate::asl::failure::names;
+use crate::asl::model::template::to_compact;
+use crate::asl::model::{Dynamic, FailField, State, StateKind, Task, Transition, WaitFor};
+use crate::asl::path::Env;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+impl Run<'_> {
+    pub(crate) fn attempt(
+        &self,
+        st: &State,
+        raw: &Value,
+        vars: &mut Vars<'_>,
+        scope: ScopeFacts<'_>,
+        entered_time: &str,
+        retry: u32,
+    ) -> Result<Step, Failure> {
+        let facts = self.facts(st, entered_time, retry, scope);
+        let env0 = StateEnv::new(raw, &self.info, facts, vars);
+        let eff = input_path(&st.io.input_path, &env0)?;
+        let env = env0.with_input(&eff);
+        let next = match st.transition {
+            Transition::Next(n) => Some(n),
+            _ => None,
+        };
+        let result = match &st.kind {
+            StateKind::Pass(p) => match (&p.result, &st.io.parameters) {
+                (Some(r), _) => r.clone(),
+                (None, Some(t)) => t.eval(&env)?,
+                (None, None) => eff.as_ref().clone(),
+            },
+            StateKind::Task(t) => {
+                let params = match &st.io.parameters {
+                    Some(tpl) => tpl.eval(&env)?,
+                    None => eff.as_ref().clone(),
+                };
+                self.run_task(st, t, params, &env)?
+            }
+            StateKind::Choice(c) => {
+                let mut chosen = None;
+                for b in &c.choices {
+                    if b.rule.eval(&env)? {
+                        chosen = Some(b);
+                        break;
+                    }
+                }
+                let target = match (chosen, c.default) {
+                    (Some(b), _) => b.next,
+                    (None, Some(d)) => d,
+                    (None, None) => {
+                        return Err(Failure::new(
+                            names::NO_CHOICE_MATCHED,
+                            format!("No Matches! Input: {}", to_compact(&eff)),
+                        ));
+                    }
+                };
+                let mut assigned = Vec::new();
+                if let Some(t) = &st.assign {
+                    assigned.extend(eval_assign(t, &env)?);
+                }
+                if let Some(t) = chosen.and_then(|b| b.assign.as_ref()) {
+                    assigned.extend(eval_assign(t, &env)?);
+                }
+                let output = output_path(&st.io.output_path, eff.into_owned(), &env0)?;
+                set_vars(vars, assigned);
+                return Ok(Step { output, next: Some(target) });
+            }
+            StateKind::Wait(w) => {
+                self.wait(&w.wait, &env)?;
+                eff.as_ref().clone()
+            }
+            StateKind::Succeed => eff.as_ref().clone(),
+            StateKind::Fail(f) => {
+                let error = self.fail_field(f.error.as_ref(), "ErrorPath", &env)?;
+                let cause = self.fail_field(f.cause.as_ref(), "CausePath", &env)?;
+                return Err(Failure { error, cause });
+            }
+            StateKind::Parallel(p) => {
+                let input = match &st.io.parameters {
+                    Some(tpl) => tpl.eval(&env)?,
+                    None => eff.as_ref().clone(),
+                };
+                self.run_parallel(st, p, input, &env)?
+            }
+            StateKind::Map(m) => self.run_map(st, m, &env, retry)?,
+        };
+        // Output processing. Choice, Wait, Succeed: the "result" is the effective input
+        // and ResultPath/ResultSelector do not apply.
+        let (result, has_result) = match &st.kind {
+            StateKind::Wait(_) | StateKind::Succeed => (result, false),
+            _ => (result, true),
+        };
+        let result = match (&st.io.result_selector, has_result) {
+            (Some(sel), true) => sel.eval(&env.with_input(&result))?,
+            _ => result,
+        };
+        let assigned = match &st.assign {
+            Some(t) => Some(eval_assign(t, &env.with_input(&result))?),
+            None => None,
+        };
+        let output = if has_result { apply_result_path(&st.io.result_path, raw, result)? } else { result };
+        let output = output_path(&st.io.output_path, output, &env0)?;
+        drop(env);
+        drop(env0);
+        if let Some(a) = assigned {
+            set_vars(vars, a);
+        }
+        let next = match &st.kind {
+            StateKind::Succeed => None,
+            _ => next,
+        };
+        Ok(Step { output, next })
+    }
+
+    fn fail_field(&self, f: Option<&FailField>, field: &str, env: &dyn Env) -> Result<Option<String>, Failure> {
+        Ok(match f {
+            None => None,
+            Some(FailField::Literal(s)) => Some(s.clone()),
+            Some(FailField::Intrinsic(c)) => Some(string_of(c.eval(env)?)),
+            Some(FailField::Path(p)) => match p.select_in(env) {
+                Some(v) => Some(string_of(v.into_owned())),
+                None => {
+                    return Err(Failure::runtime(format!(
+                        "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
+                        p.as_str(),
+                        to_compact(env.input())
+                    )));
+                }
+            },
+        })
+    }
+
+    fn wait(&self, w: &WaitFor, env: &dyn Env) -> Result<(), Failure> {
+        let clock = &*self.ex.clock;
+        let secs: f64 = match w {
+            WaitFor::Seconds(s) => *s,
+            WaitFor::SecondsPath(p) => {
+                let Some(v) = p.select_in(env) else {
+                    return Err(Failure::runtime(format!(
+                        "The SecondsPath parameter does not reference an input value: {}",
+                        p.as_str()
+                    )));
+                };
+                match v.as_ref() {
+                    Value::Number(n) if n.is_i64() || n.is_u64() => {
+                        let s = n.as_i64().unwrap_or(i64::MAX);
+                        if s < 0 {
+                            return Err(Failure::runtime(format!(
+                                "The SecondsPath parameter references a negative value: {} == {}",
+                                p.as_str(),
+                                s
+                            )));
+                        }
+                        s as f64
+                    }
+                    other => {
+                        return Err(Failure::runtime(format!(
+                            "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                            p.as_str(),
+                            plain(other)
+                        )));
+                    }
+                }
+            }
+            WaitFor::Timestamp(ts) => until(clock, ts).unwrap_or(0.0),
+            WaitFor::TimestampPath(p) => {
+                let v = p.select_in(env);
+                let s = v.as_ref().and_then(|v| v.as_str());
+                match s.and_then(|s| until(clock, s)) {
+                    Some(d) => d,
+                    None => {
+                        return Err(Failure::runtime(format!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                            p.as_str(),
+                            v.map(|v| plain(&v)).unwrap_or_default()
+                        )));
+                    }
+                }
+            }
+        };
+        if secs > 0.0 {
+            clock.sleep(Duration::from_secs_f64(secs.min(1e9)));
+        }
+        Ok(())
+    }
+
+    fn run_task(&self, st: &State, t: &Task, params: Value, env: &dyn Env) -> Result<Value, Failure> {
+        let timeout = self.dynamic_seconds(t.timeout_seconds.as_ref(), env)?;
+        let _heartbeat = self.dynamic_seconds(t.heartbeat_seconds.as_ref(), env)?;
+        let (handler, kind) = match self.ex.tasks.resolve(&t.resource, &params) {
+            Ok(x) => x,
+            Err(f) => {
+                self.task_events_failed(&t.resource, &params, &f, TaskKind::Service);
+                return Err(f);
+            }
+        };
+        let payload = match kind {
+            TaskKind::LambdaInvoke => params.get("Payload").cloned().unwrap_or(Value::Null),
+            _ => params.clone(),
+        };
+        let (sched, started) = match kind {
+            TaskKind::LambdaFunction => ("LambdaFunctionScheduled", "LambdaFunctionStarted"),
+            _ => ("TaskScheduled", "TaskStarted"),
+        };
+        self.event(sched, || Some(("taskScheduledEventDetails", json!({"resource": t.resource, "parameters": text(&params)}))));
+        self.event(started, || None);
+        let clock = self.ex.clock.clone();
+        let res = match timeout {
+            Some(secs) if !clock.is_virtual() => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let h = handler.clone();
+                let resource = t.resource.clone();
+                let name = st.name.clone();
+                let c2 = clock.clone();
+                let input = payload.clone();
+                std::thread::spawn(move || {
+                    let req = TaskRequest { resource: &resource, input: &input, state_name: &name, clock: &*c2 };
+                    let _ = tx.send(h.invoke(&req));
+                });
+                match rx.recv_timeout(Duration::from_secs(secs)) {
+                    Ok(r) => r,
+                    Err(_) => Err(Failure { error: Some(names::TIMEOUT.into()), cause: None }),
+                }
+            }
+            _ => {
+                let before = clock.now();
+                let req = TaskRequest { resource: &t.resource, input: &payload, state_name: &st.name, clock: &*clock };
+                let r = handler.invoke(&req);
+                match timeout {
+                    Some(secs) if (clock.now() - before).num_milliseconds() > (secs as i64).saturating_mul(1000) => {
+                        Err(Failure { error: Some(names::TIMEOUT.into()), cause: None })
+                    }
+                    _ => r,
+                }
+            }
+        };
+        let (ok_ty, fail_ty) = match kind {
+            TaskKind::LambdaFunction => ("LambdaFunctionSucceeded", "LambdaFunctionFailed"),
+            _ => ("TaskSucceeded", "TaskFailed"),
+        };
+        match res {
+            Ok(v) => {
+                if payload_size(&v) > MAX_PAYLOAD_BYTES {
+                    let f = Failure::new(
+                        names::DATA_LIMIT_EXCEEDED,
+                        format!("The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.", t.resource),
+                    );
+                    self.event(fail_ty, || Some(("taskFailedEventDetails", json!({"error": f.error, "cause": f.cause}))));
+                    return Err(f);
+                }
+                self.event(ok_ty, || Some(("taskSucceededEventDetails", json!({"output": text(&v)}))));
+                Ok(match kind {
+                    TaskKind::LambdaInvoke => lambda_invoke_response(v),
+                    _ => v,
+                })
+            }
+            Err(f) => {
+                self.event(fail_ty, || Some(("taskFailedEventDetails", json!({"error": f.error, "cause": f.cause}))));
+                Err(f)
+            }
+        }
+    }
+
+    fn task_events_failed(&self, resource: &str, params: &Value, f: &Failure, _k: TaskKind) {
+        self.event("TaskScheduled", || Some(("taskScheduledEventDetails", json!({"resource": resource, "parameters": text(params)}))));
+        self.event("TaskStarted", || None);
+        self.event("TaskFailed", || Some(("taskFailedEventDetails", json!({"error": f.error, "cause": f.cause}))));
+    }
+
+    pub(crate) fn dynamic_seconds(&self, d: Option<&Dynamic<u64>>, env: &dyn Env) -> Result<Option<u64>, Failure> {
+        match d {
+            None => Ok(None),
+            Some(Dynamic::Value(v)) => Ok(Some(*v)),
+            Some(Dynamic::Path(p)) => {
+                let v = select_path(p, env)?;
+                match v.as_u64() {
+                    Some(n) => Ok(Some(n)),
+                    None => Err(Failure::runtime(format!(
+                        "The field at path '{}' refers to value \"{}\" which is not a valid positive integer",
+                        p.as_str(),
+                        plain(&v)
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+/// A string as itself, anything else as JSON text.
+pub(crate) fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => to_compact(other),
+    }
+}
+
+fn string_of(v: Value) -> String {
+    match v {
+        Value::String(s) => s,
+        other => to_compact(&other),
+    }
+}
+
+/// Seconds from now until a timestamp; None when it does not parse.
+fn until(clock: &dyn super::Clock, ts: &str) -> Option<f64> {
+    let t = parse_timestamp(ts)?;
+    let d = t.with_timezone(&chrono::Utc) - clock.now();
+    Some((d.num_milliseconds() as f64 / 1000.0).max(0.0))
+}

@@ -1,0 +1,259 @@
+//! Task resources: a registry from a Task's `Resource` to a handler.
+//!
+//! - Rust closures registered through [`TaskRegistry::register`] (exact resource or a
+//!   pattern ending in `*`) and [`TaskRegistry::register_lambda`] (a Lambda function
+//!   by name, reached through its function ARN or `arn:aws:states:::lambda:invoke`).
+//! - Local commands from a resources file ([`TaskRegistry::load_resources_file`]): the
+//!   task input goes to the command's stdin as JSON, its stdout is the result.
+
+use crate::asl::Failure;
+use crate::asl::failure::names;
+use crate::error::{Error, Result};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+/// What a handler is given.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskRequest<'a> {
+    pub resource: &'a str,
+    pub input: &'a Value,
+    pub state_name: &'a str,
+    pub clock: &'a dyn crate::exec::Clock,
+}
+
+pub trait TaskHandler: Send + Sync {
+    fn invoke(&self, req: &TaskRequest<'_>) -> Result<Value, Failure>;
+}
+
+impl<F> TaskHandler for F
+where
+    F: Fn(&TaskRequest<'_>) -> Result<Value, Failure> + Send + Sync,
+{
+    fn invoke(&self, req: &TaskRequest<'_>) -> Result<Value, Failure> {
+        self(req)
+    }
+}
+
+/// How a resource was reached; decides the history events and the result shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    /// A Lambda function ARN as Resource: the result is the payload.
+    LambdaFunction,
+    /// `arn:aws:states:::lambda:invoke`: the result is Lambda's Invoke response.
+    LambdaInvoke,
+    /// Any other resource.
+    Service,
+}
+
+pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+#[derive(Default, Clone)]
+pub struct TaskRegistry {
+    exact: HashMap<String, Arc<dyn TaskHandler>>,
+    prefixes: Vec<(String, Arc<dyn TaskHandler>)>,
+    lambdas: HashMap<String, Arc<dyn TaskHandler>>,
+}
+
+impl std::fmt::Debug for TaskRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskRegistry")
+            .field("exact", &self.exact.keys().collect::<Vec<_>>())
+            .field("lambdas", &self.lambdas.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The function name in a Lambda function name, partial or full ARN, without qualifier.
+pub fn lambda_function_name(s: &str) -> &str {
+    let s = match s.find(":function:") {
+        Some(i) => &s[i + ":function:".len()..],
+        None => s,
+    };
+    s.split(':').next().unwrap_or(s)
+}
+
+impl TaskRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a handler for a Resource; a trailing `*` makes it a prefix pattern.
+    pub fn register(&mut self, resource: &str, h: impl TaskHandler + 'static) {
+        let h: Arc<dyn TaskHandler> = Arc::new(h);
+        match resource.strip_suffix('*') {
+            Some(p) => self.prefixes.push((p.to_string(), h)),
+            None => {
+                self.exact.insert(resource.to_string(), h);
+            }
+        }
+    }
+
+    /// Registers a Lambda function by name (reached by `arn:aws:lambda:…:function:NAME`
+    /// and by `arn:aws:states:::lambda:invoke` with `FunctionName`).
+    pub fn register_lambda(&mut self, name: &str, h: impl TaskHandler + 'static) {
+        self.lambdas.insert(lambda_function_name(name).to_string(), Arc::new(h));
+    }
+
+    /// Resolves a resource to its handler and kind. For `lambda:invoke` the caller
+    /// passes the Parameters so the function can be found by `FunctionName`.
+    pub fn resolve(&self, resource: &str, params: &Value) -> Result<(Arc<dyn TaskHandler>, TaskKind), Failure> {
+        if let Some(h) = self.exact.get(resource) {
+            let kind = if resource.contains(":lambda:") && resource.contains(":function:") {
+                TaskKind::LambdaFunction
+            } else {
+                TaskKind::Service
+            };
+            return Ok((h.clone(), kind));
+        }
+        let base = resource.strip_suffix(".waitForTaskToken").unwrap_or(resource);
+        if base == LAMBDA_INVOKE {
+            let fname = params.get("FunctionName").and_then(Value::as_str).unwrap_or("");
+            return match self.lambdas.get(lambda_function_name(fname)) {
+                Some(h) => Ok((h.clone(), TaskKind::LambdaInvoke)),
+                None => Err(Failure::new(
+                    "Lambda.ResourceNotFoundException",
+                    format!(
+                        "Function not found: {} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: {}; Proxy: null)",
+                        full_function_arn(fname),
+                        uuid::Uuid::new_v4()
+                    ),
+                )),
+            };
+        }
+        if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
+            if let Some(h) = self.lambdas.get(lambda_function_name(resource)) {
+                return Ok((h.clone(), TaskKind::LambdaFunction));
+            }
+            return Err(Failure::new(
+                "Lambda.ResourceNotFoundException",
+                format!("Function not found: {resource}"),
+            ));
+        }
+        if let Some((_, h)) = self.prefixes.iter().filter(|(p, _)| resource.starts_with(p.as_str())).max_by_key(|(p, _)| p.len()) {
+            return Ok((h.clone(), TaskKind::Service));
+        }
+        Err(Failure::new(
+            names::TASK_FAILED,
+            format!("No handler is registered for the resource '{resource}' (register one, or map it to a command with --resources)"),
+        ))
+    }
+
+    /// Loads a resources file: `{"<Resource, pattern* or Lambda function name>": {"command": ["prog", "arg"]} | "shell command"}`.
+    pub fn load_resources_file(&mut self, path: &str) -> Result<()> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_string(), source: e })?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{path}: not valid JSON: {e}")))?;
+        let Value::Object(m) = v else {
+            return Err(Error::Input(format!("{path}: a resources file is a JSON object mapping a Resource to a command")));
+        };
+        let dir = std::path::Path::new(path).parent().map(|p| p.to_path_buf()).unwrap_or_default();
+        for (key, spec) in m {
+            let argv: Vec<String> = match &spec {
+                Value::String(s) => vec!["sh".into(), "-c".into(), s.clone()],
+                Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                Value::Object(o) => match o.get("command") {
+                    Some(Value::String(s)) => vec!["sh".into(), "-c".into(), s.clone()],
+                    Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            if argv.is_empty() {
+                return Err(Error::Input(format!(
+                    "{path}: /{key}: expected a command: a string, an array of arguments, or {{\"command\": ...}}"
+                )));
+            }
+            let h = CommandHandler { argv, cwd: dir.clone() };
+            if key.starts_with("arn:") || key.ends_with('*') {
+                if key.contains(":lambda:") && key.contains(":function:") {
+                    self.register_lambda(&key, h.clone());
+                }
+                self.register(&key, h);
+            } else {
+                self.register_lambda(&key, h);
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn full_function_arn(name: &str) -> String {
+    if name.starts_with("arn:") {
+        if name.matches(':').count() >= 7 { name.to_string() } else { format!("{name}:$LATEST") }
+    } else {
+        format!("arn:aws:lambda:us-east-1:111111111111:function:{name}:$LATEST")
+    }
+}
+
+/// Runs a local command per task: input JSON on stdin, result JSON on stdout.
+/// A non-zero exit, or an answer `{"errorType": …, "errorMessage": …}`, is a task failure.
+#[derive(Debug, Clone)]
+pub struct CommandHandler {
+    pub argv: Vec<String>,
+    pub cwd: std::path::PathBuf,
+}
+
+impl TaskHandler for CommandHandler {
+    fn invoke(&self, req: &TaskRequest<'_>) -> Result<Value, Failure> {
+        let fail = |cause: String| Failure::new(names::TASK_FAILED, cause);
+        let mut cmd = Command::new(&self.argv[0]);
+        cmd.args(&self.argv[1..]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if !self.cwd.as_os_str().is_empty() {
+            cmd.current_dir(&self.cwd);
+        }
+        cmd.env("ASL_RESOURCE", req.resource).env("ASL_STATE_NAME", req.state_name);
+        let mut child = cmd.spawn().map_err(|e| fail(format!("could not start '{}': {e}", self.argv[0])))?;
+        let input = serde_json::to_vec(req.input).unwrap_or_default();
+        let writer = child.stdin.take().map(|mut stdin| std::thread::spawn(move || stdin.write_all(&input)));
+        let out = child.wait_with_output().map_err(|e| fail(format!("'{}' failed: {e}", self.argv[0])))?;
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let parsed: Option<Value> = serde_json::from_str(stdout.trim()).ok();
+        if let Some(Value::Object(m)) = &parsed {
+            if let Some(et) = m.get("errorType").and_then(Value::as_str) {
+                return Err(Failure::new(et, serde_json::to_string(&parsed).unwrap_or_default()));
+            }
+        }
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(fail(format!("'{}' exited with {}: {}", self.argv.join(" "), out.status, stderr.trim())));
+        }
+        match parsed {
+            Some(v) => Ok(v),
+            None if stdout.trim().is_empty() => Ok(Value::Null),
+            None => Err(fail(format!("'{}' did not print JSON on stdout: {}", self.argv.join(" "), stdout.trim()))),
+        }
+    }
+}
+
+/// Lambda's Invoke API response, as `arn:aws:states:::lambda:invoke` returns it.
+pub fn lambda_invoke_response(payload: Value) -> Value {
+    let rid = uuid::Uuid::new_v4().to_string();
+    json!({
+        "ExecutedVersion": "$LATEST",
+        "Payload": payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "X-Amz-Executed-Version": ["$LATEST"],
+                "x-amzn-Remapped-Content-Length": ["0"],
+                "Connection": ["keep-alive"],
+                "x-amzn-RequestId": [rid],
+                "Content-Type": ["application/json"],
+            },
+            "HttpHeaders": {
+                "Connection": "keep-alive",
+                "Content-Type": "application/json",
+                "X-Amz-Executed-Version": "$LATEST",
+                "x-amzn-Remapped-Content-Length": "0",
+                "x-amzn-RequestId": rid,
+            },
+            "HttpStatusCode": 200
+        },
+        "SdkResponseMetadata": { "RequestId": rid },
+        "StatusCode": 200
+    })
+}
