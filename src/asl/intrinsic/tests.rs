@@ -255,6 +255,9 @@ fn wildcard_str(e: &str, a: &str, tokens: &[String]) -> bool {
     true
 }
 
+/// An expression and what AWS gave: a value, or (error, cause).
+type Check = (String, Result<Value, (Value, Value)>);
+
 #[test]
 fn conformance_cases() {
     let Some(dir) = cases_dir() else {
@@ -291,7 +294,7 @@ fn conformance_cases() {
         let states = case["definition"]["States"].as_object().unwrap();
         let state = states.values().next().unwrap();
         // (expression, expected)
-        let mut checks: Vec<(String, Result<Value, (Value, Value)>)> = Vec::new();
+        let mut checks: Vec<Check> = Vec::new();
         if let Some(params) = state["Parameters"].as_object() {
             for (k, v) in params {
                 let (Some(field), Some(src)) = (k.strip_suffix(".$"), v.as_str()) else {
@@ -347,4 +350,20 @@ fn conformance_cases() {
         "{} of {total} intrinsic conformance checks failed",
         failures.len()
     );
+}
+
+#[test]
+fn variables_and_context_paths() {
+    let mut e = env(json!({"v": 2}));
+    e.vars.insert("tpl".into(), json!("It's {}!"));
+    e.vars.insert("n".into(), json!(3));
+    let c = Call::parse("States.Format($tpl, States.MathAdd($n, $.v))").unwrap();
+    assert_eq!(c.eval(&e).unwrap(), json!("It's 5!"));
+    let c = Call::parse("States.Format('{}', $$.Execution.Name)").unwrap();
+    assert_eq!(c.eval(&e).unwrap(), json!("exec1"));
+    let f = Call::parse("States.Array($undefined)")
+        .unwrap()
+        .eval(&e)
+        .unwrap_err();
+    assert_eq!(f.error_name(), "States.Runtime");
 }
