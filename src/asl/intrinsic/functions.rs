@@ -1,6 +1,7 @@
 //! The 18 intrinsic functions of the JSONPath query language: arity, parse-time checks of
 //! literal arguments, and evaluation on argument values.
 
+use super::json_text;
 use super::render::java_to_string;
 use super::{Arg, Call};
 use crate::asl::Failure;
@@ -190,7 +191,11 @@ pub(super) fn apply(name: &str, values: Vec<Value>) -> Result<Value, Failure> {
     let mut a = Args { name, values };
     match name {
         FORMAT => format(&mut a),
-        "States.StringToJson" => string_to_json(&mut a),
+        "States.StringToJson" => {
+            let text = a.string(0)?;
+            json_text::parse(&text)
+                .map_err(|e| fail(name, format!("the string is not valid JSON ({e})")))
+        }
         "States.JsonToString" => Ok(Value::String(
             serde_json::to_string(&a.values[0]).unwrap_or_default(),
         )),
@@ -335,47 +340,6 @@ fn format(a: &mut Args<'_>) -> Result<Value, Failure> {
         ));
     }
     Ok(Value::String(out))
-}
-
-fn string_to_json(a: &mut Args<'_>) -> Result<Value, Failure> {
-    let s = a.string(0)?;
-    let text = s.trim();
-    if text.is_empty() {
-        return Ok(Value::Null);
-    }
-    serde_json::from_str(&integer_negative_zero(text))
-        .map_err(|e| fail(a.name, format!("the string is not valid JSON ({e})")))
-}
-
-/// Jackson reads `-0` as the integer 0 while serde_json reads it as the float -0.0:
-/// drops the sign of every integer literal `-0` outside strings.
-fn integer_negative_zero(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("-0") {
-        return text.into();
-    }
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let (mut in_str, mut esc) = (false, false);
-    for (i, c) in text.char_indices() {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if c == '\\' {
-                esc = true;
-            } else if c == '"' {
-                in_str = false;
-            }
-        } else if c == '"' {
-            in_str = true;
-        } else if c == '-'
-            && b.get(i + 1) == Some(&b'0')
-            && !matches!(b.get(i + 2), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
-        {
-            continue;
-        }
-        out.push(c);
-    }
-    out.into()
 }
 
 fn array_range(a: &mut Args<'_>) -> Result<Value, Failure> {

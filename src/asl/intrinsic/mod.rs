@@ -17,6 +17,7 @@
 //! literal holds its unescaped text.
 
 mod functions;
+mod json_text;
 mod parse;
 mod render;
 #[cfg(test)]
