@@ -22,3 +22,8 @@ impl Rule {
         todo!()
     }
 }
+
+/// Parses a timestamp as AWS accepts it (RFC 3339). Stub until the choice module lands.
+pub fn parse_timestamp(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(s).ok()
+}

@@ -1,0 +1,82 @@
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run AWS Step Functions workflows (Amazon States Language) on this machine.
+///
+/// Examples:
+///   asl validate workflow.asl.json
+///   asl run workflow.asl.json --input input.json
+///   asl run workflow.asl.json --input - --resources resources.json --report json
+#[derive(Debug, Parser)]
+#[command(name = "asl", version, about, long_about, verbatim_doc_comment)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a state machine once and print its output (exit 0 succeeded, 1 failed,
+    /// 2 usage or I/O error, 3 invalid definition).
+    Run(RunArgs),
+    /// Check definitions and report every problem with its JSON Pointer (exit 0 valid, 3
+    /// invalid, 2 unreadable).
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClockKind {
+    /// Wait states and retry intervals really wait.
+    Real,
+    /// Wait states and retry intervals take no time (for tests).
+    Virtual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One JSON object: {"status", "output", "error", "cause"}.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The definition (JSON or YAML).
+    pub definition: String,
+    /// Execution input (a JSON file, or - for stdin). Without it the input is {}.
+    #[arg(long, short)]
+    pub input: Option<String>,
+    /// JSON file mapping Task resources (or Lambda function names) to local commands.
+    #[arg(long)]
+    pub resources: Option<String>,
+    /// Real time, or virtual time in which waits and retry intervals take no time.
+    #[arg(long, value_enum, default_value = "real")]
+    pub clock: ClockKind,
+    /// Record the execution history (GetExecutionHistory events); printed in the JSON
+    /// report, or as JSON lines on stderr.
+    #[arg(long)]
+    pub history: bool,
+    /// Print one JSON report object instead of the bare output.
+    #[arg(long, value_enum)]
+    pub report: Option<ReportFormat>,
+    /// Execution name (default: a UUID).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Definitions to check (JSON or YAML).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Also apply AWS-only rules: Resource must be an ARN, Label characters, limits.
+    #[arg(long)]
+    pub strict_aws: bool,
+    /// Output format of the diagnostics.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}

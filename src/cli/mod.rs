@@ -1,0 +1,39 @@
+//! Command-line interface. Exit codes: 0 success, 1 the execution failed, 2 usage or
+//! I/O error, 3 invalid definition.
+
+mod args;
+mod run;
+mod validate;
+
+use clap::Parser;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_INVALID: i32 = 3;
+
+pub fn main() -> i32 {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        args::Command::Run(a) => run::run(a),
+        args::Command::Validate(a) => validate::validate(a),
+    }
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read_source(path: &str) -> Result<String, String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| format!("stdin: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
+    }
+}
