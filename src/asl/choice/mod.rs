@@ -27,6 +27,8 @@
 //! which the caller reads. Anything else, a missing operator or several operators
 //! is a parse error.
 
+#[cfg(test)]
+mod conformance_tests;
 mod ops;
 #[cfg(test)]
 mod tests;
