@@ -6,22 +6,35 @@
 //!   rule still has its `Next`, which the caller reads; nested rules don't).
 //! - `Rule::eval(&self, env: &dyn Env) -> Result<bool, Failure>`.
 //!
-//! Semantics (checked against AWS's recorded results, `choice__*` cases):
+//! Semantics (checked against AWS's recorded results, the `choice__*` cases; the
+//! names in brackets are examples):
 //! - A comparison whose variable has the wrong type is simply false, never an
-//!   error: `NumericEquals` on a string, `null`, a boolean, an array or an object;
-//!   `BooleanEquals` on `0`/`""`; `StringEquals` on a number; a `Timestamp*`
-//!   operator on a string that is not a timestamp (see [`parse_timestamp`]).
-//! - Numbers compare by value: `1 == 1.0`, `0.0 <= 0`.
-//! - Strings compare exactly (no trimming or normalisation) in Java's order.
+//!   error: `NumericEquals` on a string, `null`, a boolean, an array or an object
+//!   [numeric_equals-0, -21, -44, -28, -40]; `BooleanEquals` on `0`/`""`/`1`
+//!   [boolean_equals-6, -10]; `StringEquals` on a number [string_equals-1]; a
+//!   `Timestamp*` operator on a number or on a string that is not a timestamp
+//!   [timestamp_equals-1, -7] (see [`parse_timestamp`]). A `...Path` operand of
+//!   the wrong type is likewise false.
+//! - Numbers compare by value: `1 == 1.0`, `0.0 == 0` [numeric_equals-15, -53;
+//!   numeric_less_than_equals-1].
+//! - Strings compare exactly, without trimming or normalisation
+//!   [string_equals-13, -14], in Java's (UTF-16) order [string_less_than-1].
+//! - Timestamps compare as instants, whatever their offsets.
+//! - `IsPresent` is true for a present `null` [is_present-0]. `IsNull` is true
+//!   only for `null`; `IsNumeric` only for JSON numbers, never numeric strings
+//!   [is_numeric-*]; `IsString`/`IsBoolean` by JSON type; `IsTimestamp` for
+//!   strings that [`parse_timestamp`] accepts.
 //! - `IsPresent` is the only test allowed on a missing variable. Any other rule
 //!   whose `Variable` (or `...Path` operand) selects nothing fails with
 //!   `States.Runtime` and the cause
 //!   `Invalid path '<path>': The choice state's condition path references an invalid value.`
-//!   The caller prefixes it with
+//!   (AWS's text; the recorded cases have no example, so this follows AWS's
+//!   documented behaviour). The caller prefixes the cause with
 //!   `An error occurred while executing the state '<name>' (entered at the event id #<n>). `
-//! - `IsNull` is true only for a present `null`; `IsNumeric` for JSON numbers
-//!   only (not numeric strings); `IsTimestamp` for strings [`parse_timestamp`] accepts.
-//! - And/Or evaluate left to right and stop at the first deciding rule.
+//! - And/Or evaluate left to right and stop at the first deciding rule, so a
+//!   later rule's missing path is not an error once the result is known.
+//! - When no rule matches, the caller takes `Default` or fails with
+//!   `States.NoChoiceMatched`; this module does not decide that.
 //!
 //! A rule object may carry `Comment`; a top-level one also `Next` and `Assign`,
 //! which the caller reads. Anything else, a missing operator or several operators
