@@ -333,7 +333,3 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// Parses a timestamp as AWS accepts it (RFC 3339). Stub until the choice module lands.
-pub fn parse_timestamp(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    chrono::DateTime::parse_from_rfc3339(s).ok()
-}
