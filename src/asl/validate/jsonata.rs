@@ -8,19 +8,22 @@ pub(super) fn is_expression(v: &Value) -> bool {
     v.as_str().is_some_and(|s| s.starts_with("{%") && s.ends_with("%}") && s.len() >= 4)
 }
 
-/// Problem with a `{%`-string's wrapper, if any.
-fn wrapper_problem(s: &str) -> Option<&'static str> {
+/// Problem with a `{%`-string's wrapper or its expression's tokens, if any.
+fn wrapper_problem(s: &str) -> Option<String> {
     if !s.starts_with("{%") {
         return None;
     }
     if !s.ends_with("%}") || s.len() < 4 {
-        return Some("a JSONata expression opened with '{%' must end with '%}'");
+        return Some("a JSONata expression opened with '{%' must end with '%}'".into());
     }
     let inner = &s[2..s.len() - 2];
     if inner.trim().is_empty() {
-        return Some("the JSONata expression between '{%' and '%}' is empty");
+        return Some("the JSONata expression between '{%' and '%}' is empty".into());
     }
-    None
+    if !inner.starts_with(char::is_whitespace) || !inner.ends_with(char::is_whitespace) {
+        return Some("write JSONata expressions as \"{% expression %}\", with a space after '{%' and before '%}'".into());
+    }
+    super::jsonata_lex::problem(inner).map(|m| format!("JSONata syntax error: {m}"))
 }
 
 /// Checks every string under the JSONata-bearing fields of a JSONata state.
@@ -38,7 +41,7 @@ pub(super) fn check_state_strings(ctx: &mut Ctx, at: At, obj: &Map<String, Value
         match v {
             Value::String(s) => {
                 if let Some(why) = wrapper_problem(s) {
-                    ctx.report(&p, at.state, "jsonata-syntax", why.to_string());
+                    ctx.report(&p, at.state, "jsonata-syntax", why);
                 }
             }
             Value::Array(a) => stack.extend(a.iter().enumerate().map(|(i, x)| (index(&p, i), x))),

@@ -26,7 +26,10 @@ pub(super) fn check_map(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, top_ql:
             distributed = check_processor_config(ctx, At { ptr: &cp, state: at.state }, cfg);
         }
         let extra: &[&str] = &["ProcessorConfig"];
-        machine::check_scope(ctx, proc_, &p, at.state, top_ql, ql, depth + 1, extra);
+        // A Distributed Map runs its item processor as child executions: a separate
+        // state machine, so its states may choose JSONPath even under a JSONata parent.
+        let child_top = if distributed { Ql::JsonPath } else { top_ql };
+        machine::check_scope(ctx, proc_, &p, at.state, child_top, ql, depth + 1, extra);
     }
     let field_at = |f: &str| child(at.ptr, f);
     if let Some(v) = obj.get("ItemsPath") {
@@ -74,7 +77,7 @@ pub(super) fn check_map(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, top_ql:
     if let Some((p, w)) = obj_field(ctx, at, obj, "ResultWriter") {
         check_writer(ctx, At { ptr: &p, state: at.state }, w, ql);
     }
-    if !distributed {
+    if !distributed && ctx.opts.strict_aws {
         for f in [
             "ItemReader", "ItemBatcher", "ResultWriter", "Label", "ToleratedFailureCount",
             "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath",

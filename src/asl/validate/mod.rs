@@ -17,6 +17,7 @@ use std::fmt;
 mod choice;
 mod fields;
 mod jsonata;
+mod jsonata_lex;
 mod machine;
 mod map;
 mod paths;

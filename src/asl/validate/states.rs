@@ -85,6 +85,8 @@ pub(super) fn check_task(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql
         let here = At { ptr: &p, state: at.state };
         match v {
             Value::String(s) => strict::check_resource(ctx, here, s),
+            // CloudFormation resolves `{"Ref": ..}` / `{"Fn::GetAtt": ..}` before AWS sees it.
+            Value::Object(m) if !ctx.opts.strict_aws && m.len() == 1 && m.keys().all(|k| k == "Ref" || k.starts_with("Fn::")) => {}
             _ => ctx.at(here, "wrong-type", format!("Resource must be a string (an ARN), got {}", kind(v))),
         }
     }
@@ -117,19 +119,14 @@ fn check_credentials(ctx: &mut Ctx, at: At, v: &Value, ql: Ql) {
         ctx.at(at, "wrong-type", format!("Credentials must be an object with RoleArn, got {}", kind(v)));
         return;
     };
-    for (k, val) in m {
-        let p = child(at.ptr, k);
-        match k.as_str() {
-            "RoleArn" => {
-                if !val.is_string() {
-                    ctx.report(&p, at.state, "wrong-type", format!("RoleArn must be a string, got {}", kind(val)));
-                }
-            }
-            "RoleArn.$" if ql == Ql::JsonPath => check_template(ctx, at.ptr, at.state, &Value::Object(
-                std::iter::once((k.clone(), val.clone())).collect(),
-            )),
-            _ => ctx.report(&p, at.state, "unknown-field", format!("field '{k}' is not allowed in Credentials (use RoleArn or RoleArn.$)")),
+    if let Some(val) = m.get("RoleArn") {
+        if !val.is_string() {
+            let p = child(at.ptr, "RoleArn");
+            ctx.report(&p, at.state, "wrong-type", format!("RoleArn must be a string, got {}", kind(val)));
         }
+    }
+    if ql == Ql::JsonPath {
+        check_template(ctx, at.ptr, at.state, v);
     }
     if !m.contains_key("RoleArn") && !m.contains_key("RoleArn.$") {
         ctx.at(at, "missing-field", "Credentials requires RoleArn (or RoleArn.$ with a path)".into());
