@@ -7,7 +7,7 @@
 mod harness;
 
 use asl_engine::asl::model::load_value;
-use asl_engine::exec::{Executor, RunOptions, Status};
+use asl_engine::exec::{ExecutionMode, Executor, RunOptions, Status};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -46,7 +46,12 @@ fn run_case(case: &Value) -> Result<(), String> {
         .unwrap_or_default();
     let sm = load_value(&case["definition"]).map_err(|e| format!("not loaded: {e}"))?;
     let ex = harness::register_lambdas(Executor::builder().virtual_clock()).build();
-    let opts = RunOptions { name: None, state_machine_name: None, history: false };
+    let mode = match case["execution_mode"].as_str() {
+        Some("EXPRESS_SYNC") => ExecutionMode::ExpressSync,
+        Some("EXPRESS_ASYNC") => ExecutionMode::ExpressAsync,
+        _ => ExecutionMode::Standard,
+    };
+    let opts = RunOptions { mode, ..RunOptions::default() };
     let input = case["input"].clone();
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.run_with(&sm, input, &opts)))
         .map_err(|p| format!("panicked: {:?}", p.downcast_ref::<String>().map(String::as_str).or(p.downcast_ref::<&str>().copied())))?;

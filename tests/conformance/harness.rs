@@ -6,34 +6,44 @@ use asl_engine::exec::{ExecutorBuilder, TaskRequest};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// The Lambda functions the corpus README lists, as Rust closures.
-pub fn register_lambdas(b: ExecutorBuilder) -> ExecutorBuilder {
-    b.lambda("id_function", |r: &TaskRequest<'_>| Ok(r.input.clone()))
-        .lambda("echo_function", |_: &TaskRequest<'_>| Ok(json!({"Return": "HelloWorld"})))
-        .lambda("raise_exception", |_: &TaskRequest<'_>| {
+/// The Lambda functions the corpus README lists, as Rust closures. Tests that create
+/// several functions from one handler name them `<handler>_<n>`.
+pub fn register_lambdas(mut b: ExecutorBuilder) -> ExecutorBuilder {
+    for n in ["", "_1", "_2", "_3"] {
+        b = register_set(b, n);
+    }
+    b
+}
+
+fn register_set(b: ExecutorBuilder, sfx: &str) -> ExecutorBuilder {
+    let n = |h: &str| format!("{h}{sfx}");
+    b.lambda(&n("id_function"), |r: &TaskRequest<'_>| Ok(r.input.clone()))
+        .lambda(&n("echo_function"), |_: &TaskRequest<'_>| Ok(json!({"Return": "HelloWorld"})))
+        .lambda(&n("raise_exception"), |_: &TaskRequest<'_>| {
             Err(python_error("Exception", "Some exception was raised.", "raise Exception(\"Some exception was raised.\")"))
         })
-        .lambda("raise_custom_exception", |_: &TaskRequest<'_>| {
-            Err(python_error("CustomException", "CustomException", "raise CustomException()"))
+        .lambda(&n("raise_custom_exception"), |_: &TaskRequest<'_>| {
+            Err(python_error("CustomException", "", "raise CustomException()"))
         })
-        .lambda("return_bytes_str", |_: &TaskRequest<'_>| Ok(json!("HelloWorld!")))
-        .lambda("return_decorated_input", |r: &TaskRequest<'_>| {
+        .lambda(&n("return_bytes_str"), |_: &TaskRequest<'_>| Ok(json!("HelloWorld!")))
+        .lambda(&n("return_decorated_input"), |r: &TaskRequest<'_>| {
             Ok(Value::String(format!("input-event-{}", py_repr(r.input))))
         })
-        .lambda("large_output_string", |_: &TaskRequest<'_>| Ok(Value::String("a".repeat(257 * 1024))))
-        .lambda("wait_60_seconds", |r: &TaskRequest<'_>| {
+        .lambda(&n("large_output_string"), |_: &TaskRequest<'_>| Ok(Value::String("a".repeat(257 * 1024))))
+        .lambda(&n("wait_60_seconds"), |r: &TaskRequest<'_>| {
             r.clock.sleep(Duration::from_secs(60));
             Ok(r.input.clone())
         })
 }
 
 /// A Python Lambda's unhandled exception, as Lambda reports it.
-fn python_error(ty: &str, msg: &str, line: &str) -> Failure {
+fn python_error(ty: &str, msg: &str, code: &str) -> Failure {
+    let line = if ty == "Exception" { 2 } else { 9 };
     let doc = json!({
         "errorMessage": msg,
         "errorType": ty,
         "requestId": uuid_like(),
-        "stackTrace": [format!("  File \"/var/task/handler.py\", line 2, in handler\n    {line}\n")]
+        "stackTrace": [format!("  File \"/var/task/handler.py\", line {line}, in handler\n    {code}\n")]
     });
     Failure::new(ty, serde_json::to_string(&doc).unwrap())
 }
@@ -72,6 +82,13 @@ pub fn matches(expected: &Value, actual: &Value, tokens: &[String]) -> bool {
         (Value::String(e), Value::String(a)) => {
             if e == a {
                 return true;
+            }
+            // JSON documents inside strings (Lambda error causes) lost their original
+            // spacing in some recordings: compare them parsed.
+            if e.starts_with('{') && a.starts_with('{') {
+                if let (Ok(ev), Ok(av)) = (serde_json::from_str::<Value>(e), serde_json::from_str::<Value>(a)) {
+                    return matches(&ev, &av, tokens);
+                }
             }
             let toks: Vec<&String> = tokens.iter().filter(|t| e.contains(t.as_str())).collect();
             !toks.is_empty() && glob_match(&split_tokens(e, &toks), a)
