@@ -18,6 +18,8 @@ mod eval;
 mod filter;
 mod parse;
 #[cfg(test)]
+mod robust_tests;
+#[cfg(test)]
 mod tests;
 
 pub use filter::{CmpOp, Expr, Operand};
