@@ -505,3 +505,14 @@ fn select_in_env() {
     );
     assert_eq!(p("$other").select_in(&env), None);
 }
+
+#[test]
+fn path_len_finds_the_end() {
+    assert_eq!(path_len("$.a.b, 'x')"), 5);
+    assert_eq!(path_len("$['a,)'][0])"), 11);
+    assert_eq!(path_len("$[?(@.a == 'x)')].b,"), 19);
+    assert_eq!(path_len("$$.Execution.Id"), 15);
+    assert_eq!(path_len("$v )"), 2);
+    assert_eq!(path_len("x"), 0);
+    assert_eq!(path_len("$['a\\']"), 8);
+}
