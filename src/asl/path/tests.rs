@@ -514,5 +514,5 @@ fn path_len_finds_the_end() {
     assert_eq!(path_len("$$.Execution.Id"), 15);
     assert_eq!(path_len("$v )"), 2);
     assert_eq!(path_len("x"), 0);
-    assert_eq!(path_len("$['a\\']"), 8);
+    assert_eq!(path_len("$['a\\'] x"), 9); // an escaped quote does not close
 }
