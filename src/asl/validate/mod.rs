@@ -51,7 +51,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ptr = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let ptr = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         match &self.state {
             Some(s) => write!(f, "{ptr} (state '{s}'): {}", self.message),
             None => write!(f, "{ptr}: {}", self.message),
@@ -101,7 +105,11 @@ pub(crate) struct Ctx<'o> {
 
 impl<'o> Ctx<'o> {
     fn new(opts: &'o Options) -> Self {
-        Ctx { opts, diags: Vec::new(), names: HashMap::new() }
+        Ctx {
+            opts,
+            diags: Vec::new(),
+            names: HashMap::new(),
+        }
     }
 
     pub fn report(&mut self, ptr: &str, state: Option<&str>, code: &'static str, message: String) {
