@@ -63,3 +63,23 @@ pub(super) fn check_state_strings(ctx: &mut Ctx, at: At, obj: &Map<String, Value
         }
     }
 }
+
+/// In a JSONPath state a `{% %}` field value is not evaluated: report it.
+pub(super) fn check_no_expressions(ctx: &mut Ctx, at: At, obj: &Map<String, Value>) {
+    for (k, v) in obj {
+        if k == "Comment" {
+            continue;
+        }
+        if let Value::String(s) = v
+            && s.starts_with("{%")
+        {
+            let p = child(at.ptr, k);
+            ctx.report(
+                &p,
+                at.state,
+                "jsonata-in-jsonpath",
+                format!("{k} holds a JSONata expression, but this state uses JSONPath: set \"QueryLanguage\": \"JSONata\" on the state or the machine"),
+            );
+        }
+    }
+}

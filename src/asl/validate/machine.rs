@@ -300,6 +300,8 @@ fn check_state(
     }
     if ql == Ql::Jsonata {
         jsonata::check_state_strings(ctx, at, obj);
+    } else {
+        jsonata::check_no_expressions(ctx, at, obj);
     }
     let _ = paths::check_path;
 }

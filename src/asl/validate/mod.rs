@@ -20,6 +20,7 @@ mod jsonata;
 mod jsonata_lex;
 mod machine;
 mod map;
+mod map_io;
 mod paths;
 mod retry_catch;
 mod states;
@@ -31,6 +32,8 @@ mod transitions;
 mod corpus_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
