@@ -139,17 +139,7 @@ pub(super) fn check_choice(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: 
                         );
                     }
                 }
-                "Assign" if top => {
-                    if v.is_object() {
-                        super::paths::check_template(ctx, &kp, at.state, v);
-                    } else {
-                        ctx.at(
-                            kat,
-                            "wrong-type",
-                            format!("Assign must be an object, got {}", kind(v)),
-                        );
-                    }
-                }
+                "Assign" if top => super::variables::check_assign(ctx, kat, v, ql),
                 "Next" | "Assign" => ctx.at(
                     kat,
                     "choice-rule",
@@ -307,15 +297,7 @@ fn check_jsonata_rule(ctx: &mut Ctx, at: At, r: &Map<String, Value>, top: bool) 
                     );
                 }
             }
-            "Assign" => {
-                if !v.is_object() {
-                    ctx.at(
-                        kat,
-                        "wrong-type",
-                        format!("Assign must be an object, got {}", kind(v)),
-                    );
-                }
-            }
+            "Assign" => super::variables::check_assign(ctx, kat, v, Ql::Jsonata),
             "Comment" | "Output" => {}
             _ if k == "Variable"
                 || k == "And"

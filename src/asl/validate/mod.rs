@@ -27,6 +27,7 @@ mod states;
 mod strict;
 mod syntax;
 mod transitions;
+mod variables;
 
 #[cfg(test)]
 mod corpus_tests;

@@ -1,6 +1,6 @@
 //! Retry and Catch: retrier/catcher fields, ErrorEquals, States.ALL placement.
 
-use super::paths::{PathKind, check_path, check_template};
+use super::paths::{PathKind, check_path};
 use super::{At, Ctx, Ql, child, index, kind, show};
 use serde_json::{Map, Value};
 
@@ -197,13 +197,7 @@ fn check_catcher(ctx: &mut Ctx, at: At, m: &Map<String, Value>, ql: Ql) {
                     ctx.at(here, "wrong-type", format!("Comment must be a string, got {}", kind(v)));
                 }
             }
-            "Assign" => {
-                if !v.is_object() {
-                    ctx.at(here, "wrong-type", format!("Assign must be an object, got {}", kind(v)));
-                } else if ql == Ql::JsonPath {
-                    check_template(ctx, &p, at.state, v);
-                }
-            }
+            "Assign" => super::variables::check_assign(ctx, here, v, ql),
             "ResultPath" if ql == Ql::JsonPath => check_path(ctx, here, "ResultPath", v, PathKind::ResultPath, true),
             "Output" if ql == Ql::Jsonata => {}
             "ResultPath" | "Output" => ctx.at(here, "field-query-language", format!("field '{k}' is not allowed in a catcher of a {} state", if ql == Ql::Jsonata { "JSONata" } else { "JSONPath" })),

@@ -59,22 +59,15 @@ pub(super) fn check_common(ctx: &mut Ctx, at: At, _ty: &str, obj: &Map<String, V
         }
     }
     if let Some((p, v)) = with_field(at, obj, "Assign") {
-        match v {
-            Value::Object(_) => {
-                if ql == Ql::JsonPath {
-                    check_template(ctx, &p, at.state, v);
-                }
-            }
-            _ => ctx.report(
-                &p,
-                at.state,
-                "wrong-type",
-                format!(
-                    "Assign must be an object mapping variable names to values, got {}",
-                    kind(v)
-                ),
-            ),
-        }
+        super::variables::check_assign(
+            ctx,
+            At {
+                ptr: &p,
+                state: at.state,
+            },
+            v,
+            ql,
+        );
     }
     if let Some((p, v)) = with_field(at, obj, "Arguments")
         && !(v.is_object() || v.is_array() || jsonata::is_expression(v))

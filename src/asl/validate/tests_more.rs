@@ -98,6 +98,16 @@ fn paths_and_templates() {
         vec![]
     );
     has(p(json!({"Assign": 3})), "/States/A/Assign", "wrong-type");
+    has(
+        p(json!({"Assign": {"1x": 1}})),
+        "/States/A/Assign/1x",
+        "bad-variable-name",
+    );
+    has(
+        p(json!({"Assign": {"x.$": "nope"}})),
+        "/States/A/Assign/x.$",
+        "bad-template-value",
+    );
 }
 
 #[test]
