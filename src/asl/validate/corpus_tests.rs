@@ -105,3 +105,45 @@ fn corpus_dump() {
         }
     }
 }
+
+/// Robustness: every corpus file cut short at many points, and with each state's
+/// fields replaced by odd values, validates without panicking.
+#[test]
+fn corpus_mutations_do_not_panic() {
+    let Some(dir) = corpus_dir() else { return };
+    let odd = [
+        Value::Null,
+        Value::Bool(true),
+        serde_json::json!(-1.5),
+        serde_json::json!("{% %"),
+        serde_json::json!([]),
+        serde_json::json!({}),
+    ];
+    for label in ["valid", "invalid"] {
+        for entry in std::fs::read_dir(dir.join(label)).unwrap().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let step = (text.len() / 8).max(1);
+            for cut in (0..text.len()).step_by(step) {
+                if text.is_char_boundary(cut) {
+                    let _ = validate_text(&text[..cut], &Options::default());
+                }
+            }
+            let Ok(Value::Object(def)) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            let Some(Value::Object(states)) = def.get("States") else {
+                continue;
+            };
+            for (name, st) in states {
+                let Value::Object(fields) = st else { continue };
+                for field in fields.keys() {
+                    for o in &odd {
+                        let mut d = Value::Object(def.clone());
+                        d["States"][name][field] = o.clone();
+                        let _ = super::validate_value(&d, &Options { strict_aws: true });
+                    }
+                }
+            }
+        }
+    }
+}
