@@ -87,9 +87,20 @@ fn valid_machine_with_arbitrary_inputs_never_panics() {
     )
     .unwrap();
     let ex = Executor::builder().virtual_clock().build();
-    for input in [json!(null), json!(1), json!("x"), json!([]), json!({"a": "2"}), json!({"a": 5, "b": [1]}), json!({"a": [1], "b": {}})] {
+    for input in [
+        json!(null),
+        json!(1),
+        json!("x"),
+        json!([]),
+        json!({"a": "2"}),
+        json!({"a": 5, "b": [1]}),
+        json!({"a": [1], "b": {}}),
+    ] {
         let out = ex.run(&sm, input.clone());
-        assert!(out.output.is_some() || out.error.is_some(), "no outcome for {input}");
+        assert!(
+            out.output.is_some() || out.error.is_some(),
+            "no outcome for {input}"
+        );
     }
 }
 

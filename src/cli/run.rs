@@ -50,11 +50,11 @@ pub fn run(a: RunArgs) -> i32 {
         },
     };
     let mut tasks = TaskRegistry::new();
-    if let Some(r) = &a.resources {
-        if let Err(e) = tasks.load_resources_file(r) {
-            eprintln!("asl run: {e}");
-            return EXIT_USAGE;
-        }
+    if let Some(r) = &a.resources
+        && let Err(e) = tasks.load_resources_file(r)
+    {
+        eprintln!("asl run: {e}");
+        return EXIT_USAGE;
     }
     let mut b = Executor::builder().tasks(tasks);
     if a.clock == ClockKind::Virtual {

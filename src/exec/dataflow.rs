@@ -13,12 +13,12 @@ use std::borrow::Cow;
 /// Selects a path for InputPath/OutputPath-like fields; a miss is `States.Runtime`
 /// with Jayway's message, as AWS reports it.
 pub fn select_path<'v>(p: &JsonPath, env: &'v dyn Env) -> Result<Cow<'v, Value>, Failure> {
-    if let PathRoot::Variable(name) = p.root() {
-        if env.variable(name).is_none() {
-            return Err(Failure::runtime(format!(
-                "The variable '${name}' is not defined"
-            )));
-        }
+    if let PathRoot::Variable(name) = p.root()
+        && env.variable(name).is_none()
+    {
+        return Err(Failure::runtime(format!(
+            "The variable '${name}' is not defined"
+        )));
     }
     match p.select_in(env) {
         Some(v) => Ok(v),

@@ -89,12 +89,12 @@ impl Run<'_> {
                 }
             }
         };
-        if let Some(p) = tol_pct {
-            if !(0.0..=100.0).contains(&p) {
-                return Err(Failure::runtime(
-                    "ToleratedFailurePercentage must be between 0 and 100.",
-                ));
-            }
+        if let Some(p) = tol_pct
+            && !(0.0..=100.0).contains(&p)
+        {
+            return Err(Failure::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            ));
         }
         let tolerant =
             m.mode == ProcessorMode::Distributed || tol_count.is_some() || tol_pct.is_some();

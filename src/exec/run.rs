@@ -147,13 +147,13 @@ impl Run<'_> {
     ) -> Result<Value, Failure> {
         let mut cur = sm.start_at;
         loop {
-            if let Some(d) = self.deadline {
-                if self.ex.clock.now() > d {
-                    return Err(Failure {
-                        error: Some(names::TIMEOUT.into()),
-                        cause: None,
-                    });
-                }
+            if let Some(d) = self.deadline
+                && self.ex.clock.now() > d
+            {
+                return Err(Failure {
+                    error: Some(names::TIMEOUT.into()),
+                    cause: None,
+                });
             }
             let st = sm.state(cur);
             let step = self.run_state(st, input, vars, scope)?;
@@ -292,14 +292,13 @@ fn wrap_runtime(mut f: Failure, state: &str, entered_id: u64) -> Failure {
         f.error.as_deref(),
         Some(names::RUNTIME) | Some(names::QUERY_EVALUATION_ERROR)
     );
-    if wrap {
-        if let Some(c) = &f.cause {
-            if !c.starts_with("An error occurred while executing the state") {
-                f.cause = Some(format!(
-                    "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {c}"
-                ));
-            }
-        }
+    if wrap
+        && let Some(c) = &f.cause
+        && !c.starts_with("An error occurred while executing the state")
+    {
+        f.cause = Some(format!(
+            "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {c}"
+        ));
     }
     f
 }

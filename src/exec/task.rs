@@ -263,13 +263,13 @@ impl TaskHandler for CommandHandler {
         }
         let stdout = String::from_utf8_lossy(&out.stdout);
         let parsed: Option<Value> = serde_json::from_str(stdout.trim()).ok();
-        if let Some(Value::Object(m)) = &parsed {
-            if let Some(et) = m.get("errorType").and_then(Value::as_str) {
-                return Err(Failure::new(
-                    et,
-                    serde_json::to_string(&parsed).unwrap_or_default(),
-                ));
-            }
+        if let Some(Value::Object(m)) = &parsed
+            && let Some(et) = m.get("errorType").and_then(Value::as_str)
+        {
+            return Err(Failure::new(
+                et,
+                serde_json::to_string(&parsed).unwrap_or_default(),
+            ));
         }
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);

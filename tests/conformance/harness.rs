@@ -106,13 +106,14 @@ pub fn matches(expected: &Value, actual: &Value, tokens: &[String]) -> bool {
             }
             // JSON documents inside strings (Lambda error causes) lost their original
             // spacing in some recordings: compare them parsed.
-            if e.starts_with('{') && a.starts_with('{') {
-                if let (Ok(ev), Ok(av)) = (
+            if e.starts_with('{')
+                && a.starts_with('{')
+                && let (Ok(ev), Ok(av)) = (
                     serde_json::from_str::<Value>(e),
                     serde_json::from_str::<Value>(a),
-                ) {
-                    return matches(&ev, &av, tokens);
-                }
+                )
+            {
+                return matches(&ev, &av, tokens);
             }
             let toks: Vec<&String> = tokens.iter().filter(|t| e.contains(t.as_str())).collect();
             !toks.is_empty() && glob_match(&split_tokens(e, &toks), a)

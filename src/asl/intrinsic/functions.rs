@@ -67,11 +67,15 @@ pub(super) fn check_literals(call: &Call) -> Result<(), String> {
     // Literal arguments whose type is fixed by the function's signature: AWS rejects a
     // wrong literal when the state machine is created.
     let expect: &[(usize, &str)] = match call.name.as_str() {
-        "States.MathAdd" | "States.ArrayRange" | "States.MathRandom" => &[(0, "number"), (1, "number"), (2, "number")],
+        "States.MathAdd" | "States.ArrayRange" | "States.MathRandom" => {
+            &[(0, "number"), (1, "number"), (2, "number")]
+        }
         "States.ArrayPartition" | "States.ArrayGetItem" => &[(0, "array"), (1, "number")],
         "States.ArrayLength" | "States.ArrayUnique" | "States.ArrayContains" => &[(0, "array")],
         "States.StringSplit" => &[(0, "string"), (1, "string")],
-        "States.Base64Encode" | "States.Base64Decode" | "States.StringToJson" | "States.Format" => &[(0, "string")],
+        "States.Base64Encode" | "States.Base64Decode" | "States.StringToJson" | "States.Format" => {
+            &[(0, "string")]
+        }
         "States.Hash" => &[(1, "string")],
         "States.JsonMerge" => &[(0, "object"), (1, "object")],
         _ => &[],
@@ -85,7 +89,11 @@ pub(super) fn check_literals(call: &Call) -> Result<(), String> {
                 _ => v.is_object(),
             };
             if !ok {
-                return Err(format!("argument {} of {} must be a {ty}, got {v}", i + 1, call.name));
+                return Err(format!(
+                    "argument {} of {} must be a {ty}, got {v}",
+                    i + 1,
+                    call.name
+                ));
             }
         }
     }

@@ -25,10 +25,10 @@ pub fn parse_definition(text: &str) -> std::result::Result<Value, Diagnostic> {
     match serde_json::from_str::<Value>(text) {
         Ok(v) => Ok(v),
         Err(json_err) => {
-            if !text.trim_start().starts_with(['{', '[']) {
-                if let Ok(v) = serde_yaml::from_str::<Value>(text) {
-                    return Ok(v);
-                }
+            if !text.trim_start().starts_with(['{', '['])
+                && let Ok(v) = serde_yaml::from_str::<Value>(text)
+            {
+                return Ok(v);
             }
             Err(diag(
                 "",
