@@ -30,7 +30,6 @@ mod transitions;
 mod variables;
 
 #[cfg(test)]
-mod corpus_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
