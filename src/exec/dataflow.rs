@@ -133,18 +133,20 @@ impl Env for OutputEnv<'_> {
     }
 }
 
-/// ResultPath: where the result goes in the state's raw input.
+/// ResultPath: where the result goes in the state's raw input. An owned raw input is
+/// updated in place; a borrowed one is copied first.
 pub fn apply_result_path(
     f: &PathField,
-    raw_input: &Value,
+    raw_input: Cow<'_, Value>,
     result: Value,
 ) -> Result<Value, Failure> {
     match f {
         PathField::Default => Ok(result),
-        PathField::Null => Ok(raw_input.clone()),
+        PathField::Null => Ok(raw_input.into_owned()),
         PathField::Path(p) if p.as_str() == "$" => Ok(result),
         PathField::Path(p) => {
-            let mut out = raw_input.clone();
+            let mut out = raw_input.into_owned();
+            // `set` leaves the target unchanged when it fails.
             match p.set(&mut out, result) {
                 Ok(()) => Ok(out),
                 Err(_) => Err(Failure::new(
@@ -152,7 +154,7 @@ pub fn apply_result_path(
                     format!(
                         "Unable to apply ResultPath \"{}\" to input \"{}\"",
                         p.as_str(),
-                        to_compact(raw_input)
+                        to_compact(&out)
                     ),
                 )),
             }

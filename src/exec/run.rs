@@ -182,10 +182,30 @@ impl Run<'_> {
                 json!({"name": st.name, "input": text(&input)}),
             ))
         });
+        if st.retry.is_empty() && st.catch.is_empty() {
+            // Nothing can need the raw input again: move it through the state.
+            let step = self
+                .attempt(st, std::borrow::Cow::Owned(input), vars, scope, entered, 0)
+                .map_err(|f| wrap_runtime(f, &st.name, entered_id))?;
+            self.event(exited_type(ty), || {
+                Some((
+                    "stateExitedEventDetails",
+                    json!({"name": st.name, "output": text(&step.output)}),
+                ))
+            });
+            return Ok(step);
+        }
         let mut retry_counts = vec![0u32; st.retry.len()];
         let mut retry_total = 0u32;
         loop {
-            let res = self.attempt(st, &input, vars, scope, entered, retry_total);
+            let res = self.attempt(
+                st,
+                std::borrow::Cow::Borrowed(&input),
+                vars,
+                scope,
+                entered,
+                retry_total,
+            );
             let f = match res {
                 Ok(step) => {
                     self.event(exited_type(ty), || {
@@ -248,8 +268,12 @@ impl Run<'_> {
                     }
                     None => None,
                 };
-                let output = super::dataflow::apply_result_path(&c.result_path, &input, err_out)
-                    .map_err(|f| wrap_runtime(f, &st.name, entered_id))?;
+                let output = super::dataflow::apply_result_path(
+                    &c.result_path,
+                    std::borrow::Cow::Borrowed(&input),
+                    err_out,
+                )
+                .map_err(|f| wrap_runtime(f, &st.name, entered_id))?;
                 if let Some(a) = assigned {
                     super::dataflow::set_vars(vars, a);
                 }

@@ -11,42 +11,56 @@ use super::task::{TaskKind, TaskRequest, lambda_invoke_response};
 use crate::asl::Failure;
 use crate::asl::choice::parse_timestamp;
 use crate::asl::failure::names;
+use crate::asl::model::PathField;
 use crate::asl::model::template::to_compact;
 use crate::asl::model::{Dynamic, FailField, State, StateKind, Task, Transition, WaitFor};
 use crate::asl::path::Env;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::time::Duration;
 
+/// What a state produced before output processing.
+enum Produced {
+    /// The effective input itself (Pass without Result/Parameters, Wait, Succeed): kept
+    /// unmaterialised so an owned input moves through without a copy.
+    EffInput,
+    Value(Value),
+}
+
 impl Run<'_> {
+    /// One attempt. `raw` is owned when no retry or catch can need the raw input again,
+    /// so the common path moves the input through the state without copying it.
     pub(crate) fn attempt(
         &self,
         st: &State,
-        raw: &Value,
+        raw: Cow<'_, Value>,
         vars: &mut Vars<'_>,
         scope: ScopeFacts<'_>,
         entered_time: chrono::DateTime<chrono::Utc>,
         retry: u32,
     ) -> Result<Step, Failure> {
         let facts = self.facts(st, entered_time, retry, scope);
-        let env0 = StateEnv::new(raw, &self.info, facts, vars);
-        let eff = input_path(&st.io.input_path, &env0)?;
-        let env = env0.with_input(&eff);
         let next = match st.transition {
             Transition::Next(n) => Some(n),
             _ => None,
         };
-        let result = match &st.kind {
+        let input_is_raw = matches!(st.io.input_path, PathField::Default);
+        let vars_ro: &Vars<'_> = vars;
+        let env0 = StateEnv::new(&raw, &self.info, facts, vars_ro);
+        let eff = input_path(&st.io.input_path, &env0)?;
+        let env = env0.with_input(&eff);
+        let produced = match &st.kind {
             StateKind::Pass(p) => match (&p.result, &st.io.parameters) {
-                (Some(r), _) => r.clone(),
-                (None, Some(t)) => t.eval(&env)?,
-                (None, None) => eff.as_ref().clone(),
+                (Some(r), _) => Produced::Value(r.clone()),
+                (None, Some(t)) => Produced::Value(t.eval(&env)?),
+                (None, None) => Produced::EffInput,
             },
             StateKind::Task(t) => {
                 let params = match &st.io.parameters {
                     Some(tpl) => tpl.eval(&env)?,
                     None => eff.as_ref().clone(),
                 };
-                self.run_task(st, t, params, &env)?
+                Produced::Value(self.run_task(st, t, params, &env)?)
             }
             StateKind::Choice(c) => {
                 let mut chosen = None;
@@ -73,7 +87,24 @@ impl Run<'_> {
                 if let Some(t) = chosen.and_then(|b| b.assign.as_ref()) {
                     assigned.extend(eval_assign(t, &env)?);
                 }
-                let output = output_path(&st.io.output_path, eff.into_owned(), &env0)?;
+                drop(env);
+                let output = match (&st.io.output_path, input_is_raw) {
+                    (PathField::Default, true) => {
+                        drop(eff);
+                        drop(env0);
+                        raw.into_owned()
+                    }
+                    (PathField::Default, false) => {
+                        let v = eff.into_owned();
+                        drop(env0);
+                        v
+                    }
+                    (f, _) => {
+                        let o = output_path(f, eff.into_owned(), &env0)?;
+                        drop(env0);
+                        o
+                    }
+                };
                 set_vars(vars, assigned);
                 return Ok(Step {
                     output,
@@ -82,9 +113,9 @@ impl Run<'_> {
             }
             StateKind::Wait(w) => {
                 self.wait(&w.wait, &env)?;
-                eff.as_ref().clone()
+                Produced::EffInput
             }
-            StateKind::Succeed => eff.as_ref().clone(),
+            StateKind::Succeed => Produced::EffInput,
             StateKind::Fail(f) => {
                 let error = self.fail_field(f.error.as_ref(), "ErrorPath", &env)?;
                 let cause = self.fail_field(f.cause.as_ref(), "CausePath", &env)?;
@@ -95,32 +126,67 @@ impl Run<'_> {
                     Some(tpl) => tpl.eval(&env)?,
                     None => eff.as_ref().clone(),
                 };
-                self.run_parallel(st, p, input, &env)?
+                Produced::Value(self.run_parallel(st, p, input, &env)?)
             }
-            StateKind::Map(m) => self.run_map(st, m, &env, retry)?,
+            StateKind::Map(m) => Produced::Value(self.run_map(st, m, &env, retry)?),
         };
-        // Output processing. Choice, Wait, Succeed: the "result" is the effective input
-        // and ResultPath/ResultSelector do not apply.
-        let (result, has_result) = match &st.kind {
-            StateKind::Wait(_) | StateKind::Succeed => (result, false),
-            _ => (result, true),
+        // Output processing. Wait and Succeed pass their effective input on:
+        // ResultSelector and ResultPath do not apply to them.
+        let has_result = !matches!(st.kind, StateKind::Wait(_) | StateKind::Succeed);
+        let produced = match (&st.io.result_selector, has_result, produced) {
+            (Some(sel), true, Produced::Value(v)) => {
+                Produced::Value(sel.eval(&env.with_input(&v))?)
+            }
+            (Some(sel), true, Produced::EffInput) => Produced::Value(sel.eval(&env)?),
+            (_, _, p) => p,
         };
-        let result = match (&st.io.result_selector, has_result) {
-            (Some(sel), true) => sel.eval(&env.with_input(&result))?,
-            _ => result,
+        let assigned = match (&st.assign, &produced) {
+            (Some(t), Produced::Value(v)) => Some(eval_assign(t, &env.with_input(v))?),
+            (Some(t), Produced::EffInput) => Some(eval_assign(t, &env)?),
+            (None, _) => None,
         };
-        let assigned = match &st.assign {
-            Some(t) => Some(eval_assign(t, &env.with_input(&result))?),
-            None => None,
-        };
-        let output = if has_result {
-            apply_result_path(&st.io.result_path, raw, result)?
-        } else {
-            result
-        };
-        let output = output_path(&st.io.output_path, output, &env0)?;
         drop(env);
-        drop(env0);
+        let result_path = if has_result {
+            &st.io.result_path
+        } else {
+            &PathField::Default
+        };
+        let output = match (result_path, produced) {
+            (PathField::Default, Produced::EffInput) if input_is_raw => {
+                drop(eff);
+                drop(env0);
+                raw.into_owned()
+            }
+            (PathField::Default, Produced::EffInput) => {
+                let v = eff.into_owned();
+                drop(env0);
+                v
+            }
+            (PathField::Default, Produced::Value(v)) => {
+                drop(eff);
+                drop(env0);
+                v
+            }
+            (f, Produced::Value(v)) => {
+                drop(eff);
+                drop(env0);
+                apply_result_path(f, raw, v)?
+            }
+            (f, Produced::EffInput) => {
+                let v = eff.into_owned();
+                drop(env0);
+                apply_result_path(f, raw, v)?
+            }
+        };
+        let output = match &st.io.output_path {
+            PathField::Default => output,
+            f => {
+                // OutputPath reads `$` from the output; `$$` and variables as before.
+                let null = Value::Null;
+                let facts = self.facts(st, entered_time, retry, scope);
+                output_path(f, output, &StateEnv::new(&null, &self.info, facts, vars))?
+            }
+        };
         if let Some(a) = assigned {
             set_vars(vars, a);
         }
