@@ -59,7 +59,7 @@ pub fn run(a: RunArgs) -> i32 {
         .file_stem()
         .and_then(|s| s.to_str())
         .map(|s| s.trim_end_matches(".asl").to_string());
-    let opts = RunOptions { name: a.name.clone(), state_machine_name: sm_name, history: a.history };
+    let opts = RunOptions { name: a.name.clone(), state_machine_name: sm_name, history: a.history, ..RunOptions::default() };
     let out = ex.run_with(&sm, input, &opts);
     let code = match out.status {
         Status::Succeeded => EXIT_OK,

@@ -16,6 +16,7 @@ pub struct ExecutionInfo {
     pub role_arn: String,
     pub state_machine_id: String,
     pub state_machine_name: String,
+    pub mode: super::ExecutionMode,
 }
 
 /// Variables of one scope (the top level, a Map iteration or a Parallel branch);
@@ -59,6 +60,8 @@ pub struct StateFacts<'a> {
     pub retry_count: u32,
     pub map_item: Option<(usize, &'a Value)>,
     pub task_token: Option<&'a str>,
+    /// `$$.State.RetryCount` is only present in Task states.
+    pub is_task: bool,
 }
 
 pub struct StateEnv<'a> {
@@ -93,25 +96,26 @@ impl Env for StateEnv<'_> {
 
 pub fn build_context(exec: &ExecutionInfo, st: &StateFacts<'_>) -> Value {
     let mut ctx = Map::new();
-    ctx.insert(
-        "Execution".into(),
-        json!({
-            "Id": exec.id,
-            "Input": exec.input,
-            "StartTime": exec.start_time,
-            "Name": exec.name,
-            "RoleArn": exec.role_arn,
-            "RedriveCount": 0
-        }),
-    );
+    let mut execution = json!({
+        "Id": exec.id,
+        "Input": exec.input,
+        "StartTime": exec.start_time,
+        "Name": exec.name,
+        "RoleArn": exec.role_arn,
+    });
+    if exec.mode != super::ExecutionMode::ExpressSync {
+        execution["RedriveCount"] = json!(0);
+    }
+    ctx.insert("Execution".into(), execution);
     ctx.insert(
         "StateMachine".into(),
         json!({ "Id": exec.state_machine_id, "Name": exec.state_machine_name }),
     );
-    ctx.insert(
-        "State".into(),
-        json!({ "Name": st.name, "EnteredTime": st.entered_time, "RetryCount": st.retry_count }),
-    );
+    let mut state = json!({ "Name": st.name, "EnteredTime": st.entered_time });
+    if st.is_task {
+        state["RetryCount"] = json!(st.retry_count);
+    }
+    ctx.insert("State".into(), state);
     if let Some(tok) = st.task_token {
         ctx.insert("Task".into(), json!({ "Token": tok }));
     }

@@ -57,7 +57,8 @@ impl Run<'_> {
             Some(Dynamic::Value(v)) => Some(*v),
             Some(Dynamic::Path(p)) => {
                 let v = select_path(p, env)?;
-                match v.as_f64() {
+                let num = v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
+                match num {
                     Some(x) => Some(x),
                     None => {
                         return Err(Failure::runtime(format!(
@@ -127,12 +128,12 @@ impl Run<'_> {
             Some(Dynamic::Value(v)) => Ok(Some(*v)),
             Some(Dynamic::Path(p)) => {
                 let v = select_path(p, env)?;
-                if let Some(n) = v.as_i64() {
-                    if n < 0 {
-                        return Err(Failure::runtime(format!("{field} cannot be negative.")));
-                    }
+                // Numbers, and strings holding an integer, as Jackson reads them.
+                let n = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
+                if n.is_some_and(|n| n < 0) {
+                    return Err(Failure::runtime(format!("{field} cannot be negative.")));
                 }
-                match v.as_u64() {
+                match n.map(|n| n as u64) {
                     Some(n) => Ok(Some(n)),
                     None => Err(Failure::runtime(format!(
                         "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",

@@ -57,6 +57,17 @@ impl Execution {
     }
 }
 
+/// The kind of execution, as AWS starts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExecutionMode {
+    #[default]
+    Standard,
+    /// StartExecution on an Express state machine.
+    ExpressAsync,
+    /// StartSyncExecution on an Express state machine.
+    ExpressSync,
+}
+
 /// Options of one run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -66,6 +77,8 @@ pub struct RunOptions {
     pub state_machine_name: Option<String>,
     /// Record the execution history.
     pub history: bool,
+    /// Standard or Express: the execution ARN and context object take that shape.
+    pub mode: ExecutionMode,
 }
 
 /// Runs state machines. Cheap to share between threads.

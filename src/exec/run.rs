@@ -28,8 +28,14 @@ pub(crate) fn run_execution(ex: &Executor, sm: &StateMachine, input: Value, opts
     let name = opts.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let sm_name = opts.state_machine_name.clone().unwrap_or_else(|| "StateMachine".to_string());
     let start = ex.clock.now();
+    let id = if opts.mode != super::ExecutionMode::Standard {
+        format!("arn:aws:states:us-east-1:111111111111:express:{sm_name}:{name}:{}", uuid::Uuid::new_v4())
+    } else {
+        format!("arn:aws:states:us-east-1:111111111111:execution:{sm_name}:{name}")
+    };
     let info = ExecutionInfo {
-        id: format!("arn:aws:states:us-east-1:111111111111:execution:{sm_name}:{name}"),
+        id,
+        mode: opts.mode,
         name,
         input,
         start_time: format_time(start),
@@ -158,7 +164,7 @@ impl Run<'_> {
             if let Some(c) = st.catch.iter().find(|c| error_matches(&c.error_equals, &err)) {
                 let mut err_out = serde_json::Map::new();
                 err_out.insert("Error".into(), f.error.clone().map(Value::String).unwrap_or(Value::Null));
-                err_out.insert("Cause".into(), f.cause.clone().map(Value::String).unwrap_or(Value::Null));
+                err_out.insert("Cause".into(), Value::String(f.cause.clone().unwrap_or_default()));
                 let err_out = Value::Object(err_out);
                 let assigned = match &c.assign {
                     Some(t) => {
@@ -183,7 +189,7 @@ impl Run<'_> {
     }
 
     pub fn facts<'a>(&self, st: &'a State, entered_time: &'a str, retry: u32, scope: ScopeFacts<'a>) -> super::context::StateFacts<'a> {
-        super::context::StateFacts { name: &st.name, entered_time, retry_count: retry, map_item: scope.map_item, task_token: None }
+        super::context::StateFacts { name: &st.name, entered_time, retry_count: retry, map_item: scope.map_item, task_token: None, is_task: matches!(st.kind, crate::asl::model::StateKind::Task(_)) }
     }
 }
 

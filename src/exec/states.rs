@@ -205,7 +205,7 @@ impl Run<'_> {
             }
         };
         let payload = match kind {
-            TaskKind::LambdaInvoke => params.get("Payload").cloned().unwrap_or(Value::Null),
+            TaskKind::LambdaInvoke => lambda_payload(params.get("Payload")),
             _ => params.clone(),
         };
         let (sched, started) = match kind {
@@ -253,14 +253,19 @@ impl Run<'_> {
                 if payload_size(&v) > MAX_PAYLOAD_BYTES {
                     let f = Failure::new(
                         names::DATA_LIMIT_EXCEEDED,
-                        format!("The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.", t.resource),
+                        format!(
+                            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                            service_name(&t.resource)
+                        ),
                     );
                     self.event(fail_ty, || Some(("taskFailedEventDetails", json!({"error": f.error, "cause": f.cause}))));
                     return Err(f);
                 }
                 self.event(ok_ty, || Some(("taskSucceededEventDetails", json!({"output": text(&v)}))));
                 Ok(match kind {
-                    TaskKind::LambdaInvoke => lambda_invoke_response(v),
+                    TaskKind::LambdaInvoke => {
+                        lambda_invoke_response(v, params.get("LogType").and_then(Value::as_str) == Some("Tail"))
+                    }
                     _ => v,
                 })
             }
@@ -316,4 +321,23 @@ fn until(clock: &dyn super::Clock, ts: &str) -> Option<f64> {
     let t = parse_timestamp(ts)?;
     let d = t.with_timezone(&chrono::Utc) - clock.now();
     Some((d.num_milliseconds() as f64 / 1000.0).max(0.0))
+}
+
+/// How AWS names a resource in causes: a service integration by its service
+/// (`arn:aws:states:::lambda:invoke` is `lambda`), anything else by its ARN.
+fn service_name(resource: &str) -> &str {
+    match resource.strip_prefix("arn:aws:states:::") {
+        Some(rest) => rest.split(':').next().unwrap_or(rest),
+        None => resource,
+    }
+}
+
+/// The event a Lambda function receives from `lambda:invoke`: no Payload (or null) is
+/// `{}`; a string Payload is the request body itself, so JSON text arrives parsed.
+fn lambda_payload(p: Option<&Value>) -> Value {
+    match p {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone())),
+        Some(v) => v.clone(),
+    }
 }

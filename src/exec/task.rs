@@ -231,9 +231,14 @@ impl TaskHandler for CommandHandler {
 }
 
 /// Lambda's Invoke API response, as `arn:aws:states:::lambda:invoke` returns it.
-pub fn lambda_invoke_response(payload: Value) -> Value {
+/// With `log_tail` (Parameters `LogType: Tail`) it carries a `LogResult`, the base64 of
+/// the end of the function's log.
+pub fn lambda_invoke_response(payload: Value, log_tail: bool) -> Value {
     let rid = uuid::Uuid::new_v4().to_string();
-    json!({
+    let len = serde_json::to_string(&payload).map(|s| s.len()).unwrap_or(0).to_string();
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let trace = format!("Root=1-{:08x}-{}", chrono::Utc::now().timestamp(), &uuid::Uuid::new_v4().simple().to_string()[..24]);
+    let mut r = json!({
         "ExecutedVersion": "$LATEST",
         "Payload": payload,
         "SdkHttpMetadata": {
@@ -242,18 +247,33 @@ pub fn lambda_invoke_response(payload: Value) -> Value {
                 "x-amzn-Remapped-Content-Length": ["0"],
                 "Connection": ["keep-alive"],
                 "x-amzn-RequestId": [rid],
+                "Content-Length": [len],
+                "Date": [date],
+                "X-Amzn-Trace-Id": [trace],
                 "Content-Type": ["application/json"],
             },
             "HttpHeaders": {
                 "Connection": "keep-alive",
+                "Content-Length": len,
                 "Content-Type": "application/json",
+                "Date": date,
                 "X-Amz-Executed-Version": "$LATEST",
                 "x-amzn-Remapped-Content-Length": "0",
                 "x-amzn-RequestId": rid,
+                "X-Amzn-Trace-Id": trace,
             },
             "HttpStatusCode": 200
         },
         "SdkResponseMetadata": { "RequestId": rid },
         "StatusCode": 200
-    })
+    });
+    if log_tail {
+        use base64::Engine;
+        let log = format!("START RequestId: {rid} Version: $LATEST\nEND RequestId: {rid}\nREPORT RequestId: {rid}\tDuration: 1.00 ms\n");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(log);
+        r["LogResult"] = json!(b64);
+        r["SdkHttpMetadata"]["AllHttpHeaders"]["X-Amz-Log-Result"] = json!([b64]);
+        r["SdkHttpMetadata"]["HttpHeaders"]["X-Amz-Log-Result"] = json!(b64);
+    }
+    r
 }

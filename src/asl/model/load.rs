@@ -79,11 +79,6 @@ fn reject_unsupported(v: &Value, ptr: &str) -> Result<()> {
                     stack.push((v, format!("{ptr}/{i}")));
                 }
             }
-            Value::String(s) if s.trim_start().starts_with("{%") => {
-                return Err(Error::Unsupported(format!(
-                    "{ptr}: JSONata expressions ({{% ... %}}) are not supported yet by this engine"
-                )));
-            }
             _ => {}
         }
     }

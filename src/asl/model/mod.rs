@@ -224,12 +224,12 @@ pub struct Catcher {
 }
 
 /// Does an error name match a Retry/Catch `ErrorEquals` list, as AWS matches it?
-/// `States.Runtime` and `States.DataLimitExceeded` are terminal: nothing catches or
-/// retries them. `States.ALL` matches every other error; `States.TaskFailed` every
-/// other error but `States.Timeout`.
+/// `States.Runtime` is terminal: nothing catches or retries it (AWS's recorded
+/// behaviour, also for an explicit `States.Runtime` in ErrorEquals). `States.ALL`
+/// matches every other error; `States.TaskFailed` every other error but `States.Timeout`.
 pub fn error_matches(error_equals: &[String], error: &str) -> bool {
     use crate::asl::failure::names;
-    if error == names::RUNTIME || error == names::DATA_LIMIT_EXCEEDED {
+    if error == names::RUNTIME {
         return false;
     }
     error_equals

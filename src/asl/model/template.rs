@@ -73,20 +73,11 @@ pub fn missing_path_failure(p: &JsonPath, key: &str, env: &dyn Env) -> Failure {
         PathRoot::Variable(name) if env.variable(name).is_none() => {
             Failure::runtime(format!("The variable '${name}' is not defined"))
         }
-        root => {
-            let (what, doc) = match root {
-                PathRoot::Context => ("context object", env.context()),
-                _ => ("input", env.input()),
-            };
-            let doc = match root {
-                PathRoot::Variable(n) => env.variable(n).unwrap_or(&Value::Null),
-                _ => doc,
-            };
-            Failure::runtime(format!(
-                "The JsonPath argument for the field '{key}.$' could not be found in the {what} '{}'",
-                crate::asl::model::template::to_compact(doc)
-            ))
-        }
+        _ => Failure::runtime(format!(
+            "The JSONPath '{}' specified for the field '{key}.$' could not be found in the input '{}'",
+            p.as_str(),
+            to_compact(env.input())
+        )),
     }
 }
 

@@ -14,6 +14,16 @@
 //! - `JsonPath::set(&self, target: &mut Value, value: Value) -> Result<(), PathError>`:
 //!   ResultPath semantics (creates missing objects along a definite path).
 
+mod eval;
+mod filter;
+mod parse;
+#[cfg(test)]
+mod tests;
+
+pub use filter::{CmpOp, Expr, Operand};
+pub use parse::Segment;
+
+use eval::Shape;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -46,12 +56,21 @@ pub struct PathError {
 pub struct JsonPath {
     src: String,
     root: PathRoot,
+    segs: Vec<Segment>,
+    shape: Shape,
 }
 
 impl JsonPath {
+    /// Compiles a path. Errors name the path and the (byte) position.
     pub fn parse(src: &str) -> Result<JsonPath, PathError> {
-        let _ = src;
-        todo!("path parser")
+        let (root, segs) = parse::parse_path(src)?;
+        let shape = eval::shape(&segs);
+        Ok(JsonPath {
+            src: src.to_string(),
+            root,
+            segs,
+            shape,
+        })
     }
     pub fn as_str(&self) -> &str {
         &self.src
@@ -59,12 +78,21 @@ impl JsonPath {
     pub fn root(&self) -> &PathRoot {
         &self.root
     }
-    pub fn is_definite(&self) -> bool {
-        todo!()
+    /// The steps after the root.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segs
     }
+    /// A Reference Path: only names and single indices.
+    pub fn is_definite(&self) -> bool {
+        self.shape == Shape::Reference
+    }
+    /// Jayway semantics. A Reference Path gives the value (borrowed) or None when a
+    /// step is missing or of the wrong type. Names after a Reference Path
+    /// (`$.a['b','c']`) give one object holding the names found (Jayway treats that
+    /// path as definite), or None when `$.a` is not an object. Any other path gives
+    /// an array of the matches, possibly empty, never None.
     pub fn select<'v>(&self, root: &'v Value) -> Option<Cow<'v, Value>> {
-        let _ = root;
-        todo!()
+        eval::select_shaped(&self.segs, self.shape, root, root)
     }
     /// Evaluates against the root that `root()` names; None when the variable is
     /// undefined or the path matches nothing.
@@ -76,8 +104,10 @@ impl JsonPath {
         };
         self.select(root)
     }
+    /// ResultPath: `$` replaces the target; missing fields along the path are created
+    /// as objects; a step into something that is not an object (names) or an array
+    /// with that index (indices) is an error and leaves the target unchanged.
     pub fn set(&self, target: &mut Value, value: Value) -> Result<(), PathError> {
-        let _ = (target, value);
-        todo!()
+        eval::set_value(&self.segs, &self.src, target, value)
     }
 }

@@ -4,9 +4,33 @@
 //! - `validate_text(text, &Options) -> Vec<Diagnostic>`: parses JSON or YAML (syntax
 //!   errors with line and column) then validates.
 //! - `validate_value(&Value, &Options) -> Vec<Diagnostic>`.
+//!
+//! Layout: `syntax` (text parsing, duplicate keys), `machine` (scopes, state dispatch,
+//! query language), `fields` (allowed fields per state type), `states` (per-type value
+//! checks), `transitions`, `choice`, `retry_catch`, `map`, `paths` (paths and payload
+//! templates), `jsonata`, `strict` (AWS-only limits).
 
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt;
+
+mod choice;
+mod fields;
+mod jsonata;
+mod jsonata_lex;
+mod machine;
+mod map;
+mod paths;
+mod retry_catch;
+mod states;
+mod strict;
+mod syntax;
+mod transitions;
+
+#[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
+mod tests;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -35,12 +59,103 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Parses `text` as JSON (or YAML, as SAM and Serverless write it) and validates it.
 pub fn validate_text(text: &str, opts: &Options) -> Vec<Diagnostic> {
-    let _ = (text, opts);
-    todo!()
+    match syntax::parse(text) {
+        Ok((value, mut diags)) => {
+            diags.extend(validate_value(&value, opts));
+            diags
+        }
+        Err(d) => vec![d],
+    }
 }
 
+/// Validates an already parsed definition.
 pub fn validate_value(def: &Value, opts: &Options) -> Vec<Diagnostic> {
-    let _ = (def, opts);
-    todo!()
+    let mut ctx = Ctx::new(opts);
+    machine::check_machine(&mut ctx, def);
+    ctx.diags
+}
+
+/// Query language of a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ql {
+    JsonPath,
+    Jsonata,
+}
+
+/// Where a check is: the pointer and the innermost state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub ptr: &'a str,
+    pub state: Option<&'a str>,
+}
+
+/// Shared state of one validation run.
+pub(crate) struct Ctx<'o> {
+    pub opts: &'o Options,
+    pub diags: Vec<Diagnostic>,
+    /// Every state name seen so far, with the pointer of its first definition.
+    pub names: HashMap<String, String>,
+}
+
+impl<'o> Ctx<'o> {
+    fn new(opts: &'o Options) -> Self {
+        Ctx { opts, diags: Vec::new(), names: HashMap::new() }
+    }
+
+    pub fn report(&mut self, ptr: &str, state: Option<&str>, code: &'static str, message: String) {
+        self.diags.push(Diagnostic {
+            pointer: ptr.to_string(),
+            state: state.map(str::to_string),
+            code,
+            message,
+        });
+    }
+
+    pub fn at(&mut self, at: At<'_>, code: &'static str, message: String) {
+        self.report(at.ptr, at.state, code, message);
+    }
+}
+
+/// Escapes one reference token (RFC 6901).
+pub(crate) fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// `ptr` + `/` + escaped `token`.
+pub(crate) fn child(ptr: &str, token: &str) -> String {
+    format!("{ptr}/{}", escape(token))
+}
+
+/// `ptr` + `/` + index.
+pub(crate) fn index(ptr: &str, i: usize) -> String {
+    format!("{ptr}/{i}")
+}
+
+/// The JSON type of a value, in words.
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A short rendering of a value for messages.
+pub(crate) fn show(v: &Value) -> String {
+    let s = match v {
+        Value::Array(_) => "[...]".to_string(),
+        Value::Object(_) => "{...}".to_string(),
+        _ => v.to_string(),
+    };
+    if s.chars().count() > 60 {
+        let cut: String = s.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
 }

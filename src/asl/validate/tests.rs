@@ -1,0 +1,1 @@
+//! Hand-written definitions, one per rule, with the pointer asserted.
