@@ -14,12 +14,19 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
     #[error("{path}: {source}")]
-    Io { path: String, #[source] source: std::io::Error },
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// Input that is not JSON, a bad resources file, and other user input problems.
     #[error("{0}")]
     Input(String),
 }
 
 fn format_diagnostics(d: &[Diagnostic]) -> String {
-    d.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n")
+    d.iter()
+        .map(|d| format!("  {d}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -13,7 +13,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 /// Groups of the JSONata query language, not supported yet (the JSONata issue).
-const JSONATA_GROUPS: &[&str] = &["jsonata_eval", "intrinsic_jsonata", "outputdecl", "query_language", "lambda_jsonata_eval", "lambda_outputdecl", "lambda_query_language"];
+const JSONATA_GROUPS: &[&str] = &[
+    "jsonata_eval",
+    "intrinsic_jsonata",
+    "outputdecl",
+    "query_language",
+    "lambda_jsonata_eval",
+    "lambda_outputdecl",
+    "lambda_query_language",
+];
 
 fn cases_dir() -> Option<PathBuf> {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/cases");
@@ -35,14 +43,20 @@ fn known_failures() -> HashMap<String, String> {
 
 fn is_jsonata(case: &Value, group: &str) -> bool {
     JSONATA_GROUPS.contains(&group)
-        || case["features"].as_array().is_some_and(|f| f.iter().any(|x| x == "JSONata"))
+        || case["features"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|x| x == "JSONata"))
 }
 
 /// Runs one case; Err(reason) when it does not match the recording.
 fn run_case(case: &Value) -> Result<(), String> {
     let tokens: Vec<String> = case["placeholder_tokens"]
         .as_array()
-        .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let sm = load_value(&case["definition"]).map_err(|e| format!("not loaded: {e}"))?;
     let ex = harness::register_lambdas(Executor::builder().virtual_clock()).build();
@@ -51,10 +65,22 @@ fn run_case(case: &Value) -> Result<(), String> {
         Some("EXPRESS_ASYNC") => ExecutionMode::ExpressAsync,
         _ => ExecutionMode::Standard,
     };
-    let opts = RunOptions { mode, ..RunOptions::default() };
+    let opts = RunOptions {
+        mode,
+        ..RunOptions::default()
+    };
     let input = case["input"].clone();
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.run_with(&sm, input, &opts)))
-        .map_err(|p| format!("panicked: {:?}", p.downcast_ref::<String>().map(String::as_str).or(p.downcast_ref::<&str>().copied())))?;
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ex.run_with(&sm, input, &opts)
+    }))
+    .map_err(|p| {
+        format!(
+            "panicked: {:?}",
+            p.downcast_ref::<String>()
+                .map(String::as_str)
+                .or(p.downcast_ref::<&str>().copied())
+        )
+    })?;
     let exp = &case["expected"];
     let status = match out.status {
         Status::Succeeded => "SUCCEEDED",
@@ -64,8 +90,12 @@ fn run_case(case: &Value) -> Result<(), String> {
         return Err(format!(
             "status {status} (error {:?}, cause {:?}, output {:?}), expected {}",
             out.error,
-            out.cause.as_deref().map(|c| c.chars().take(300).collect::<String>()),
-            out.output.as_ref().map(|o| o.to_string().chars().take(300).collect::<String>()),
+            out.cause
+                .as_deref()
+                .map(|c| c.chars().take(300).collect::<String>()),
+            out.output
+                .as_ref()
+                .map(|o| o.to_string().chars().take(300).collect::<String>()),
             exp["status"]
         ));
     }
@@ -82,7 +112,10 @@ fn run_case(case: &Value) -> Result<(), String> {
     }
     let cause = out.cause.map(Value::String).unwrap_or(Value::Null);
     let cause_ok = if exp["cause_is_json"] == true {
-        let parse = |v: &Value| v.as_str().and_then(|s| serde_json::from_str::<Value>(s).ok());
+        let parse = |v: &Value| {
+            v.as_str()
+                .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        };
         match (parse(&exp["cause"]), parse(&cause)) {
             (Some(e), Some(a)) => harness::matches(&e, &a, &tokens),
             _ => harness::matches(&exp["cause"], &cause, &tokens),
@@ -149,12 +182,23 @@ fn conformance_corpus() -> Result<(), String> {
     let (mut p, mut t, mut s) = (0, 0, 0);
     println!("conformance (JSONPath cases; JSONata cases are skipped until JSONata is supported):");
     for (g, (pass, fail, skip)) in &groups {
-        println!("  {g:<28} {pass:>4}/{:<4} passed{}", pass + fail, if *skip > 0 { format!(", {skip} JSONata skipped") } else { String::new() });
+        println!(
+            "  {g:<28} {pass:>4}/{:<4} passed{}",
+            pass + fail,
+            if *skip > 0 {
+                format!(", {skip} JSONata skipped")
+            } else {
+                String::new()
+            }
+        );
         p += pass;
         t += pass + fail;
         s += skip;
     }
-    println!("  TOTAL {p}/{t} passed ({:.1}%), {s} JSONata cases skipped", 100.0 * p as f64 / t.max(1) as f64);
+    println!(
+        "  TOTAL {p}/{t} passed ({:.1}%), {s} JSONata cases skipped",
+        100.0 * p as f64 / t.max(1) as f64
+    );
     if !unexpected.is_empty() {
         println!("unexpected failures ({}):", unexpected.len());
         for u in &unexpected {
@@ -162,14 +206,28 @@ fn conformance_corpus() -> Result<(), String> {
         }
     }
     if !stale.is_empty() {
-        println!("listed in known_failures.txt but passing ({}): {}", stale.len(), stale.join(", "));
+        println!(
+            "listed in known_failures.txt but passing ({}): {}",
+            stale.len(),
+            stale.join(", ")
+        );
     }
     let known_failing = (t - p) as usize - unexpected.len();
-    println!("{known_failing} known failures (tests/conformance/known_failures.txt) and {s} JSONata cases are counted as skipped");
-    println!("conformance: {p} passed, {} failed, {} skipped", unexpected.len(), s as usize + known_failing);
+    println!(
+        "{known_failing} known failures (tests/conformance/known_failures.txt) and {s} JSONata cases are counted as skipped"
+    );
+    println!(
+        "conformance: {p} passed, {} failed, {} skipped",
+        unexpected.len(),
+        s as usize + known_failing
+    );
     if unexpected.is_empty() && stale.is_empty() {
         Ok(())
     } else {
-        Err(format!("conformance: {} unexpected failures, {} stale known failures", unexpected.len(), stale.len()))
+        Err(format!(
+            "conformance: {} unexpected failures, {} stale known failures",
+            unexpected.len(),
+            stale.len()
+        ))
     }
 }

@@ -31,7 +31,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
-        Failure { error: Some(error.into()), cause: Some(cause.into()) }
+        Failure {
+            error: Some(error.into()),
+            cause: Some(cause.into()),
+        }
     }
     /// `States.Runtime` with a cause.
     pub fn runtime(cause: impl Into<String>) -> Self {

@@ -16,7 +16,10 @@ pub fn run(a: RunArgs) -> i32 {
     let sm = match load_text(&text) {
         Ok(sm) => sm,
         Err(Error::Invalid(diags)) => {
-            eprintln!("asl run: {}: invalid state machine definition:", a.definition);
+            eprintln!(
+                "asl run: {}: invalid state machine definition:",
+                a.definition
+            );
             for d in diags {
                 eprintln!("  {d}");
             }
@@ -37,18 +40,21 @@ pub fn run(a: RunArgs) -> i32 {
             Ok(t) => match serde_json::from_str(&t) {
                 Ok(v) => v,
                 Err(e) => {
-                    eprintln!("asl run: {}: the input is not valid JSON: {e}", if p == "-" { "stdin" } else { p });
+                    eprintln!(
+                        "asl run: {}: the input is not valid JSON: {e}",
+                        if p == "-" { "stdin" } else { p }
+                    );
                     return EXIT_USAGE;
                 }
             },
         },
     };
     let mut tasks = TaskRegistry::new();
-    if let Some(r) = &a.resources {
-        if let Err(e) = tasks.load_resources_file(r) {
-            eprintln!("asl run: {e}");
-            return EXIT_USAGE;
-        }
+    if let Some(r) = &a.resources
+        && let Err(e) = tasks.load_resources_file(r)
+    {
+        eprintln!("asl run: {e}");
+        return EXIT_USAGE;
     }
     let mut b = Executor::builder().tasks(tasks);
     if a.clock == ClockKind::Virtual {
@@ -59,7 +65,12 @@ pub fn run(a: RunArgs) -> i32 {
         .file_stem()
         .and_then(|s| s.to_str())
         .map(|s| s.trim_end_matches(".asl").to_string());
-    let opts = RunOptions { name: a.name.clone(), state_machine_name: sm_name, history: a.history, ..RunOptions::default() };
+    let opts = RunOptions {
+        name: a.name.clone(),
+        state_machine_name: sm_name,
+        history: a.history,
+        ..RunOptions::default()
+    };
     let out = ex.run_with(&sm, input, &opts);
     let code = match out.status {
         Status::Succeeded => EXIT_OK,
@@ -84,7 +95,10 @@ pub fn run(a: RunArgs) -> i32 {
         }
         match out.status {
             Status::Succeeded => {
-                println!("{}", serde_json::to_string(&out.output.unwrap_or(Value::Null)).unwrap_or_default())
+                println!(
+                    "{}",
+                    serde_json::to_string(&out.output.unwrap_or(Value::Null)).unwrap_or_default()
+                )
             }
             Status::Failed => eprintln!(
                 "execution failed: {}{}",

@@ -4,7 +4,9 @@ use asl_engine::asl::validate::{Options, validate_text};
 use serde_json::json;
 
 pub fn validate(a: ValidateArgs) -> i32 {
-    let opts = Options { strict_aws: a.strict_aws };
+    let opts = Options {
+        strict_aws: a.strict_aws,
+    };
     let mut code = EXIT_OK;
     let mut reports = Vec::new();
     for f in &a.files {
@@ -30,11 +32,16 @@ pub fn validate(a: ValidateArgs) -> i32 {
                     }
                 }
             }
-            Format::Json => reports.push(json!({"file": f, "valid": diags.is_empty(), "diagnostics": diags})),
+            Format::Json => {
+                reports.push(json!({"file": f, "valid": diags.is_empty(), "diagnostics": diags}))
+            }
         }
     }
     if a.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        );
     }
     code
 }

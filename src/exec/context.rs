@@ -29,10 +29,16 @@ pub struct Vars<'p> {
 
 impl<'p> Vars<'p> {
     pub fn root() -> Self {
-        Vars { parent: None, local: HashMap::new() }
+        Vars {
+            parent: None,
+            local: HashMap::new(),
+        }
     }
     pub fn child(parent: &'p Vars<'p>) -> Self {
-        Vars { parent: Some(parent), local: HashMap::new() }
+        Vars {
+            parent: Some(parent),
+            local: HashMap::new(),
+        }
     }
     pub fn get(&self, name: &str) -> Option<&Value> {
         let mut s = Some(self);
@@ -56,7 +62,7 @@ impl<'p> Vars<'p> {
 #[derive(Debug, Clone, Copy)]
 pub struct StateFacts<'a> {
     pub name: &'a str,
-    pub entered_time: &'a str,
+    pub entered_time: chrono::DateTime<chrono::Utc>,
     pub retry_count: u32,
     pub map_item: Option<(usize, &'a Value)>,
     pub task_token: Option<&'a str>,
@@ -73,12 +79,29 @@ pub struct StateEnv<'a> {
 }
 
 impl<'a> StateEnv<'a> {
-    pub fn new(input: &'a Value, exec: &'a ExecutionInfo, state: StateFacts<'a>, vars: &'a Vars<'a>) -> Self {
-        StateEnv { input, exec, state, vars, context: OnceCell::new() }
+    pub fn new(
+        input: &'a Value,
+        exec: &'a ExecutionInfo,
+        state: StateFacts<'a>,
+        vars: &'a Vars<'a>,
+    ) -> Self {
+        StateEnv {
+            input,
+            exec,
+            state,
+            vars,
+            context: OnceCell::new(),
+        }
     }
     /// The same env with another `$` root.
     pub fn with_input<'b>(&'b self, input: &'b Value) -> StateEnv<'b> {
-        StateEnv { input, exec: self.exec, state: self.state, vars: self.vars, context: OnceCell::new() }
+        StateEnv {
+            input,
+            exec: self.exec,
+            state: self.state,
+            vars: self.vars,
+            context: OnceCell::new(),
+        }
     }
 }
 
@@ -87,7 +110,8 @@ impl Env for StateEnv<'_> {
         self.input
     }
     fn context(&self) -> &Value {
-        self.context.get_or_init(|| build_context(self.exec, &self.state))
+        self.context
+            .get_or_init(|| build_context(self.exec, &self.state))
     }
     fn variable(&self, name: &str) -> Option<&Value> {
         self.vars.get(name)
@@ -111,7 +135,8 @@ pub fn build_context(exec: &ExecutionInfo, st: &StateFacts<'_>) -> Value {
         "StateMachine".into(),
         json!({ "Id": exec.state_machine_id, "Name": exec.state_machine_name }),
     );
-    let mut state = json!({ "Name": st.name, "EnteredTime": st.entered_time });
+    let mut state =
+        json!({ "Name": st.name, "EnteredTime": super::clock::format_time(st.entered_time) });
     if st.is_task {
         state["RetryCount"] = json!(st.retry_count);
     }

@@ -13,10 +13,12 @@ use std::borrow::Cow;
 /// Selects a path for InputPath/OutputPath-like fields; a miss is `States.Runtime`
 /// with Jayway's message, as AWS reports it.
 pub fn select_path<'v>(p: &JsonPath, env: &'v dyn Env) -> Result<Cow<'v, Value>, Failure> {
-    if let PathRoot::Variable(name) = p.root() {
-        if env.variable(name).is_none() {
-            return Err(Failure::runtime(format!("The variable '${name}' is not defined")));
-        }
+    if let PathRoot::Variable(name) = p.root()
+        && env.variable(name).is_none()
+    {
+        return Err(Failure::runtime(format!(
+            "The variable '${name}' is not defined"
+        )));
     }
     match p.select_in(env) {
         Some(v) => Ok(v),
@@ -26,7 +28,11 @@ pub fn select_path<'v>(p: &JsonPath, env: &'v dyn Env) -> Result<Cow<'v, Value>,
                 PathRoot::Context => env.context(),
                 PathRoot::Variable(n) => env.variable(n).unwrap_or(&Value::Null),
             };
-            Err(Failure::runtime(format!("Invalid path '{}' : {}", p.as_str(), jayway_miss(p.as_str(), root))))
+            Err(Failure::runtime(format!(
+                "Invalid path '{}' : {}",
+                p.as_str(),
+                jayway_miss(p.as_str(), root)
+            )))
         }
     }
 }
@@ -100,7 +106,10 @@ pub fn output_path(f: &PathField, output: Value, env: &dyn Env) -> Result<Value,
         PathField::Null => Ok(Value::Object(Map::new())),
         PathField::Path(p) if p.as_str() == "$" => Ok(output),
         PathField::Path(p) => {
-            let env = OutputEnv { output: &output, inner: env };
+            let env = OutputEnv {
+                output: &output,
+                inner: env,
+            };
             select_path(p, &env).map(Cow::into_owned)
         }
     }
@@ -125,7 +134,11 @@ impl Env for OutputEnv<'_> {
 }
 
 /// ResultPath: where the result goes in the state's raw input.
-pub fn apply_result_path(f: &PathField, raw_input: &Value, result: Value) -> Result<Value, Failure> {
+pub fn apply_result_path(
+    f: &PathField,
+    raw_input: &Value,
+    result: Value,
+) -> Result<Value, Failure> {
     match f {
         PathField::Default => Ok(result),
         PathField::Null => Ok(raw_input.clone()),
@@ -136,7 +149,11 @@ pub fn apply_result_path(f: &PathField, raw_input: &Value, result: Value) -> Res
                 Ok(()) => Ok(out),
                 Err(_) => Err(Failure::new(
                     names::RESULT_PATH_MATCH_FAILURE,
-                    format!("Unable to apply ResultPath \"{}\" to input \"{}\"", p.as_str(), to_compact(raw_input)),
+                    format!(
+                        "Unable to apply ResultPath \"{}\" to input \"{}\"",
+                        p.as_str(),
+                        to_compact(raw_input)
+                    ),
                 )),
             }
         }

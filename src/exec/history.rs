@@ -15,7 +15,10 @@ pub struct History {
 
 impl History {
     pub fn new(record: bool) -> Self {
-        History { next_id: AtomicU64::new(0), events: record.then(|| Mutex::new(Vec::new())) }
+        History {
+            next_id: AtomicU64::new(0),
+            events: record.then(|| Mutex::new(Vec::new())),
+        }
     }
 
     pub fn is_recording(&self) -> bool {
@@ -24,7 +27,12 @@ impl History {
 
     /// Counts one event and, when recording, stores it. `details` is only called when
     /// recording, so a run without history builds no event.
-    pub fn event(&self, clock: &dyn Clock, ty: &str, details: impl FnOnce() -> Option<(&'static str, Value)>) -> u64 {
+    pub fn event(
+        &self,
+        clock: &dyn Clock,
+        ty: &str,
+        details: impl FnOnce() -> Option<(&'static str, Value)>,
+    ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(ev) = &self.events {
             let mut e = Map::new();
@@ -34,13 +42,17 @@ impl History {
             if let Some((k, v)) = details() {
                 e.insert(k.into(), v);
             }
-            ev.lock().unwrap_or_else(|p| p.into_inner()).push(Value::Object(e));
+            ev.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Value::Object(e));
         }
         id
     }
 
     pub fn into_events(self) -> Vec<Value> {
-        self.events.map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())).unwrap_or_default()
+        self.events
+            .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .unwrap_or_default()
     }
 }
 

@@ -14,7 +14,13 @@ use crate::asl::path::Env;
 use serde_json::{Value, json};
 
 impl Run<'_> {
-    pub(crate) fn run_parallel(&self, st: &State, p: &Parallel, input: Value, env: &StateEnv<'_>) -> Result<Value, Failure> {
+    pub(crate) fn run_parallel(
+        &self,
+        st: &State,
+        p: &Parallel,
+        input: Value,
+        env: &StateEnv<'_>,
+    ) -> Result<Value, Failure> {
         let _ = st;
         self.event("ParallelStateStarted", || None);
         let mut out = Vec::with_capacity(p.branches.len());
@@ -32,7 +38,13 @@ impl Run<'_> {
         Ok(Value::Array(out))
     }
 
-    pub(crate) fn run_map(&self, st: &State, m: &Map, env: &StateEnv<'_>, _retry: u32) -> Result<Value, Failure> {
+    pub(crate) fn run_map(
+        &self,
+        st: &State,
+        m: &Map,
+        env: &StateEnv<'_>,
+        _retry: u32,
+    ) -> Result<Value, Failure> {
         if m.item_reader.is_some() || m.result_writer.is_some() || m.item_batcher.is_some() {
             return Err(Failure::runtime(format!(
                 "Map state '{}' uses ItemReader, ItemBatcher or ResultWriter: the Distributed Map data plane is not supported yet by this engine",
@@ -50,14 +62,21 @@ impl Run<'_> {
                 to_compact(&items_v)
             )));
         };
-        let _max_concurrency = self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
-        let tol_count = self.map_integer(m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", env)?;
+        let _max_concurrency =
+            self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
+        let tol_count = self.map_integer(
+            m.tolerated_failure_count.as_ref(),
+            "ToleratedFailureCount",
+            env,
+        )?;
         let tol_pct = match &m.tolerated_failure_percentage {
             None => None,
             Some(Dynamic::Value(v)) => Some(*v),
             Some(Dynamic::Path(p)) => {
                 let v = select_path(p, env)?;
-                let num = v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
+                let num = v
+                    .as_f64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
                 match num {
                     Some(x) => Some(x),
                     None => {
@@ -70,13 +89,21 @@ impl Run<'_> {
                 }
             }
         };
-        if let Some(p) = tol_pct {
-            if !(0.0..=100.0).contains(&p) {
-                return Err(Failure::runtime("ToleratedFailurePercentage must be between 0 and 100."));
-            }
+        if let Some(p) = tol_pct
+            && !(0.0..=100.0).contains(&p)
+        {
+            return Err(Failure::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            ));
         }
-        let tolerant = m.mode == ProcessorMode::Distributed || tol_count.is_some() || tol_pct.is_some();
-        self.event("MapStateStarted", || Some(("mapStateStartedEventDetails", json!({"length": items.len()}))));
+        let tolerant =
+            m.mode == ProcessorMode::Distributed || tol_count.is_some() || tol_pct.is_some();
+        self.event("MapStateStarted", || {
+            Some((
+                "mapStateStartedEventDetails",
+                json!({"length": items.len()}),
+            ))
+        });
         let mut results = Vec::with_capacity(items.len());
         let mut failures = 0u64;
         for (i, item) in items.iter().enumerate() {
@@ -89,16 +116,38 @@ impl Run<'_> {
                 }
                 None => item.clone(),
             };
-            self.event("MapIterationStarted", || Some(("mapIterationStartedEventDetails", json!({"name": st.name, "index": i}))));
+            self.event("MapIterationStarted", || {
+                Some((
+                    "mapIterationStartedEventDetails",
+                    json!({"name": st.name, "index": i}),
+                ))
+            });
             let mut vars = Vars::child(env.vars);
-            let r = self.run_scope(&m.processor, item_input, &mut vars, ScopeFacts { map_item: Some((i, item)) });
+            let r = self.run_scope(
+                &m.processor,
+                item_input,
+                &mut vars,
+                ScopeFacts {
+                    map_item: Some((i, item)),
+                },
+            );
             match r {
                 Ok(v) => {
-                    self.event("MapIterationSucceeded", || Some(("mapIterationSucceededEventDetails", json!({"name": st.name, "index": i}))));
+                    self.event("MapIterationSucceeded", || {
+                        Some((
+                            "mapIterationSucceededEventDetails",
+                            json!({"name": st.name, "index": i}),
+                        ))
+                    });
                     results.push(v);
                 }
                 Err(f) => {
-                    self.event("MapIterationFailed", || Some(("mapIterationFailedEventDetails", json!({"name": st.name, "index": i}))));
+                    self.event("MapIterationFailed", || {
+                        Some((
+                            "mapIterationFailedEventDetails",
+                            json!({"name": st.name, "index": i}),
+                        ))
+                    });
                     if !tolerant {
                         self.event("MapStateFailed", || None);
                         return Err(f);
@@ -122,14 +171,21 @@ impl Run<'_> {
         Ok(Value::Array(results))
     }
 
-    fn map_integer(&self, d: Option<&Dynamic<u64>>, field: &str, env: &dyn Env) -> Result<Option<u64>, Failure> {
+    fn map_integer(
+        &self,
+        d: Option<&Dynamic<u64>>,
+        field: &str,
+        env: &dyn Env,
+    ) -> Result<Option<u64>, Failure> {
         match d {
             None => Ok(None),
             Some(Dynamic::Value(v)) => Ok(Some(*v)),
             Some(Dynamic::Path(p)) => {
                 let v = select_path(p, env)?;
                 // Numbers, and strings holding an integer, as Jackson reads them.
-                let n = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
+                let n = v
+                    .as_i64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
                 if n.is_some_and(|n| n < 0) {
                     return Err(Failure::runtime(format!("{field} cannot be negative.")));
                 }

@@ -51,7 +51,10 @@ pub struct Execution {
 impl Execution {
     pub fn failure(&self) -> Option<Failure> {
         match self.status {
-            Status::Failed => Some(Failure { error: self.error.clone(), cause: self.cause.clone() }),
+            Status::Failed => Some(Failure {
+                error: self.error.clone(),
+                cause: self.cause.clone(),
+            }),
             Status::Succeeded => None,
         }
     }
@@ -90,7 +93,10 @@ pub struct Executor {
 
 impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Executor").field("tasks", &self.tasks).field("virtual_clock", &self.clock.is_virtual()).finish()
+        f.debug_struct("Executor")
+            .field("tasks", &self.tasks)
+            .field("virtual_clock", &self.clock.is_virtual())
+            .finish()
     }
 }
 
@@ -124,7 +130,10 @@ impl ExecutorBuilder {
         self.clock(Arc::new(VirtualClock::new()))
     }
     pub fn build(self) -> Executor {
-        Executor { tasks: Arc::new(self.tasks), clock: self.clock.unwrap_or_else(|| Arc::new(RealClock)) }
+        Executor {
+            tasks: Arc::new(self.tasks),
+            clock: self.clock.unwrap_or_else(|| Arc::new(RealClock)),
+        }
     }
 }
 

@@ -24,12 +24,26 @@ pub(crate) struct ScopeFacts<'a> {
     pub map_item: Option<(usize, &'a Value)>,
 }
 
-pub(crate) fn run_execution(ex: &Executor, sm: &StateMachine, input: Value, opts: &RunOptions) -> Execution {
-    let name = opts.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let sm_name = opts.state_machine_name.clone().unwrap_or_else(|| "StateMachine".to_string());
+pub(crate) fn run_execution(
+    ex: &Executor,
+    sm: &StateMachine,
+    input: Value,
+    opts: &RunOptions,
+) -> Execution {
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let sm_name = opts
+        .state_machine_name
+        .clone()
+        .unwrap_or_else(|| "StateMachine".to_string());
     let start = ex.clock.now();
     let id = if opts.mode != super::ExecutionMode::Standard {
-        format!("arn:aws:states:us-east-1:111111111111:express:{sm_name}:{name}:{}", uuid::Uuid::new_v4())
+        format!(
+            "arn:aws:states:us-east-1:111111111111:express:{sm_name}:{name}:{}",
+            uuid::Uuid::new_v4()
+        )
     } else {
         format!("arn:aws:states:us-east-1:111111111111:execution:{sm_name}:{name}")
     };
@@ -46,15 +60,23 @@ pub(crate) fn run_execution(ex: &Executor, sm: &StateMachine, input: Value, opts
     let run = Run {
         ex,
         history: History::new(opts.history),
-        deadline: sm.timeout_seconds.map(|s| start + chrono::Duration::seconds(s.min(i64::MAX as u64 / 1000) as i64)),
+        deadline: sm
+            .timeout_seconds
+            .map(|s| start + chrono::Duration::seconds(s.min(i64::MAX as u64 / 1000) as i64)),
         info,
     };
     run.history.event(&*ex.clock, "ExecutionStarted", || {
-        Some(("executionStartedEventDetails", json!({"input": text(&run.info.input), "roleArn": run.info.role_arn})))
+        Some((
+            "executionStartedEventDetails",
+            json!({"input": text(&run.info.input), "roleArn": run.info.role_arn}),
+        ))
     });
     let too_big = payload_size(&run.info.input) > MAX_PAYLOAD_BYTES;
     let result = if too_big {
-        Err(Failure::new(names::DATA_LIMIT_EXCEEDED, "The state machine input exceeds the maximum size of 262144 bytes."))
+        Err(Failure::new(
+            names::DATA_LIMIT_EXCEEDED,
+            "The state machine input exceeds the maximum size of 262144 bytes.",
+        ))
     } else {
         let mut vars = Vars::root();
         run.run_scope(sm, run.info.input.clone(), &mut vars, ScopeFacts::default())
@@ -62,18 +84,30 @@ pub(crate) fn run_execution(ex: &Executor, sm: &StateMachine, input: Value, opts
     let (status, output, error, cause) = match result {
         Ok(out) => {
             run.history.event(&*ex.clock, "ExecutionSucceeded", || {
-                Some(("executionSucceededEventDetails", json!({"output": text(&out)})))
+                Some((
+                    "executionSucceededEventDetails",
+                    json!({"output": text(&out)}),
+                ))
             });
             (Status::Succeeded, Some(out), None, None)
         }
         Err(f) => {
             run.history.event(&*ex.clock, "ExecutionFailed", || {
-                Some(("executionFailedEventDetails", json!({"error": f.error, "cause": f.cause})))
+                Some((
+                    "executionFailedEventDetails",
+                    json!({"error": f.error, "cause": f.cause}),
+                ))
             });
             (Status::Failed, None, f.error, f.cause)
         }
     };
-    Execution { status, output, error, cause, history: run.history.into_events() }
+    Execution {
+        status,
+        output,
+        error,
+        cause,
+        history: run.history.into_events(),
+    }
 }
 
 pub(crate) fn payload_size(v: &Value) -> usize {
@@ -104,13 +138,22 @@ impl Run<'_> {
     }
 
     /// Runs a scope from its StartAt to an End, Succeed or Fail.
-    pub fn run_scope(&self, sm: &StateMachine, mut input: Value, vars: &mut Vars<'_>, scope: ScopeFacts<'_>) -> Result<Value, Failure> {
+    pub fn run_scope(
+        &self,
+        sm: &StateMachine,
+        mut input: Value,
+        vars: &mut Vars<'_>,
+        scope: ScopeFacts<'_>,
+    ) -> Result<Value, Failure> {
         let mut cur = sm.start_at;
         loop {
-            if let Some(d) = self.deadline {
-                if self.ex.clock.now() > d {
-                    return Err(Failure { error: Some(names::TIMEOUT.into()), cause: None });
-                }
+            if let Some(d) = self.deadline
+                && self.ex.clock.now() > d
+            {
+                return Err(Failure {
+                    error: Some(names::TIMEOUT.into()),
+                    cause: None,
+                });
             }
             let st = sm.state(cur);
             let step = self.run_state(st, input, vars, scope)?;
@@ -124,31 +167,47 @@ impl Run<'_> {
         }
     }
 
-    fn run_state(&self, st: &State, input: Value, vars: &mut Vars<'_>, scope: ScopeFacts<'_>) -> Result<Step, Failure> {
+    fn run_state(
+        &self,
+        st: &State,
+        input: Value,
+        vars: &mut Vars<'_>,
+        scope: ScopeFacts<'_>,
+    ) -> Result<Step, Failure> {
         let ty = st.type_name();
         let entered = self.ex.clock.now();
-        let entered_time = format_time(entered);
         let entered_id = self.event(entered_type(ty), || {
-            Some(("stateEnteredEventDetails", json!({"name": st.name, "input": text(&input)})))
+            Some((
+                "stateEnteredEventDetails",
+                json!({"name": st.name, "input": text(&input)}),
+            ))
         });
         let mut retry_counts = vec![0u32; st.retry.len()];
         let mut retry_total = 0u32;
         loop {
-            let res = self.attempt(st, &input, vars, scope, &entered_time, retry_total);
+            let res = self.attempt(st, &input, vars, scope, entered, retry_total);
             let f = match res {
                 Ok(step) => {
                     self.event(exited_type(ty), || {
-                        Some(("stateExitedEventDetails", json!({"name": st.name, "output": text(&step.output)})))
+                        Some((
+                            "stateExitedEventDetails",
+                            json!({"name": st.name, "output": text(&step.output)}),
+                        ))
                     });
                     return Ok(step);
                 }
                 Err(f) => wrap_runtime(f, &st.name, entered_id),
             };
             let err = f.error_name().to_string();
-            if let Some(i) = st.retry.iter().position(|r| error_matches(&r.error_equals, &err)) {
+            if let Some(i) = st
+                .retry
+                .iter()
+                .position(|r| error_matches(&r.error_equals, &err))
+            {
                 let r = &st.retry[i];
                 if retry_counts[i] < r.max_attempts {
-                    let mut delay = r.interval_seconds * r.backoff_rate.powi(retry_counts[i] as i32);
+                    let mut delay =
+                        r.interval_seconds * r.backoff_rate.powi(retry_counts[i] as i32);
                     if let Some(m) = r.max_delay_seconds {
                         delay = delay.min(m);
                     }
@@ -157,20 +216,35 @@ impl Run<'_> {
                     }
                     retry_counts[i] += 1;
                     retry_total += 1;
-                    self.ex.clock.sleep(Duration::from_secs_f64(delay.clamp(0.0, 1e9)));
+                    self.ex
+                        .clock
+                        .sleep(Duration::from_secs_f64(delay.clamp(0.0, 1e9)));
                     continue;
                 }
             }
-            if let Some(c) = st.catch.iter().find(|c| error_matches(&c.error_equals, &err)) {
+            if let Some(c) = st
+                .catch
+                .iter()
+                .find(|c| error_matches(&c.error_equals, &err))
+            {
                 let mut err_out = serde_json::Map::new();
-                err_out.insert("Error".into(), f.error.clone().map(Value::String).unwrap_or(Value::Null));
-                err_out.insert("Cause".into(), Value::String(f.cause.clone().unwrap_or_default()));
+                err_out.insert(
+                    "Error".into(),
+                    f.error.clone().map(Value::String).unwrap_or(Value::Null),
+                );
+                err_out.insert(
+                    "Cause".into(),
+                    Value::String(f.cause.clone().unwrap_or_default()),
+                );
                 let err_out = Value::Object(err_out);
                 let assigned = match &c.assign {
                     Some(t) => {
-                        let facts = self.facts(st, &entered_time, retry_total, scope);
+                        let facts = self.facts(st, entered, retry_total, scope);
                         let env = super::context::StateEnv::new(&err_out, &self.info, facts, vars);
-                        Some(super::dataflow::eval_assign(t, &env).map_err(|f| wrap_runtime(f, &st.name, entered_id))?)
+                        Some(
+                            super::dataflow::eval_assign(t, &env)
+                                .map_err(|f| wrap_runtime(f, &st.name, entered_id))?,
+                        )
                     }
                     None => None,
                 };
@@ -180,30 +254,51 @@ impl Run<'_> {
                     super::dataflow::set_vars(vars, a);
                 }
                 self.event(exited_type(ty), || {
-                    Some(("stateExitedEventDetails", json!({"name": st.name, "output": text(&output)})))
+                    Some((
+                        "stateExitedEventDetails",
+                        json!({"name": st.name, "output": text(&output)}),
+                    ))
                 });
-                return Ok(Step { output, next: Some(c.next) });
+                return Ok(Step {
+                    output,
+                    next: Some(c.next),
+                });
             }
             return Err(f);
         }
     }
 
-    pub fn facts<'a>(&self, st: &'a State, entered_time: &'a str, retry: u32, scope: ScopeFacts<'a>) -> super::context::StateFacts<'a> {
-        super::context::StateFacts { name: &st.name, entered_time, retry_count: retry, map_item: scope.map_item, task_token: None, is_task: matches!(st.kind, crate::asl::model::StateKind::Task(_)) }
+    pub fn facts<'a>(
+        &self,
+        st: &'a State,
+        entered_time: DateTime<Utc>,
+        retry: u32,
+        scope: ScopeFacts<'a>,
+    ) -> super::context::StateFacts<'a> {
+        super::context::StateFacts {
+            name: &st.name,
+            entered_time,
+            retry_count: retry,
+            map_item: scope.map_item,
+            task_token: None,
+            is_task: matches!(st.kind, crate::asl::model::StateKind::Task(_)),
+        }
     }
 }
 
 /// Errors the engine raises while processing a state get AWS's prefix naming the state.
 fn wrap_runtime(mut f: Failure, state: &str, entered_id: u64) -> Failure {
-    let wrap = matches!(f.error.as_deref(), Some(names::RUNTIME) | Some(names::QUERY_EVALUATION_ERROR));
-    if wrap {
-        if let Some(c) = &f.cause {
-            if !c.starts_with("An error occurred while executing the state") {
-                f.cause = Some(format!(
-                    "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {c}"
-                ));
-            }
-        }
+    let wrap = matches!(
+        f.error.as_deref(),
+        Some(names::RUNTIME) | Some(names::QUERY_EVALUATION_ERROR)
+    );
+    if wrap
+        && let Some(c) = &f.cause
+        && !c.starts_with("An error occurred while executing the state")
+    {
+        f.cause = Some(format!(
+            "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {c}"
+        ));
     }
     f
 }

@@ -1,11 +1,13 @@
 //! One attempt at a state: input processing, the state's own work, output processing.
 
+use super::MAX_PAYLOAD_BYTES;
 use super::context::{StateEnv, Vars};
-use super::dataflow::{eval_assign, input_path, output_path, apply_result_path, select_path, set_vars};
+use super::dataflow::{
+    apply_result_path, eval_assign, input_path, output_path, select_path, set_vars,
+};
 use super::history::text;
 use super::run::{Run, ScopeFacts, Step, payload_size};
 use super::task::{TaskKind, TaskRequest, lambda_invoke_response};
-use super::MAX_PAYLOAD_BYTES;
 use crate::asl::Failure;
 use crate::asl::choice::parse_timestamp;
 use crate::asl::failure::names;
@@ -22,7 +24,7 @@ impl Run<'_> {
         raw: &Value,
         vars: &mut Vars<'_>,
         scope: ScopeFacts<'_>,
-        entered_time: &str,
+        entered_time: chrono::DateTime<chrono::Utc>,
         retry: u32,
     ) -> Result<Step, Failure> {
         let facts = self.facts(st, entered_time, retry, scope);
@@ -73,7 +75,10 @@ impl Run<'_> {
                 }
                 let output = output_path(&st.io.output_path, eff.into_owned(), &env0)?;
                 set_vars(vars, assigned);
-                return Ok(Step { output, next: Some(target) });
+                return Ok(Step {
+                    output,
+                    next: Some(target),
+                });
             }
             StateKind::Wait(w) => {
                 self.wait(&w.wait, &env)?;
@@ -108,7 +113,11 @@ impl Run<'_> {
             Some(t) => Some(eval_assign(t, &env.with_input(&result))?),
             None => None,
         };
-        let output = if has_result { apply_result_path(&st.io.result_path, raw, result)? } else { result };
+        let output = if has_result {
+            apply_result_path(&st.io.result_path, raw, result)?
+        } else {
+            result
+        };
         let output = output_path(&st.io.output_path, output, &env0)?;
         drop(env);
         drop(env0);
@@ -122,7 +131,12 @@ impl Run<'_> {
         Ok(Step { output, next })
     }
 
-    fn fail_field(&self, f: Option<&FailField>, field: &str, env: &dyn Env) -> Result<Option<String>, Failure> {
+    fn fail_field(
+        &self,
+        f: Option<&FailField>,
+        field: &str,
+        env: &dyn Env,
+    ) -> Result<Option<String>, Failure> {
         Ok(match f {
             None => None,
             Some(FailField::Literal(s)) => Some(s.clone()),
@@ -194,7 +208,13 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn run_task(&self, st: &State, t: &Task, params: Value, env: &dyn Env) -> Result<Value, Failure> {
+    fn run_task(
+        &self,
+        st: &State,
+        t: &Task,
+        params: Value,
+        env: &dyn Env,
+    ) -> Result<Value, Failure> {
         let timeout = self.dynamic_seconds(t.timeout_seconds.as_ref(), env)?;
         let _heartbeat = self.dynamic_seconds(t.heartbeat_seconds.as_ref(), env)?;
         let (handler, kind) = match self.ex.tasks.resolve(&t.resource, &params) {
@@ -212,7 +232,12 @@ impl Run<'_> {
             TaskKind::LambdaFunction => ("LambdaFunctionScheduled", "LambdaFunctionStarted"),
             _ => ("TaskScheduled", "TaskStarted"),
         };
-        self.event(sched, || Some(("taskScheduledEventDetails", json!({"resource": t.resource, "parameters": text(&params)}))));
+        self.event(sched, || {
+            Some((
+                "taskScheduledEventDetails",
+                json!({"resource": t.resource, "parameters": text(&params)}),
+            ))
+        });
         self.event(started, || None);
         let clock = self.ex.clock.clone();
         let res = match timeout {
@@ -224,21 +249,40 @@ impl Run<'_> {
                 let c2 = clock.clone();
                 let input = payload.clone();
                 std::thread::spawn(move || {
-                    let req = TaskRequest { resource: &resource, input: &input, state_name: &name, clock: &*c2 };
+                    let req = TaskRequest {
+                        resource: &resource,
+                        input: &input,
+                        state_name: &name,
+                        clock: &*c2,
+                    };
                     let _ = tx.send(h.invoke(&req));
                 });
                 match rx.recv_timeout(Duration::from_secs(secs)) {
                     Ok(r) => r,
-                    Err(_) => Err(Failure { error: Some(names::TIMEOUT.into()), cause: None }),
+                    Err(_) => Err(Failure {
+                        error: Some(names::TIMEOUT.into()),
+                        cause: None,
+                    }),
                 }
             }
             _ => {
                 let before = clock.now();
-                let req = TaskRequest { resource: &t.resource, input: &payload, state_name: &st.name, clock: &*clock };
+                let req = TaskRequest {
+                    resource: &t.resource,
+                    input: &payload,
+                    state_name: &st.name,
+                    clock: &*clock,
+                };
                 let r = handler.invoke(&req);
                 match timeout {
-                    Some(secs) if (clock.now() - before).num_milliseconds() > (secs as i64).saturating_mul(1000) => {
-                        Err(Failure { error: Some(names::TIMEOUT.into()), cause: None })
+                    Some(secs)
+                        if (clock.now() - before).num_milliseconds()
+                            > (secs as i64).saturating_mul(1000) =>
+                    {
+                        Err(Failure {
+                            error: Some(names::TIMEOUT.into()),
+                            cause: None,
+                        })
                     }
                     _ => r,
                 }
@@ -258,31 +302,58 @@ impl Run<'_> {
                             service_name(&t.resource)
                         ),
                     );
-                    self.event(fail_ty, || Some(("taskFailedEventDetails", json!({"error": f.error, "cause": f.cause}))));
+                    self.event(fail_ty, || {
+                        Some((
+                            "taskFailedEventDetails",
+                            json!({"error": f.error, "cause": f.cause}),
+                        ))
+                    });
                     return Err(f);
                 }
-                self.event(ok_ty, || Some(("taskSucceededEventDetails", json!({"output": text(&v)}))));
+                self.event(ok_ty, || {
+                    Some(("taskSucceededEventDetails", json!({"output": text(&v)})))
+                });
                 Ok(match kind {
-                    TaskKind::LambdaInvoke => {
-                        lambda_invoke_response(v, params.get("LogType").and_then(Value::as_str) == Some("Tail"))
-                    }
+                    TaskKind::LambdaInvoke => lambda_invoke_response(
+                        v,
+                        params.get("LogType").and_then(Value::as_str) == Some("Tail"),
+                    ),
                     _ => v,
                 })
             }
             Err(f) => {
-                self.event(fail_ty, || Some(("taskFailedEventDetails", json!({"error": f.error, "cause": f.cause}))));
+                self.event(fail_ty, || {
+                    Some((
+                        "taskFailedEventDetails",
+                        json!({"error": f.error, "cause": f.cause}),
+                    ))
+                });
                 Err(f)
             }
         }
     }
 
     fn task_events_failed(&self, resource: &str, params: &Value, f: &Failure, _k: TaskKind) {
-        self.event("TaskScheduled", || Some(("taskScheduledEventDetails", json!({"resource": resource, "parameters": text(params)}))));
+        self.event("TaskScheduled", || {
+            Some((
+                "taskScheduledEventDetails",
+                json!({"resource": resource, "parameters": text(params)}),
+            ))
+        });
         self.event("TaskStarted", || None);
-        self.event("TaskFailed", || Some(("taskFailedEventDetails", json!({"error": f.error, "cause": f.cause}))));
+        self.event("TaskFailed", || {
+            Some((
+                "taskFailedEventDetails",
+                json!({"error": f.error, "cause": f.cause}),
+            ))
+        });
     }
 
-    pub(crate) fn dynamic_seconds(&self, d: Option<&Dynamic<u64>>, env: &dyn Env) -> Result<Option<u64>, Failure> {
+    pub(crate) fn dynamic_seconds(
+        &self,
+        d: Option<&Dynamic<u64>>,
+        env: &dyn Env,
+    ) -> Result<Option<u64>, Failure> {
         match d {
             None => Ok(None),
             Some(Dynamic::Value(v)) => Ok(Some(*v)),
@@ -337,7 +408,9 @@ fn service_name(resource: &str) -> &str {
 fn lambda_payload(p: Option<&Value>) -> Value {
     match p {
         None | Some(Value::Null) => Value::Object(Default::default()),
-        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone())),
+        Some(Value::String(s)) => {
+            serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
+        }
         Some(v) => v.clone(),
     }
 }

@@ -94,12 +94,17 @@ impl TaskRegistry {
     /// Registers a Lambda function by name (reached by `arn:aws:lambda:…:function:NAME`
     /// and by `arn:aws:states:::lambda:invoke` with `FunctionName`).
     pub fn register_lambda(&mut self, name: &str, h: impl TaskHandler + 'static) {
-        self.lambdas.insert(lambda_function_name(name).to_string(), Arc::new(h));
+        self.lambdas
+            .insert(lambda_function_name(name).to_string(), Arc::new(h));
     }
 
     /// Resolves a resource to its handler and kind. For `lambda:invoke` the caller
     /// passes the Parameters so the function can be found by `FunctionName`.
-    pub fn resolve(&self, resource: &str, params: &Value) -> Result<(Arc<dyn TaskHandler>, TaskKind), Failure> {
+    pub fn resolve(
+        &self,
+        resource: &str,
+        params: &Value,
+    ) -> Result<(Arc<dyn TaskHandler>, TaskKind), Failure> {
         if let Some(h) = self.exact.get(resource) {
             let kind = if resource.contains(":lambda:") && resource.contains(":function:") {
                 TaskKind::LambdaFunction
@@ -108,9 +113,14 @@ impl TaskRegistry {
             };
             return Ok((h.clone(), kind));
         }
-        let base = resource.strip_suffix(".waitForTaskToken").unwrap_or(resource);
+        let base = resource
+            .strip_suffix(".waitForTaskToken")
+            .unwrap_or(resource);
         if base == LAMBDA_INVOKE {
-            let fname = params.get("FunctionName").and_then(Value::as_str).unwrap_or("");
+            let fname = params
+                .get("FunctionName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             return match self.lambdas.get(lambda_function_name(fname)) {
                 Some(h) => Ok((h.clone(), TaskKind::LambdaInvoke)),
                 None => Err(Failure::new(
@@ -132,30 +142,52 @@ impl TaskRegistry {
                 format!("Function not found: {resource}"),
             ));
         }
-        if let Some((_, h)) = self.prefixes.iter().filter(|(p, _)| resource.starts_with(p.as_str())).max_by_key(|(p, _)| p.len()) {
+        if let Some((_, h)) = self
+            .prefixes
+            .iter()
+            .filter(|(p, _)| resource.starts_with(p.as_str()))
+            .max_by_key(|(p, _)| p.len())
+        {
             return Ok((h.clone(), TaskKind::Service));
         }
         Err(Failure::new(
             names::TASK_FAILED,
-            format!("No handler is registered for the resource '{resource}' (register one, or map it to a command with --resources)"),
+            format!(
+                "No handler is registered for the resource '{resource}' (register one, or map it to a command with --resources)"
+            ),
         ))
     }
 
     /// Loads a resources file: `{"<Resource, pattern* or Lambda function name>": {"command": ["prog", "arg"]} | "shell command"}`.
     pub fn load_resources_file(&mut self, path: &str) -> Result<()> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_string(), source: e })?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{path}: not valid JSON: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.to_string(),
+            source: e,
+        })?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|e| Error::Input(format!("{path}: not valid JSON: {e}")))?;
         let Value::Object(m) = v else {
-            return Err(Error::Input(format!("{path}: a resources file is a JSON object mapping a Resource to a command")));
+            return Err(Error::Input(format!(
+                "{path}: a resources file is a JSON object mapping a Resource to a command"
+            )));
         };
-        let dir = std::path::Path::new(path).parent().map(|p| p.to_path_buf()).unwrap_or_default();
+        let dir = std::path::Path::new(path)
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
         for (key, spec) in m {
             let argv: Vec<String> = match &spec {
                 Value::String(s) => vec!["sh".into(), "-c".into(), s.clone()],
-                Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
                 Value::Object(o) => match o.get("command") {
                     Some(Value::String(s)) => vec!["sh".into(), "-c".into(), s.clone()],
-                    Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect(),
                     _ => Vec::new(),
                 },
                 _ => Vec::new(),
@@ -165,7 +197,10 @@ impl TaskRegistry {
                     "{path}: /{key}: expected a command: a string, an array of arguments, or {{\"command\": ...}}"
                 )));
             }
-            let h = CommandHandler { argv, cwd: dir.clone() };
+            let h = CommandHandler {
+                argv,
+                cwd: dir.clone(),
+            };
             if key.starts_with("arn:") || key.ends_with('*') {
                 if key.contains(":lambda:") && key.contains(":function:") {
                     self.register_lambda(&key, h.clone());
@@ -181,7 +216,11 @@ impl TaskRegistry {
 
 pub fn full_function_arn(name: &str) -> String {
     if name.starts_with("arn:") {
-        if name.matches(':').count() >= 7 { name.to_string() } else { format!("{name}:$LATEST") }
+        if name.matches(':').count() >= 7 {
+            name.to_string()
+        } else {
+            format!("{name}:$LATEST")
+        }
     } else {
         format!("arn:aws:lambda:us-east-1:111111111111:function:{name}:$LATEST")
     }
@@ -199,33 +238,56 @@ impl TaskHandler for CommandHandler {
     fn invoke(&self, req: &TaskRequest<'_>) -> Result<Value, Failure> {
         let fail = |cause: String| Failure::new(names::TASK_FAILED, cause);
         let mut cmd = Command::new(&self.argv[0]);
-        cmd.args(&self.argv[1..]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(&self.argv[1..])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         if !self.cwd.as_os_str().is_empty() {
             cmd.current_dir(&self.cwd);
         }
-        cmd.env("ASL_RESOURCE", req.resource).env("ASL_STATE_NAME", req.state_name);
-        let mut child = cmd.spawn().map_err(|e| fail(format!("could not start '{}': {e}", self.argv[0])))?;
+        cmd.env("ASL_RESOURCE", req.resource)
+            .env("ASL_STATE_NAME", req.state_name);
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| fail(format!("could not start '{}': {e}", self.argv[0])))?;
         let input = serde_json::to_vec(req.input).unwrap_or_default();
-        let writer = child.stdin.take().map(|mut stdin| std::thread::spawn(move || stdin.write_all(&input)));
-        let out = child.wait_with_output().map_err(|e| fail(format!("'{}' failed: {e}", self.argv[0])))?;
+        let writer = child
+            .stdin
+            .take()
+            .map(|mut stdin| std::thread::spawn(move || stdin.write_all(&input)));
+        let out = child
+            .wait_with_output()
+            .map_err(|e| fail(format!("'{}' failed: {e}", self.argv[0])))?;
         if let Some(w) = writer {
             let _ = w.join();
         }
         let stdout = String::from_utf8_lossy(&out.stdout);
         let parsed: Option<Value> = serde_json::from_str(stdout.trim()).ok();
-        if let Some(Value::Object(m)) = &parsed {
-            if let Some(et) = m.get("errorType").and_then(Value::as_str) {
-                return Err(Failure::new(et, serde_json::to_string(&parsed).unwrap_or_default()));
-            }
+        if let Some(Value::Object(m)) = &parsed
+            && let Some(et) = m.get("errorType").and_then(Value::as_str)
+        {
+            return Err(Failure::new(
+                et,
+                serde_json::to_string(&parsed).unwrap_or_default(),
+            ));
         }
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(fail(format!("'{}' exited with {}: {}", self.argv.join(" "), out.status, stderr.trim())));
+            return Err(fail(format!(
+                "'{}' exited with {}: {}",
+                self.argv.join(" "),
+                out.status,
+                stderr.trim()
+            )));
         }
         match parsed {
             Some(v) => Ok(v),
             None if stdout.trim().is_empty() => Ok(Value::Null),
-            None => Err(fail(format!("'{}' did not print JSON on stdout: {}", self.argv.join(" "), stdout.trim()))),
+            None => Err(fail(format!(
+                "'{}' did not print JSON on stdout: {}",
+                self.argv.join(" "),
+                stdout.trim()
+            ))),
         }
     }
 }
@@ -235,9 +297,18 @@ impl TaskHandler for CommandHandler {
 /// the end of the function's log.
 pub fn lambda_invoke_response(payload: Value, log_tail: bool) -> Value {
     let rid = uuid::Uuid::new_v4().to_string();
-    let len = serde_json::to_string(&payload).map(|s| s.len()).unwrap_or(0).to_string();
-    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let trace = format!("Root=1-{:08x}-{}", chrono::Utc::now().timestamp(), &uuid::Uuid::new_v4().simple().to_string()[..24]);
+    let len = serde_json::to_string(&payload)
+        .map(|s| s.len())
+        .unwrap_or(0)
+        .to_string();
+    let date = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let trace = format!(
+        "Root=1-{:08x}-{}",
+        chrono::Utc::now().timestamp(),
+        &uuid::Uuid::new_v4().simple().to_string()[..24]
+    );
     let mut r = json!({
         "ExecutedVersion": "$LATEST",
         "Payload": payload,
@@ -269,7 +340,9 @@ pub fn lambda_invoke_response(payload: Value, log_tail: bool) -> Value {
     });
     if log_tail {
         use base64::Engine;
-        let log = format!("START RequestId: {rid} Version: $LATEST\nEND RequestId: {rid}\nREPORT RequestId: {rid}\tDuration: 1.00 ms\n");
+        let log = format!(
+            "START RequestId: {rid} Version: $LATEST\nEND RequestId: {rid}\nREPORT RequestId: {rid}\tDuration: 1.00 ms\n"
+        );
         let b64 = base64::engine::general_purpose::STANDARD.encode(log);
         r["LogResult"] = json!(b64);
         r["SdkHttpMetadata"]["AllHttpHeaders"]["X-Amz-Log-Result"] = json!([b64]);

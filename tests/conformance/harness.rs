@@ -18,18 +18,32 @@ pub fn register_lambdas(mut b: ExecutorBuilder) -> ExecutorBuilder {
 fn register_set(b: ExecutorBuilder, sfx: &str) -> ExecutorBuilder {
     let n = |h: &str| format!("{h}{sfx}");
     b.lambda(&n("id_function"), |r: &TaskRequest<'_>| Ok(r.input.clone()))
-        .lambda(&n("echo_function"), |_: &TaskRequest<'_>| Ok(json!({"Return": "HelloWorld"})))
+        .lambda(&n("echo_function"), |_: &TaskRequest<'_>| {
+            Ok(json!({"Return": "HelloWorld"}))
+        })
         .lambda(&n("raise_exception"), |_: &TaskRequest<'_>| {
-            Err(python_error("Exception", "Some exception was raised.", "raise Exception(\"Some exception was raised.\")"))
+            Err(python_error(
+                "Exception",
+                "Some exception was raised.",
+                "raise Exception(\"Some exception was raised.\")",
+            ))
         })
         .lambda(&n("raise_custom_exception"), |_: &TaskRequest<'_>| {
-            Err(python_error("CustomException", "", "raise CustomException()"))
+            Err(python_error(
+                "CustomException",
+                "",
+                "raise CustomException()",
+            ))
         })
-        .lambda(&n("return_bytes_str"), |_: &TaskRequest<'_>| Ok(json!("HelloWorld!")))
+        .lambda(&n("return_bytes_str"), |_: &TaskRequest<'_>| {
+            Ok(json!("HelloWorld!"))
+        })
         .lambda(&n("return_decorated_input"), |r: &TaskRequest<'_>| {
             Ok(Value::String(format!("input-event-{}", py_repr(r.input))))
         })
-        .lambda(&n("large_output_string"), |_: &TaskRequest<'_>| Ok(Value::String("a".repeat(257 * 1024))))
+        .lambda(&n("large_output_string"), |_: &TaskRequest<'_>| {
+            Ok(Value::String("a".repeat(257 * 1024)))
+        })
         .lambda(&n("wait_60_seconds"), |r: &TaskRequest<'_>| {
             r.clock.sleep(Duration::from_secs(60));
             Ok(r.input.clone())
@@ -60,7 +74,11 @@ pub fn py_repr(v: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::Number(n) => {
             if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
-                if f.fract() == 0.0 && f.abs() < 1e16 { format!("{f:.1}") } else { format!("{f}") }
+                if f.fract() == 0.0 && f.abs() < 1e16 {
+                    format!("{f:.1}")
+                } else {
+                    format!("{f}")
+                }
             } else {
                 n.to_string()
             }
@@ -69,7 +87,10 @@ pub fn py_repr(v: &Value) -> String {
         Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
         Value::Object(m) => format!(
             "{{{}}}",
-            m.iter().map(|(k, v)| format!("'{k}': {}", py_repr(v))).collect::<Vec<_>>().join(", ")
+            m.iter()
+                .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -85,10 +106,14 @@ pub fn matches(expected: &Value, actual: &Value, tokens: &[String]) -> bool {
             }
             // JSON documents inside strings (Lambda error causes) lost their original
             // spacing in some recordings: compare them parsed.
-            if e.starts_with('{') && a.starts_with('{') {
-                if let (Ok(ev), Ok(av)) = (serde_json::from_str::<Value>(e), serde_json::from_str::<Value>(a)) {
-                    return matches(&ev, &av, tokens);
-                }
+            if e.starts_with('{')
+                && a.starts_with('{')
+                && let (Ok(ev), Ok(av)) = (
+                    serde_json::from_str::<Value>(e),
+                    serde_json::from_str::<Value>(a),
+                )
+            {
+                return matches(&ev, &av, tokens);
             }
             let toks: Vec<&String> = tokens.iter().filter(|t| e.contains(t.as_str())).collect();
             !toks.is_empty() && glob_match(&split_tokens(e, &toks), a)
@@ -97,9 +122,13 @@ pub fn matches(expected: &Value, actual: &Value, tokens: &[String]) -> bool {
             (Some(x), Some(y)) => x == y,
             _ => e.as_f64() == a.as_f64(),
         },
-        (Value::Array(e), Value::Array(a)) => e.len() == a.len() && e.iter().zip(a).all(|(x, y)| matches(x, y, tokens)),
+        (Value::Array(e), Value::Array(a)) => {
+            e.len() == a.len() && e.iter().zip(a).all(|(x, y)| matches(x, y, tokens))
+        }
         (Value::Object(e), Value::Object(a)) => {
-            e.len() == a.len() && e.iter().all(|(k, v)| a.get(k).is_some_and(|av| matches(v, av, tokens)))
+            e.len() == a.len()
+                && e.iter()
+                    .all(|(k, v)| a.get(k).is_some_and(|av| matches(v, av, tokens)))
         }
         (e, a) => e == a,
     }
@@ -108,7 +137,10 @@ pub fn matches(expected: &Value, actual: &Value, tokens: &[String]) -> bool {
 fn split_tokens(s: &str, toks: &[&String]) -> Vec<String> {
     let mut parts = vec![s.to_string()];
     for t in toks {
-        parts = parts.iter().flat_map(|p| p.split(t.as_str()).map(str::to_string).collect::<Vec<_>>()).collect();
+        parts = parts
+            .iter()
+            .flat_map(|p| p.split(t.as_str()).map(str::to_string).collect::<Vec<_>>())
+            .collect();
     }
     parts
 }
@@ -119,7 +151,10 @@ fn glob_match(parts: &[String], s: &str) -> bool {
     if parts.len() == 1 {
         return s == first;
     }
-    if !s.starts_with(first.as_str()) || s.len() < first.len() + last.len() || !s.ends_with(last.as_str()) {
+    if !s.starts_with(first.as_str())
+        || s.len() < first.len() + last.len()
+        || !s.ends_with(last.as_str())
+    {
         return false;
     }
     let mut rest = &s[first.len()..s.len() - last.len()];

@@ -64,6 +64,39 @@ pub(super) fn check_literals(call: &Call) -> Result<(), String> {
         Some(Arg::Literal(v)) => Some(v),
         _ => None,
     };
+    // Literal arguments whose type is fixed by the function's signature: AWS rejects a
+    // wrong literal when the state machine is created.
+    let expect: &[(usize, &str)] = match call.name.as_str() {
+        "States.MathAdd" | "States.ArrayRange" | "States.MathRandom" => {
+            &[(0, "number"), (1, "number"), (2, "number")]
+        }
+        "States.ArrayPartition" | "States.ArrayGetItem" => &[(0, "array"), (1, "number")],
+        "States.ArrayLength" | "States.ArrayUnique" | "States.ArrayContains" => &[(0, "array")],
+        "States.StringSplit" => &[(0, "string"), (1, "string")],
+        "States.Base64Encode" | "States.Base64Decode" | "States.StringToJson" | "States.Format" => {
+            &[(0, "string")]
+        }
+        "States.Hash" => &[(1, "string")],
+        "States.JsonMerge" => &[(0, "object"), (1, "object")],
+        _ => &[],
+    };
+    for &(i, ty) in expect {
+        if let Some(v) = lit(i) {
+            let ok = match ty {
+                "number" => v.is_number(),
+                "string" => v.is_string(),
+                "array" => v.is_array(),
+                _ => v.is_object(),
+            };
+            if !ok {
+                return Err(format!(
+                    "argument {} of {} must be a {ty}, got {v}",
+                    i + 1,
+                    call.name
+                ));
+            }
+        }
+    }
     match call.name.as_str() {
         "States.JsonMerge" => match lit(2) {
             Some(Value::Bool(false)) | None => Ok(()),

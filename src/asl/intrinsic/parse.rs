@@ -150,7 +150,12 @@ impl Parser<'_> {
                 }
                 '\\' => match chars.next() {
                     Some((_, e)) => {
-                        if raw || !matches!(e, '\'' | '{' | '}' | '\\') {
+                        // AWS accepts only these escapes in a string literal.
+                        if !matches!(e, '\'' | '{' | '}' | '\\') {
+                            self.pos = start;
+                            return Err(self.error(&format!("illegal escape sequence '\\{e}' in a string literal (allowed: \\' \\{{ \\}} \\\\)")));
+                        }
+                        if raw {
                             out.push('\\');
                         }
                         out.push(e);

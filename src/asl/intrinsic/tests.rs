@@ -158,7 +158,7 @@ fn evaluation_failures() {
     let f = eval("States.ArrayLength($.missing)", json!({})).unwrap_err();
     assert_eq!(f.error_name(), "States.Runtime");
     for src in [
-        "States.MathAdd('a', 1)",
+        "States.MathAdd($.a, 1)",
         "States.ArrayPartition($.a, 0)",
         "States.ArrayRange(1, 5000, 1)",
         "States.ArrayRange(1, 5, 0)",
@@ -168,7 +168,7 @@ fn evaluation_failures() {
         "States.Base64Decode('%%%')",
         "States.Hash($.a, 'SHA-1')",
         "States.MathRandom(5, 5)",
-        "States.JsonMerge($.a, 1, false)",
+        "States.JsonMerge($.a, $.a, false)",
     ] {
         let f = eval(src, json!({"a": [1]})).unwrap_err();
         assert_eq!(f.error_name(), "States.IntrinsicFailure", "{src}");
@@ -183,6 +183,21 @@ fn evaluation_failures() {
         args: vec![],
     };
     assert!(bogus.eval(&env(json!(null))).is_err());
+}
+
+#[test]
+fn rejects_wrong_literal_types_and_illegal_escapes_at_parse() {
+    for src in [
+        "States.MathAdd(1,'-1')",
+        "States.ArrayLength('x')",
+        "States.StringSplit(1, ',')",
+        "States.JsonMerge(1, $.a, false)",
+        r#"States.StringToJson('{"a":"b \"c\""}')"#,
+        r"States.Format('a\nb')",
+    ] {
+        assert!(Call::parse(src).is_err(), "{src} should be rejected");
+    }
+    assert!(Call::parse(r"States.Format('\{\} \' \\ {}', 1)").is_ok());
 }
 
 proptest::proptest! {

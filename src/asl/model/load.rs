@@ -25,15 +25,19 @@ pub fn parse_definition(text: &str) -> std::result::Result<Value, Diagnostic> {
     match serde_json::from_str::<Value>(text) {
         Ok(v) => Ok(v),
         Err(json_err) => {
-            if !text.trim_start().starts_with(['{', '[']) {
-                if let Ok(v) = serde_yaml::from_str::<Value>(text) {
-                    return Ok(v);
-                }
+            if !text.trim_start().starts_with(['{', '['])
+                && let Ok(v) = serde_yaml::from_str::<Value>(text)
+            {
+                return Ok(v);
             }
             Err(diag(
                 "",
                 None,
-                format!("not valid JSON at line {}, column {}: {json_err}", json_err.line(), json_err.column()),
+                format!(
+                    "not valid JSON at line {}, column {}: {json_err}",
+                    json_err.line(),
+                    json_err.column()
+                ),
             ))
         }
     }
@@ -71,7 +75,10 @@ fn reject_unsupported(v: &Value, ptr: &str) -> Result<()> {
                     )));
                 }
                 for (k, v) in m {
-                    stack.push((v, format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1"))));
+                    stack.push((
+                        v,
+                        format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    ));
                 }
             }
             Value::Array(a) => {
@@ -117,7 +124,11 @@ impl Loader {
         }
         let start_name = obj.get("StartAt").and_then(Value::as_str).unwrap_or("");
         let Some(start_at) = by_name.get(start_name).copied() else {
-            self.diags.push(diag(&format!("{ptr}/StartAt"), None, format!("StartAt names no state: '{start_name}'")));
+            self.diags.push(diag(
+                &format!("{ptr}/StartAt"),
+                None,
+                format!("StartAt names no state: '{start_name}'"),
+            ));
             return None;
         };
         let mut out = Vec::with_capacity(states.len());
@@ -129,7 +140,10 @@ impl Loader {
             }
         }
         Some(StateMachine {
-            comment: obj.get("Comment").and_then(Value::as_str).map(str::to_string),
+            comment: obj
+                .get("Comment")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             start_at,
             states: out,
             by_name,
@@ -173,12 +187,22 @@ impl Loader {
         }
     }
 
-    fn next(&mut self, o: &JsonMap<String, Value>, ptr: &str, state: &str, names: &HashMap<String, StateId>) -> Option<Transition> {
+    fn next(
+        &mut self,
+        o: &JsonMap<String, Value>,
+        ptr: &str,
+        state: &str,
+        names: &HashMap<String, StateId>,
+    ) -> Option<Transition> {
         if let Some(n) = o.get("Next") {
             let n = n.as_str().unwrap_or("");
             match names.get(n) {
                 Some(id) => Some(Transition::Next(*id)),
-                None => self.fail(&format!("{ptr}/Next"), state, format!("Next names no state in this scope: '{n}'")),
+                None => self.fail(
+                    &format!("{ptr}/Next"),
+                    state,
+                    format!("Next names no state in this scope: '{n}'"),
+                ),
             }
         } else if o.get("End").and_then(Value::as_bool) == Some(true) {
             Some(Transition::End)
@@ -187,18 +211,33 @@ impl Loader {
         }
     }
 
-    fn dynamic_u64(&mut self, o: &JsonMap<String, Value>, field: &str, ptr: &str, state: &str) -> Option<Option<Dynamic<u64>>> {
+    fn dynamic_u64(
+        &mut self,
+        o: &JsonMap<String, Value>,
+        field: &str,
+        ptr: &str,
+        state: &str,
+    ) -> Option<Option<Dynamic<u64>>> {
         if let Some(v) = o.get(field) {
             return Some(v.as_u64().map(Dynamic::Value));
         }
         let pf = format!("{field}Path");
         match o.get(&pf) {
-            Some(v) => self.jpath(v, &format!("{ptr}/{pf}"), state).map(|p| Some(Dynamic::Path(p))),
+            Some(v) => self
+                .jpath(v, &format!("{ptr}/{pf}"), state)
+                .map(|p| Some(Dynamic::Path(p))),
             None => Some(None),
         }
     }
 
-    fn state(&mut self, name: &str, s: &Value, ptr: &str, names: &HashMap<String, StateId>, outer_ql: QueryLanguage) -> Option<State> {
+    fn state(
+        &mut self,
+        name: &str,
+        s: &Value,
+        ptr: &str,
+        names: &HashMap<String, StateId>,
+        outer_ql: QueryLanguage,
+    ) -> Option<State> {
         let o = s.as_object()?;
         let ql = match o.get("QueryLanguage").and_then(Value::as_str) {
             Some("JSONata") => QueryLanguage::JsonAta,
@@ -213,21 +252,37 @@ impl Loader {
             } else {
                 self.template(o.get("Parameters"), &format!("{ptr}/Parameters"), name)?
             },
-            result_selector: self.template(o.get("ResultSelector"), &format!("{ptr}/ResultSelector"), name)?,
+            result_selector: self.template(
+                o.get("ResultSelector"),
+                &format!("{ptr}/ResultSelector"),
+                name,
+            )?,
             result_path: self.path(o.get("ResultPath"), &format!("{ptr}/ResultPath"), name)?,
             output_path: self.path(o.get("OutputPath"), &format!("{ptr}/OutputPath"), name)?,
         };
         let kind = match ty {
-            "Pass" => StateKind::Pass(Pass { result: o.get("Result").cloned() }),
+            "Pass" => StateKind::Pass(Pass {
+                result: o.get("Result").cloned(),
+            }),
             "Task" => StateKind::Task(Box::new(Task {
-                resource: o.get("Resource").and_then(Value::as_str).unwrap_or("").to_string(),
+                resource: o
+                    .get("Resource")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 timeout_seconds: self.dynamic_u64(o, "TimeoutSeconds", ptr, name)?,
                 heartbeat_seconds: self.dynamic_u64(o, "HeartbeatSeconds", ptr, name)?,
                 credentials: o.get("Credentials").cloned(),
             })),
             "Choice" => {
                 let mut choices = Vec::new();
-                for (i, c) in o.get("Choices").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                for (i, c) in o
+                    .get("Choices")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
                     let cptr = format!("{ptr}/Choices/{i}");
                     let rule = match Rule::parse(c) {
                         Ok(r) => r,
@@ -235,7 +290,11 @@ impl Loader {
                     };
                     let n = c.get("Next").and_then(Value::as_str).unwrap_or("");
                     let Some(next) = names.get(n).copied() else {
-                        return self.fail(&format!("{cptr}/Next"), name, format!("Next names no state in this scope: '{n}'"));
+                        return self.fail(
+                            &format!("{cptr}/Next"),
+                            name,
+                            format!("Next names no state in this scope: '{n}'"),
+                        );
                     };
                     let assign = self.template(c.get("Assign"), &format!("{cptr}/Assign"), name)?;
                     choices.push(ChoiceBranch { rule, next, assign });
@@ -243,7 +302,13 @@ impl Loader {
                 let default = match o.get("Default").and_then(Value::as_str) {
                     Some(d) => match names.get(d) {
                         Some(id) => Some(*id),
-                        None => return self.fail(&format!("{ptr}/Default"), name, format!("Default names no state in this scope: '{d}'")),
+                        None => {
+                            return self.fail(
+                                &format!("{ptr}/Default"),
+                                name,
+                                format!("Default names no state in this scope: '{d}'"),
+                            );
+                        }
                     },
                     None => None,
                 };
@@ -259,7 +324,11 @@ impl Loader {
                 } else if let Some(v) = o.get("TimestampPath") {
                     WaitFor::TimestampPath(self.jpath(v, &format!("{ptr}/TimestampPath"), name)?)
                 } else {
-                    return self.fail(ptr, name, "a Wait state needs Seconds, Timestamp, SecondsPath or TimestampPath");
+                    return self.fail(
+                        ptr,
+                        name,
+                        "a Wait state needs Seconds, Timestamp, SecondsPath or TimestampPath",
+                    );
                 };
                 StateKind::Wait(Wait { wait })
             }
@@ -270,31 +339,69 @@ impl Loader {
             }),
             "Parallel" => {
                 let mut branches = Vec::new();
-                for (i, b) in o.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                for (i, b) in o
+                    .get("Branches")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
                     branches.push(self.machine(b, &format!("{ptr}/Branches/{i}"), ql)?);
                 }
                 StateKind::Parallel(Parallel { branches })
             }
             "Map" => StateKind::Map(Box::new(self.map(o, ptr, name, ql)?)),
-            other => return self.fail(&format!("{ptr}/Type"), name, format!("unknown state type '{other}'")),
+            other => {
+                return self.fail(
+                    &format!("{ptr}/Type"),
+                    name,
+                    format!("unknown state type '{other}'"),
+                );
+            }
         };
         let mut retry = Vec::new();
-        for r in o.get("Retry").and_then(Value::as_array).into_iter().flatten() {
+        for r in o
+            .get("Retry")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             retry.push(Retrier {
                 error_equals: strings(r.get("ErrorEquals")),
-                interval_seconds: r.get("IntervalSeconds").and_then(Value::as_f64).unwrap_or(1.0),
-                max_attempts: r.get("MaxAttempts").and_then(Value::as_u64).unwrap_or(3).min(u32::MAX as u64) as u32,
+                interval_seconds: r
+                    .get("IntervalSeconds")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(1.0),
+                max_attempts: r
+                    .get("MaxAttempts")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(3)
+                    .min(u32::MAX as u64) as u32,
                 backoff_rate: r.get("BackoffRate").and_then(Value::as_f64).unwrap_or(2.0),
                 max_delay_seconds: r.get("MaxDelaySeconds").and_then(Value::as_f64),
-                jitter: if r.get("JitterStrategy").and_then(Value::as_str) == Some("FULL") { Jitter::Full } else { Jitter::None },
+                jitter: if r.get("JitterStrategy").and_then(Value::as_str) == Some("FULL") {
+                    Jitter::Full
+                } else {
+                    Jitter::None
+                },
             });
         }
         let mut catch = Vec::new();
-        for (i, c) in o.get("Catch").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, c) in o
+            .get("Catch")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let cptr = format!("{ptr}/Catch/{i}");
             let n = c.get("Next").and_then(Value::as_str).unwrap_or("");
             let Some(next) = names.get(n).copied() else {
-                return self.fail(&format!("{cptr}/Next"), name, format!("Next names no state in this scope: '{n}'"));
+                return self.fail(
+                    &format!("{cptr}/Next"),
+                    name,
+                    format!("Next names no state in this scope: '{n}'"),
+                );
             };
             catch.push(Catcher {
                 error_equals: strings(c.get("ErrorEquals")),
@@ -315,30 +422,48 @@ impl Loader {
         })
     }
 
-    fn fail_field(&mut self, o: &JsonMap<String, Value>, field: &str, ptr: &str, state: &str) -> Option<Option<FailField>> {
+    fn fail_field(
+        &mut self,
+        o: &JsonMap<String, Value>,
+        field: &str,
+        ptr: &str,
+        state: &str,
+    ) -> Option<Option<FailField>> {
         if let Some(v) = o.get(field) {
             return Some(v.as_str().map(|s| FailField::Literal(s.to_string())));
         }
         let pf = format!("{field}Path");
-        let Some(v) = o.get(&pf).and_then(Value::as_str) else { return Some(None) };
+        let Some(v) = o.get(&pf).and_then(Value::as_str) else {
+            return Some(None);
+        };
         if intrinsic::is_intrinsic(v) {
             match Call::parse(v) {
                 Ok(c) => Some(Some(FailField::Intrinsic(c))),
                 Err(e) => self.fail(&format!("{ptr}/{pf}"), state, e.message),
             }
         } else {
-            self.jpath(&Value::String(v.to_string()), &format!("{ptr}/{pf}"), state).map(|p| Some(FailField::Path(p)))
+            self.jpath(&Value::String(v.to_string()), &format!("{ptr}/{pf}"), state)
+                .map(|p| Some(FailField::Path(p)))
         }
     }
 
-    fn map(&mut self, o: &JsonMap<String, Value>, ptr: &str, name: &str, ql: QueryLanguage) -> Option<Map> {
+    fn map(
+        &mut self,
+        o: &JsonMap<String, Value>,
+        ptr: &str,
+        name: &str,
+        ql: QueryLanguage,
+    ) -> Option<Map> {
         let (proc_key, proc) = match (o.get("ItemProcessor"), o.get("Iterator")) {
             (Some(p), _) => ("ItemProcessor", p),
             (None, Some(p)) => ("Iterator", p),
             (None, None) => return self.fail(ptr, name, "a Map state needs an ItemProcessor"),
         };
         let processor = self.machine(proc, &format!("{ptr}/{proc_key}"), ql)?;
-        let mode = match proc.pointer("/ProcessorConfig/Mode").and_then(Value::as_str) {
+        let mode = match proc
+            .pointer("/ProcessorConfig/Mode")
+            .and_then(Value::as_str)
+        {
             Some("DISTRIBUTED") => ProcessorMode::Distributed,
             _ => ProcessorMode::Inline,
         };
@@ -350,7 +475,11 @@ impl Loader {
         let tfp = if let Some(v) = o.get("ToleratedFailurePercentage") {
             v.as_f64().map(Dynamic::Value)
         } else if let Some(v) = o.get("ToleratedFailurePercentagePath") {
-            Some(Dynamic::Path(self.jpath(v, &format!("{ptr}/ToleratedFailurePercentagePath"), name)?))
+            Some(Dynamic::Path(self.jpath(
+                v,
+                &format!("{ptr}/ToleratedFailurePercentagePath"),
+                name,
+            )?))
         } else {
             None
         };
@@ -372,6 +501,10 @@ impl Loader {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -232,7 +232,7 @@ pub fn error_matches(error_equals: &[String], error: &str) -> bool {
     if error == names::RUNTIME {
         return false;
     }
-    error_equals
-        .iter()
-        .any(|e| e == error || e == names::ALL || (e == names::TASK_FAILED && error != names::TIMEOUT))
+    error_equals.iter().any(|e| {
+        e == error || e == names::ALL || (e == names::TASK_FAILED && error != names::TIMEOUT)
+    })
 }

@@ -53,9 +53,11 @@ impl Template {
                 }
                 Ok(Value::Object(out))
             }
-            Template::Array(items) => {
-                items.iter().map(|t| t.eval(env)).collect::<Result<Vec<_>, _>>().map(Value::Array)
-            }
+            Template::Array(items) => items
+                .iter()
+                .map(|t| t.eval(env))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
         }
     }
 }
@@ -90,7 +92,10 @@ const MAX_DEPTH: usize = 512;
 
 fn compile(v: &Value, depth: usize) -> Result<Template, (String, String)> {
     if depth > MAX_DEPTH {
-        return Err((String::new(), "payload template is nested too deeply".into()));
+        return Err((
+            String::new(),
+            "payload template is nested too deeply".into(),
+        ));
     }
     match v {
         Value::Object(m) => {
@@ -102,7 +107,10 @@ fn compile(v: &Value, depth: usize) -> Result<Template, (String, String)> {
                     let s = val.as_str().ok_or_else(|| {
                         (format!("/{esc}"), format!("the value of '{k}' must be a string holding a path or an intrinsic function"))
                     })?;
-                    fields.push((name.to_string(), compile_dynamic(s).map_err(|m| (format!("/{esc}"), m))?));
+                    fields.push((
+                        name.to_string(),
+                        compile_dynamic(s).map_err(|m| (format!("/{esc}"), m))?,
+                    ));
                     dynamic = true;
                 } else {
                     let t = compile(val, depth + 1).map_err(|(p, m)| (format!("/{esc}{p}"), m))?;
@@ -124,7 +132,11 @@ fn compile(v: &Value, depth: usize) -> Result<Template, (String, String)> {
                 dynamic |= !t.is_literal();
                 out.push(t);
             }
-            if dynamic { Ok(Template::Array(out)) } else { Ok(Template::Literal(v.clone())) }
+            if dynamic {
+                Ok(Template::Array(out))
+            } else {
+                Ok(Template::Literal(v.clone()))
+            }
         }
         other => Ok(Template::Literal(other.clone())),
     }
@@ -133,8 +145,12 @@ fn compile(v: &Value, depth: usize) -> Result<Template, (String, String)> {
 /// A `.$` value: a path (`$…`, `$$…`, `$var…`) or an intrinsic call.
 pub fn compile_dynamic(s: &str) -> Result<Template, String> {
     if intrinsic::is_intrinsic(s) {
-        Call::parse(s).map(Template::Intrinsic).map_err(|e| e.message)
+        Call::parse(s)
+            .map(Template::Intrinsic)
+            .map_err(|e| e.message)
     } else {
-        JsonPath::parse(s).map(Template::Path).map_err(|e| e.message)
+        JsonPath::parse(s)
+            .map(Template::Path)
+            .map_err(|e| e.message)
     }
 }

@@ -11,8 +11,10 @@ use std::cmp::Ordering;
 /// A filter expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    Or(Box<Expr>, Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
+    /// `a || b || ...` (kept flat so that long chains do not nest).
+    Or(Vec<Expr>),
+    /// `a && b && ...`
+    And(Vec<Expr>),
     Not(Box<Expr>),
     /// A lone path: true when it matches something.
     Exists(Operand),
@@ -45,7 +47,7 @@ pub enum CmpOp {
 }
 
 /// How deeply `(` and `!` may nest inside one filter.
-const MAX_EXPR_DEPTH: usize = 64;
+const MAX_EXPR_DEPTH: usize = 32;
 
 /// Parses the text between `[?(` and `)]`; `p.end` is the closing parenthesis.
 pub(crate) fn parse_filter(p: &mut Parser<'_>) -> Result<Expr, PathError> {
@@ -62,29 +64,37 @@ fn starts_with(p: &Parser<'_>, s: &[u8]) -> bool {
 }
 
 fn or_expr(p: &mut Parser<'_>, depth: usize) -> Result<Expr, PathError> {
-    let mut left = and_expr(p, depth)?;
+    let mut terms = vec![and_expr(p, depth)?];
     loop {
         p.skip_ws();
         if !starts_with(p, b"||") {
-            return Ok(left);
+            break;
         }
         p.pos += 2;
-        let right = and_expr(p, depth)?;
-        left = Expr::Or(Box::new(left), Box::new(right));
+        terms.push(and_expr(p, depth)?);
     }
+    Ok(if terms.len() == 1 {
+        terms.swap_remove(0)
+    } else {
+        Expr::Or(terms)
+    })
 }
 
 fn and_expr(p: &mut Parser<'_>, depth: usize) -> Result<Expr, PathError> {
-    let mut left = unary(p, depth)?;
+    let mut terms = vec![unary(p, depth)?];
     loop {
         p.skip_ws();
         if !starts_with(p, b"&&") {
-            return Ok(left);
+            break;
         }
         p.pos += 2;
-        let right = unary(p, depth)?;
-        left = Expr::And(Box::new(left), Box::new(right));
+        terms.push(unary(p, depth)?);
     }
+    Ok(if terms.len() == 1 {
+        terms.swap_remove(0)
+    } else {
+        Expr::And(terms)
+    })
 }
 
 fn unary(p: &mut Parser<'_>, depth: usize) -> Result<Expr, PathError> {
@@ -260,8 +270,8 @@ fn string_literal(p: &mut Parser<'_>, q: u8) -> Result<String, PathError> {
 /// True when `cur` passes the filter; `root` is the document `$` refers to.
 pub(crate) fn accept(e: &Expr, cur: &Value, root: &Value) -> bool {
     match e {
-        Expr::Or(a, b) => accept(a, cur, root) || accept(b, cur, root),
-        Expr::And(a, b) => accept(a, cur, root) && accept(b, cur, root),
+        Expr::Or(terms) => terms.iter().any(|t| accept(t, cur, root)),
+        Expr::And(terms) => terms.iter().all(|t| accept(t, cur, root)),
         Expr::Not(a) => !accept(a, cur, root),
         Expr::Exists(op) => match value(op, cur, root) {
             None => false,

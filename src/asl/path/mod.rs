@@ -18,6 +18,8 @@ mod eval;
 mod filter;
 mod parse;
 #[cfg(test)]
+mod robust_tests;
+#[cfg(test)]
 mod tests;
 
 pub use filter::{CmpOp, Expr, Operand};
@@ -26,6 +28,39 @@ pub use parse::Segment;
 use eval::Shape;
 use serde_json::Value;
 use std::borrow::Cow;
+
+/// Length in bytes of the path at the start of `text` (0 when `text` does not start
+/// with `$`): it ends before the first whitespace, `,` or `)` outside brackets and
+/// quotes. For callers that find paths inside larger text (intrinsic arguments).
+pub fn path_len(text: &str) -> usize {
+    let b = text.as_bytes();
+    if b.first() != Some(&b'$') {
+        return 0;
+    }
+    let (mut depth, mut quote, mut i) = (0usize, None::<u8>, 1);
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            Some(q) => {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                b'\'' | b'"' if depth > 0 => quote = Some(c),
+                b'[' => depth += 1,
+                b']' => depth = depth.saturating_sub(1),
+                b',' | b')' if depth == 0 => break,
+                c if depth == 0 && c.is_ascii_whitespace() => break,
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    i.min(b.len())
+}
 
 /// Which value a path is evaluated against.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,7 +31,7 @@ pub enum Segment {
 }
 
 /// How deeply filters may nest inside filters (and parentheses inside a filter).
-pub(crate) const MAX_NESTING: usize = 32;
+pub(crate) const MAX_NESTING: usize = 16;
 
 pub(crate) struct Parser<'a> {
     pub(crate) src: &'a str,

@@ -21,40 +21,105 @@ const COMMON: &[(&str, L)] = &[("Type", B), ("Comment", B), ("QueryLanguage", B)
 fn table(ty: &str) -> &'static [(&'static str, L)] {
     match ty {
         "Pass" => &[
-            ("Next", B), ("End", B), ("InputPath", P), ("OutputPath", P), ("ResultPath", P),
-            ("Parameters", P), ("Result", P), ("Output", A), ("Assign", B),
+            ("Next", B),
+            ("End", B),
+            ("InputPath", P),
+            ("OutputPath", P),
+            ("ResultPath", P),
+            ("Parameters", P),
+            ("Result", P),
+            ("Output", A),
+            ("Assign", B),
         ],
         "Task" => &[
-            ("Resource", B), ("Next", B), ("End", B), ("InputPath", P), ("OutputPath", P),
-            ("ResultPath", P), ("Parameters", P), ("ResultSelector", P), ("Arguments", A),
-            ("Output", A), ("Retry", B), ("Catch", B), ("TimeoutSeconds", B),
-            ("TimeoutSecondsPath", P), ("HeartbeatSeconds", B), ("HeartbeatSecondsPath", P),
-            ("Credentials", B), ("Assign", B),
+            ("Resource", B),
+            ("Next", B),
+            ("End", B),
+            ("InputPath", P),
+            ("OutputPath", P),
+            ("ResultPath", P),
+            ("Parameters", P),
+            ("ResultSelector", P),
+            ("Arguments", A),
+            ("Output", A),
+            ("Retry", B),
+            ("Catch", B),
+            ("TimeoutSeconds", B),
+            ("TimeoutSecondsPath", P),
+            ("HeartbeatSeconds", B),
+            ("HeartbeatSecondsPath", P),
+            ("Credentials", B),
+            ("Assign", B),
         ],
         "Choice" => &[
-            ("Choices", B), ("Default", B), ("InputPath", P), ("OutputPath", P), ("Output", A),
+            ("Choices", B),
+            ("Default", B),
+            ("InputPath", P),
+            ("OutputPath", P),
+            ("Output", A),
             ("Assign", B),
         ],
         "Wait" => &[
-            ("Next", B), ("End", B), ("Seconds", B), ("SecondsPath", P), ("Timestamp", B),
-            ("TimestampPath", P), ("InputPath", P), ("OutputPath", P), ("Output", A),
+            ("Next", B),
+            ("End", B),
+            ("Seconds", B),
+            ("SecondsPath", P),
+            ("Timestamp", B),
+            ("TimestampPath", P),
+            ("InputPath", P),
+            ("OutputPath", P),
+            ("Output", A),
             ("Assign", B),
         ],
         "Succeed" => &[("InputPath", P), ("OutputPath", P), ("Output", A)],
-        "Fail" => &[("Error", B), ("ErrorPath", P), ("Cause", B), ("CausePath", P)],
+        "Fail" => &[
+            ("Error", B),
+            ("ErrorPath", P),
+            ("Cause", B),
+            ("CausePath", P),
+        ],
         "Parallel" => &[
-            ("Branches", B), ("Next", B), ("End", B), ("InputPath", P), ("OutputPath", P),
-            ("ResultPath", P), ("Parameters", P), ("ResultSelector", P), ("Arguments", A),
-            ("Output", A), ("Retry", B), ("Catch", B), ("Assign", B),
+            ("Branches", B),
+            ("Next", B),
+            ("End", B),
+            ("InputPath", P),
+            ("OutputPath", P),
+            ("ResultPath", P),
+            ("Parameters", P),
+            ("ResultSelector", P),
+            ("Arguments", A),
+            ("Output", A),
+            ("Retry", B),
+            ("Catch", B),
+            ("Assign", B),
         ],
         "Map" => &[
-            ("Next", B), ("End", B), ("InputPath", P), ("OutputPath", P), ("ResultPath", P),
-            ("Parameters", P), ("ItemSelector", B), ("ResultSelector", P), ("Output", A),
-            ("Retry", B), ("Catch", B), ("Assign", B), ("Iterator", B), ("ItemProcessor", B),
-            ("ItemsPath", P), ("Items", A), ("MaxConcurrency", B), ("MaxConcurrencyPath", P),
-            ("ItemReader", B), ("ItemBatcher", B), ("ResultWriter", B), ("Label", B),
-            ("ToleratedFailureCount", B), ("ToleratedFailureCountPath", P),
-            ("ToleratedFailurePercentage", B), ("ToleratedFailurePercentagePath", P),
+            ("Next", B),
+            ("End", B),
+            ("InputPath", P),
+            ("OutputPath", P),
+            ("ResultPath", P),
+            ("Parameters", P),
+            ("ItemSelector", B),
+            ("ResultSelector", P),
+            ("Output", A),
+            ("Retry", B),
+            ("Catch", B),
+            ("Assign", B),
+            ("Iterator", B),
+            ("ItemProcessor", B),
+            ("ItemsPath", P),
+            ("Items", A),
+            ("MaxConcurrency", B),
+            ("MaxConcurrencyPath", P),
+            ("ItemReader", B),
+            ("ItemBatcher", B),
+            ("ResultWriter", B),
+            ("Label", B),
+            ("ToleratedFailureCount", B),
+            ("ToleratedFailureCountPath", P),
+            ("ToleratedFailurePercentage", B),
+            ("ToleratedFailurePercentagePath", P),
         ],
         _ => &[],
     }
@@ -71,7 +136,10 @@ const EXCLUSIVE: &[&[&str]] = &[
     &["ItemsPath", "Items"],
     &["MaxConcurrency", "MaxConcurrencyPath"],
     &["ToleratedFailureCount", "ToleratedFailureCountPath"],
-    &["ToleratedFailurePercentage", "ToleratedFailurePercentagePath"],
+    &[
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+    ],
 ];
 
 fn ql_name(ql: Ql) -> &'static str {
@@ -85,7 +153,10 @@ pub(super) fn check_fields(ctx: &mut Ctx, at: At, ty: &str, obj: &Map<String, Va
     let tab = table(ty);
     for k in obj.keys() {
         let p = child(at.ptr, k);
-        let here = At { ptr: &p, state: at.state };
+        let here = At {
+            ptr: &p,
+            state: at.state,
+        };
         let found = COMMON.iter().chain(tab.iter()).find(|(n, _)| n == k);
         match found {
             None => {
@@ -95,7 +166,11 @@ pub(super) fn check_fields(ctx: &mut Ctx, at: At, ty: &str, obj: &Map<String, Va
                     }
                     _ => "",
                 };
-                ctx.at(here, "unknown-field", format!("field '{k}' is not allowed in a {ty} state{hint}"));
+                ctx.at(
+                    here,
+                    "unknown-field",
+                    format!("field '{k}' is not allowed in a {ty} state{hint}"),
+                );
             }
             Some((_, l)) => {
                 let wrong = match (l, ql) {
@@ -118,14 +193,22 @@ pub(super) fn check_fields(ctx: &mut Ctx, at: At, ty: &str, obj: &Map<String, Va
         }
     }
     for group in EXCLUSIVE {
-        let present: Vec<&str> = group.iter().copied().filter(|f| obj.contains_key(*f)).collect();
+        let present: Vec<&str> = group
+            .iter()
+            .copied()
+            .filter(|f| obj.contains_key(*f))
+            .collect();
         if present.len() > 1 {
             let p = child(at.ptr, present[1]);
             ctx.report(
                 &p,
                 at.state,
                 "mutually-exclusive",
-                format!("only one of {} may be set; found {}", group.join(", "), present.join(" and ")),
+                format!(
+                    "only one of {} may be set; found {}",
+                    group.join(", "),
+                    present.join(" and ")
+                ),
             );
         }
     }
@@ -153,24 +236,39 @@ pub(super) fn check_fields(ctx: &mut Ctx, at: At, ty: &str, obj: &Map<String, Va
 fn check_next_end(ctx: &mut Ctx, at: At, obj: &Map<String, Value>) {
     let next = obj.get("Next");
     let end = obj.get("End");
-    if let Some(v) = next {
-        if !v.is_string() {
-            let p = child(at.ptr, "Next");
-            ctx.report(&p, at.state, "wrong-type", format!("Next must be a string naming a state, got {}", kind(v)));
-        }
+    if let Some(v) = next
+        && !v.is_string()
+    {
+        let p = child(at.ptr, "Next");
+        ctx.report(
+            &p,
+            at.state,
+            "wrong-type",
+            format!("Next must be a string naming a state, got {}", kind(v)),
+        );
     }
     let end_true = match end {
         None => false,
         Some(Value::Bool(b)) => *b,
         Some(v) => {
             let p = child(at.ptr, "End");
-            ctx.report(&p, at.state, "wrong-type", format!("End must be a boolean, got {}", kind(v)));
+            ctx.report(
+                &p,
+                at.state,
+                "wrong-type",
+                format!("End must be a boolean, got {}", kind(v)),
+            );
             true
         }
     };
     if next.is_some() && end.is_some() {
         let p = child(at.ptr, "End");
-        ctx.report(&p, at.state, "next-and-end", "a state may have Next or End, not both".into());
+        ctx.report(
+            &p,
+            at.state,
+            "next-and-end",
+            "a state may have Next or End, not both".into(),
+        );
     } else if next.is_none() && !end_true {
         let msg = if end.is_some() {
             "End is false and there is no Next: set \"End\": true or add Next"

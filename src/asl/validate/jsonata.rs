@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 /// Whether `v` is a string wrapped as a JSONata expression.
 pub(super) fn is_expression(v: &Value) -> bool {
-    v.as_str().is_some_and(|s| s.starts_with("{%") && s.ends_with("%}") && s.len() >= 4)
+    v.as_str()
+        .is_some_and(|s| s.starts_with("{%") && s.ends_with("%}") && s.len() >= 4)
 }
 
 /// Problem with a `{%`-string's wrapper or its expression's tokens, if any.
@@ -29,8 +30,16 @@ fn wrapper_problem(s: &str) -> Option<String> {
 /// Checks every string under the JSONata-bearing fields of a JSONata state.
 pub(super) fn check_state_strings(ctx: &mut Ctx, at: At, obj: &Map<String, Value>) {
     const SKIP: &[&str] = &[
-        "Comment", "Type", "QueryLanguage", "Next", "Default", "Resource", "Branches",
-        "ItemProcessor", "Iterator", "Label",
+        "Comment",
+        "Type",
+        "QueryLanguage",
+        "Next",
+        "Default",
+        "Resource",
+        "Branches",
+        "ItemProcessor",
+        "Iterator",
+        "Label",
     ];
     let mut stack: Vec<(String, &Value)> = obj
         .iter()
@@ -46,9 +55,31 @@ pub(super) fn check_state_strings(ctx: &mut Ctx, at: At, obj: &Map<String, Value
             }
             Value::Array(a) => stack.extend(a.iter().enumerate().map(|(i, x)| (index(&p, i), x))),
             Value::Object(m) => stack.extend(
-                m.iter().filter(|(k, _)| k.as_str() != "Comment").map(|(k, x)| (child(&p, k), x)),
+                m.iter()
+                    .filter(|(k, _)| k.as_str() != "Comment")
+                    .map(|(k, x)| (child(&p, k), x)),
             ),
             _ => {}
+        }
+    }
+}
+
+/// In a JSONPath state a `{% %}` field value is not evaluated: report it.
+pub(super) fn check_no_expressions(ctx: &mut Ctx, at: At, obj: &Map<String, Value>) {
+    for (k, v) in obj {
+        if k == "Comment" {
+            continue;
+        }
+        if let Value::String(s) = v
+            && s.starts_with("{%")
+        {
+            let p = child(at.ptr, k);
+            ctx.report(
+                &p,
+                at.state,
+                "jsonata-in-jsonpath",
+                format!("{k} holds a JSONata expression, but this state uses JSONPath: set \"QueryLanguage\": \"JSONata\" on the state or the machine"),
+            );
         }
     }
 }

@@ -172,12 +172,20 @@ pub(super) fn problem(expr: &str) -> Option<String> {
                 prev_open = true;
                 i += 1;
             }
-            '+' | '-' | '*' | '/' | '%' | '=' | '<' | '>' | '!' | '&' | '.' | '?' | ':' | '~' | '@' | '#' | '^' => {
+            '+' | '-' | '*' | '/' | '%' | '=' | '<' | '>' | '!' | '&' | '.' | '?' | ':' | '~'
+            | '@' | '#' | '^' => {
                 if want == Want::Operand {
                     return Some(format!("unexpected '{c}' where a value was expected"));
                 }
                 let two: String = cs[i..(i + 2).min(cs.len())].iter().collect();
-                i += if matches!(two.as_str(), "!=" | "<=" | ">=" | ":=" | "~>" | ".." | "?:" | "??" | "**") { 2 } else { 1 };
+                i += if matches!(
+                    two.as_str(),
+                    "!=" | "<=" | ">=" | ":=" | "~>" | ".." | "?:" | "??" | "**"
+                ) {
+                    2
+                } else {
+                    1
+                };
                 want = Want::Operand;
             }
             _ => return Some(format!("unexpected character '{c}'")),

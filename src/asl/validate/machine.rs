@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 /// Deepest nesting of scopes (Parallel/Map inside Parallel/Map) that is checked.
 const MAX_SCOPE_DEPTH: usize = 64;
 
-pub(super) const STATE_TYPES: &[&str] =
-    &["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"];
+pub(super) const STATE_TYPES: &[&str] = &[
+    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
+];
 
 pub(super) fn check_machine(ctx: &mut Ctx, def: &Value) {
     let Value::Object(top) = def else {
@@ -17,7 +18,10 @@ pub(super) fn check_machine(ctx: &mut Ctx, def: &Value) {
             "",
             None,
             "not-object",
-            format!("a state machine definition must be a JSON object, got {}", kind(def)),
+            format!(
+                "a state machine definition must be a JSON object, got {}",
+                kind(def)
+            ),
         );
         return;
     };
@@ -60,7 +64,10 @@ pub(super) fn parse_ql(v: &Value) -> Option<Ql> {
 }
 
 pub(super) fn bad_ql(v: &Value) -> String {
-    format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got {}", show(v))
+    format!(
+        "QueryLanguage must be \"JSONPath\" or \"JSONata\", got {}",
+        show(v)
+    )
 }
 
 /// Checks one scope (the machine, a branch, an item processor): its fields, its states
@@ -81,7 +88,9 @@ pub(super) fn check_scope(
             ptr,
             owner,
             "too-deep",
-            format!("states are nested more than {MAX_SCOPE_DEPTH} levels deep; not checked further"),
+            format!(
+                "states are nested more than {MAX_SCOPE_DEPTH} levels deep; not checked further"
+            ),
         );
         return;
     }
@@ -92,7 +101,12 @@ pub(super) fn check_scope(
                 "Comment" => {
                     if !v.is_string() {
                         let p = child(ptr, k);
-                        ctx.report(&p, owner, "wrong-type", format!("Comment must be a string, got {}", kind(v)));
+                        ctx.report(
+                            &p,
+                            owner,
+                            "wrong-type",
+                            format!("Comment must be a string, got {}", kind(v)),
+                        );
                     }
                 }
                 _ if extra.contains(&k.as_str()) => {}
@@ -110,33 +124,63 @@ pub(super) fn check_scope(
         }
     }
     match obj.get("StartAt") {
-        None => ctx.report(ptr, owner, "missing-field", "StartAt is required: name the first state to run".into()),
+        None => ctx.report(
+            ptr,
+            owner,
+            "missing-field",
+            "StartAt is required: name the first state to run".into(),
+        ),
         Some(Value::String(_)) => {}
         Some(v) => {
             let p = child(ptr, "StartAt");
-            ctx.report(&p, owner, "wrong-type", format!("StartAt must be a string naming a state, got {}", kind(v)));
+            ctx.report(
+                &p,
+                owner,
+                "wrong-type",
+                format!("StartAt must be a string naming a state, got {}", kind(v)),
+            );
         }
     }
     let states_ptr = child(ptr, "States");
     let states = match obj.get("States") {
         None => {
-            ctx.report(ptr, owner, "missing-field", "States is required: an object mapping state names to states".into());
+            ctx.report(
+                ptr,
+                owner,
+                "missing-field",
+                "States is required: an object mapping state names to states".into(),
+            );
             return;
         }
         Some(Value::Object(m)) => m,
         Some(v) => {
-            ctx.report(&states_ptr, owner, "wrong-type", format!("States must be an object mapping state names to states, got {}", kind(v)));
+            ctx.report(
+                &states_ptr,
+                owner,
+                "wrong-type",
+                format!(
+                    "States must be an object mapping state names to states, got {}",
+                    kind(v)
+                ),
+            );
             return;
         }
     };
     if states.is_empty() {
-        ctx.report(&states_ptr, owner, "empty-states", "States must contain at least one state".into());
+        ctx.report(
+            &states_ptr,
+            owner,
+            "empty-states",
+            "States must contain at least one state".into(),
+        );
     }
     for (name, st) in states {
         let sp = child(&states_ptr, name);
         if let Some(first) = ctx.names.get(name) {
             if *first != sp {
-                let msg = format!("duplicate state name '{name}' (also defined at {first}); state names must be unique in the whole state machine, nested states included");
+                let msg = format!(
+                    "duplicate state name '{name}' (also defined at {first}); state names must be unique in the whole state machine, nested states included"
+                );
                 ctx.report(&sp, Some(name), "duplicate-state-name", msg);
             }
         } else {
@@ -148,21 +192,52 @@ pub(super) fn check_scope(
     transitions::check_scope(ctx, obj, states, ptr, owner);
 }
 
-fn check_state(ctx: &mut Ctx, name: &str, st: &Value, ptr: &str, top_ql: Ql, scope_ql: Ql, depth: usize) {
-    let at = At { ptr, state: Some(name) };
+fn check_state(
+    ctx: &mut Ctx,
+    name: &str,
+    st: &Value,
+    ptr: &str,
+    top_ql: Ql,
+    scope_ql: Ql,
+    depth: usize,
+) {
+    let at = At {
+        ptr,
+        state: Some(name),
+    };
     let Value::Object(obj) = st else {
-        ctx.at(at, "wrong-type", format!("state '{name}' must be an object, got {}", kind(st)));
+        ctx.at(
+            at,
+            "wrong-type",
+            format!("state '{name}' must be an object, got {}", kind(st)),
+        );
         return;
     };
     let ty = match obj.get("Type") {
         None => {
-            ctx.at(at, "missing-field", format!("state '{name}' has no Type (one of {})", STATE_TYPES.join(", ")));
+            ctx.at(
+                at,
+                "missing-field",
+                format!(
+                    "state '{name}' has no Type (one of {})",
+                    STATE_TYPES.join(", ")
+                ),
+            );
             None
         }
         Some(Value::String(t)) if STATE_TYPES.contains(&t.as_str()) => Some(t.as_str()),
         Some(v) => {
             let p = child(ptr, "Type");
-            ctx.report(&p, Some(name), "bad-enum", format!("Type must be one of {}, got {}", STATE_TYPES.join(", "), show(v)));
+            ctx.report(
+                &p,
+                Some(name),
+                "bad-enum",
+                format!(
+                    "Type must be one of {}, got {}",
+                    STATE_TYPES.join(", "),
+                    show(v)
+                ),
+            );
             None
         }
     };
@@ -175,7 +250,8 @@ fn check_state(ctx: &mut Ctx, name: &str, st: &Value, ptr: &str, top_ql: Ql, sco
                 &p,
                 Some(name),
                 "query-language-downgrade",
-                "a state may not use JSONPath when the state machine's QueryLanguage is JSONata".into(),
+                "a state may not use JSONPath when the state machine's QueryLanguage is JSONata"
+                    .into(),
             ),
             Some(q) => ql = q,
         }
@@ -192,7 +268,12 @@ fn check_state(ctx: &mut Ctx, name: &str, st: &Value, ptr: &str, top_ql: Ql, sco
             if let Some(v) = obj.get("Branches") {
                 let bp = child(ptr, "Branches");
                 match v {
-                    Value::Array(a) if a.is_empty() => ctx.report(&bp, Some(name), "empty-array", "Branches must contain at least one branch".into()),
+                    Value::Array(a) if a.is_empty() => ctx.report(
+                        &bp,
+                        Some(name),
+                        "empty-array",
+                        "Branches must contain at least one branch".into(),
+                    ),
                     Value::Array(a) => {
                         for (i, b) in a.iter().enumerate() {
                             let p = super::index(&bp, i);
@@ -202,7 +283,12 @@ fn check_state(ctx: &mut Ctx, name: &str, st: &Value, ptr: &str, top_ql: Ql, sco
                             }
                         }
                     }
-                    _ => ctx.report(&bp, Some(name), "wrong-type", format!("Branches must be an array of branches, got {}", kind(v))),
+                    _ => ctx.report(
+                        &bp,
+                        Some(name),
+                        "wrong-type",
+                        format!("Branches must be an array of branches, got {}", kind(v)),
+                    ),
                 }
             }
         }
@@ -214,6 +300,8 @@ fn check_state(ctx: &mut Ctx, name: &str, st: &Value, ptr: &str, top_ql: Ql, sco
     }
     if ql == Ql::Jsonata {
         jsonata::check_state_strings(ctx, at, obj);
+    } else {
+        jsonata::check_no_expressions(ctx, at, obj);
     }
     let _ = paths::check_path;
 }

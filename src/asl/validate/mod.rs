@@ -20,17 +20,21 @@ mod jsonata;
 mod jsonata_lex;
 mod machine;
 mod map;
+mod map_io;
 mod paths;
 mod retry_catch;
 mod states;
 mod strict;
 mod syntax;
 mod transitions;
+mod variables;
 
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -51,7 +55,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ptr = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let ptr = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         match &self.state {
             Some(s) => write!(f, "{ptr} (state '{s}'): {}", self.message),
             None => write!(f, "{ptr}: {}", self.message),
@@ -101,7 +109,11 @@ pub(crate) struct Ctx<'o> {
 
 impl<'o> Ctx<'o> {
     fn new(opts: &'o Options) -> Self {
-        Ctx { opts, diags: Vec::new(), names: HashMap::new() }
+        Ctx {
+            opts,
+            diags: Vec::new(),
+            names: HashMap::new(),
+        }
     }
 
     pub fn report(&mut self, ptr: &str, state: Option<&str>, code: &'static str, message: String) {

@@ -19,7 +19,14 @@ pub(super) enum PathKind {
 }
 
 /// Checks the value of a path field; `at.ptr` points at the field itself.
-pub(super) fn check_path(ctx: &mut Ctx, at: At, field: &str, v: &Value, pk: PathKind, allow_null: bool) {
+pub(super) fn check_path(
+    ctx: &mut Ctx,
+    at: At,
+    field: &str,
+    v: &Value,
+    pk: PathKind,
+    allow_null: bool,
+) {
     let s = match v {
         Value::Null if allow_null => return,
         Value::Null => {
@@ -28,22 +35,45 @@ pub(super) fn check_path(ctx: &mut Ctx, at: At, field: &str, v: &Value, pk: Path
         }
         Value::String(s) => s,
         _ => {
-            ctx.at(at, "wrong-type", format!("{field} must be a string holding a path, got {}", kind(v)));
+            ctx.at(
+                at,
+                "wrong-type",
+                format!("{field} must be a string holding a path, got {}", kind(v)),
+            );
             return;
         }
     };
     if pk == PathKind::ReferenceOrIntrinsic && s.starts_with("States.") {
         if let Err(e) = Call::parse(s) {
-            ctx.at(at, "bad-intrinsic", format!("{field}: invalid intrinsic function call {}: {}", show(v), e.message));
+            ctx.at(
+                at,
+                "bad-intrinsic",
+                format!(
+                    "{field}: invalid intrinsic function call {}: {}",
+                    show(v),
+                    e.message
+                ),
+            );
         }
         return;
     }
     if intrinsic::is_intrinsic(s) && pk != PathKind::ReferenceOrIntrinsic {
-        ctx.at(at, "bad-path", format!("{field} must be a path, not an intrinsic function call ({})", show(v)));
+        ctx.at(
+            at,
+            "bad-path",
+            format!(
+                "{field} must be a path, not an intrinsic function call ({})",
+                show(v)
+            ),
+        );
         return;
     }
     match JsonPath::parse(s) {
-        Err(e) => ctx.at(at, "bad-path", format!("{field} is not a valid path {}: {}", show(v), e.message)),
+        Err(e) => ctx.at(
+            at,
+            "bad-path",
+            format!("{field} is not a valid path {}: {}", show(v), e.message),
+        ),
         Ok(p) => {
             if pk != PathKind::Path && !p.is_definite() {
                 ctx.at(
@@ -52,7 +82,14 @@ pub(super) fn check_path(ctx: &mut Ctx, at: At, field: &str, v: &Value, pk: Path
                     format!("{field} must be a Reference Path (one node: no wildcard, filter, slice or '..'), got {}", show(v)),
                 );
             } else if pk == PathKind::ResultPath && *p.root() != PathRoot::Input {
-                ctx.at(at, "bad-path", format!("ResultPath must start with '$' (the state input), got {}", show(v)));
+                ctx.at(
+                    at,
+                    "bad-path",
+                    format!(
+                        "ResultPath must start with '$' (the state input), got {}",
+                        show(v)
+                    ),
+                );
             }
         }
     }
@@ -62,10 +99,14 @@ pub(super) fn check_path(ctx: &mut Ctx, at: At, field: &str, v: &Value, pk: Path
 /// when it is not.
 fn template_value_error(s: &str) -> Option<String> {
     if s.starts_with("States.") {
-        return Call::parse(s).err().map(|e| format!("invalid intrinsic function call: {}", e.message));
+        return Call::parse(s)
+            .err()
+            .map(|e| format!("invalid intrinsic function call: {}", e.message));
     }
     if s.starts_with('$') {
-        return JsonPath::parse(s).err().map(|e| format!("invalid path: {}", e.message));
+        return JsonPath::parse(s)
+            .err()
+            .map(|e| format!("invalid path: {}", e.message));
     }
     Some("a value whose key ends in '.$' must be a path ($, $$ or $variable) or an intrinsic function call (States.…)".into())
 }

@@ -1,6 +1,6 @@
 //! Retry and Catch: retrier/catcher fields, ErrorEquals, States.ALL placement.
 
-use super::paths::{PathKind, check_path, check_template};
+use super::paths::{PathKind, check_path};
 use super::{At, Ctx, Ql, child, index, kind, show};
 use serde_json::{Map, Value};
 
@@ -9,15 +9,35 @@ pub(super) fn check(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql) {
         let Some(v) = obj.get(field) else { continue };
         let fp = child(at.ptr, field);
         let Value::Array(items) = v else {
-            ctx.report(&fp, at.state, "wrong-type", format!("{field} must be an array of {}, got {}", if field == "Retry" { "retriers" } else { "catchers" }, kind(v)));
+            ctx.report(
+                &fp,
+                at.state,
+                "wrong-type",
+                format!(
+                    "{field} must be an array of {}, got {}",
+                    if field == "Retry" {
+                        "retriers"
+                    } else {
+                        "catchers"
+                    },
+                    kind(v)
+                ),
+            );
             continue;
         };
         let n = items.len();
         for (i, item) in items.iter().enumerate() {
             let p = index(&fp, i);
-            let here = At { ptr: &p, state: at.state };
+            let here = At {
+                ptr: &p,
+                state: at.state,
+            };
             let Value::Object(m) = item else {
-                ctx.at(here, "wrong-type", format!("each {field} element must be an object, got {}", kind(item)));
+                ctx.at(
+                    here,
+                    "wrong-type",
+                    format!("each {field} element must be an object, got {}", kind(item)),
+                );
                 continue;
             };
             check_error_equals(ctx, here, m, i + 1 == n, field);
@@ -32,17 +52,36 @@ pub(super) fn check(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql) {
 
 fn check_error_equals(ctx: &mut Ctx, at: At, m: &Map<String, Value>, last: bool, field: &str) {
     let Some(v) = m.get("ErrorEquals") else {
-        ctx.at(at, "missing-field", "ErrorEquals is required: the error names this element handles (e.g. [\"States.ALL\"])".into());
+        ctx.at(
+            at,
+            "missing-field",
+            "ErrorEquals is required: the error names this element handles (e.g. [\"States.ALL\"])"
+                .into(),
+        );
         return;
     };
     let p = child(at.ptr, "ErrorEquals");
-    let here = At { ptr: &p, state: at.state };
+    let here = At {
+        ptr: &p,
+        state: at.state,
+    };
     let Value::Array(errs) = v else {
-        ctx.at(here, "wrong-type", format!("ErrorEquals must be an array of error names, got {}", kind(v)));
+        ctx.at(
+            here,
+            "wrong-type",
+            format!(
+                "ErrorEquals must be an array of error names, got {}",
+                kind(v)
+            ),
+        );
         return;
     };
     if errs.is_empty() {
-        ctx.at(here, "empty-array", "ErrorEquals must contain at least one error name".into());
+        ctx.at(
+            here,
+            "empty-array",
+            "ErrorEquals must contain at least one error name".into(),
+        );
         return;
     }
     for (i, e) in errs.iter().enumerate() {
@@ -50,15 +89,36 @@ fn check_error_equals(ctx: &mut Ctx, at: At, m: &Map<String, Value>, last: bool,
             Value::String(s) if s == "States.ALL" => {
                 if errs.len() > 1 {
                     let ep = index(&p, i);
-                    ctx.report(&ep, at.state, "states-all", "States.ALL must appear alone in ErrorEquals".into());
+                    ctx.report(
+                        &ep,
+                        at.state,
+                        "states-all",
+                        "States.ALL must appear alone in ErrorEquals".into(),
+                    );
                 } else if !last {
-                    ctx.at(here, "states-all", format!("a {} with States.ALL must be the last one in {field}", if field == "Retry" { "retrier" } else { "catcher" }));
+                    ctx.at(
+                        here,
+                        "states-all",
+                        format!(
+                            "a {} with States.ALL must be the last one in {field}",
+                            if field == "Retry" {
+                                "retrier"
+                            } else {
+                                "catcher"
+                            }
+                        ),
+                    );
                 }
             }
             Value::String(_) => {}
             _ => {
                 let ep = index(&p, i);
-                ctx.report(&ep, at.state, "wrong-type", format!("error names must be strings, got {}", show(e)));
+                ctx.report(
+                    &ep,
+                    at.state,
+                    "wrong-type",
+                    format!("error names must be strings, got {}", show(e)),
+                );
             }
         }
     }
@@ -67,18 +127,32 @@ fn check_error_equals(ctx: &mut Ctx, at: At, m: &Map<String, Value>, last: bool,
 fn int_at_least(ctx: &mut Ctx, m: &Map<String, Value>, at: At, f: &str, min: i64) {
     let Some(v) = m.get(f) else { return };
     let p = child(at.ptr, f);
-    let here = At { ptr: &p, state: at.state };
+    let here = At {
+        ptr: &p,
+        state: at.state,
+    };
     match v.as_i64() {
         Some(n) if n >= min && n <= 99_999_999 => {}
-        Some(n) => ctx.at(here, "out-of-range", format!("{f} must be between {min} and 99999999, got {n}")),
-        None => ctx.at(here, "wrong-type", format!("{f} must be an integer, got {}", show(v))),
+        Some(n) => ctx.at(
+            here,
+            "out-of-range",
+            format!("{f} must be between {min} and 99999999, got {n}"),
+        ),
+        None => ctx.at(
+            here,
+            "wrong-type",
+            format!("{f} must be an integer, got {}", show(v)),
+        ),
     }
 }
 
 fn check_retrier(ctx: &mut Ctx, at: At, m: &Map<String, Value>) {
     for (k, v) in m {
         let p = child(at.ptr, k);
-        let here = At { ptr: &p, state: at.state };
+        let here = At {
+            ptr: &p,
+            state: at.state,
+        };
         match k.as_str() {
             "ErrorEquals" | "IntervalSeconds" | "MaxAttempts" | "MaxDelaySeconds" => {}
             "Comment" => {
@@ -107,7 +181,10 @@ fn check_retrier(ctx: &mut Ctx, at: At, m: &Map<String, Value>) {
 fn check_catcher(ctx: &mut Ctx, at: At, m: &Map<String, Value>, ql: Ql) {
     for (k, v) in m {
         let p = child(at.ptr, k);
-        let here = At { ptr: &p, state: at.state };
+        let here = At {
+            ptr: &p,
+            state: at.state,
+        };
         match k.as_str() {
             "ErrorEquals" => {}
             "Next" => {
@@ -120,13 +197,7 @@ fn check_catcher(ctx: &mut Ctx, at: At, m: &Map<String, Value>, ql: Ql) {
                     ctx.at(here, "wrong-type", format!("Comment must be a string, got {}", kind(v)));
                 }
             }
-            "Assign" => {
-                if !v.is_object() {
-                    ctx.at(here, "wrong-type", format!("Assign must be an object, got {}", kind(v)));
-                } else if ql == Ql::JsonPath {
-                    check_template(ctx, &p, at.state, v);
-                }
-            }
+            "Assign" => super::variables::check_assign(ctx, here, v, ql),
             "ResultPath" if ql == Ql::JsonPath => check_path(ctx, here, "ResultPath", v, PathKind::ResultPath, true),
             "Output" if ql == Ql::Jsonata => {}
             "ResultPath" | "Output" => ctx.at(here, "field-query-language", format!("field '{k}' is not allowed in a catcher of a {} state", if ql == Ql::Jsonata { "JSONata" } else { "JSONPath" })),
@@ -134,6 +205,10 @@ fn check_catcher(ctx: &mut Ctx, at: At, m: &Map<String, Value>, ql: Ql) {
         }
     }
     if !m.contains_key("Next") {
-        ctx.at(at, "missing-field", "a catcher needs Next (the state to go to when it catches an error)".into());
+        ctx.at(
+            at,
+            "missing-field",
+            "a catcher needs Next (the state to go to when it catches an error)".into(),
+        );
     }
 }

@@ -13,18 +13,43 @@ fn with_field<'v>(at: At, obj: &'v Map<String, Value>, field: &str) -> Option<(S
 }
 
 pub(super) fn check_common(ctx: &mut Ctx, at: At, _ty: &str, obj: &Map<String, Value>, ql: Ql) {
-    if let Some((p, v)) = with_field(at, obj, "Comment") {
-        if !v.is_string() {
-            ctx.report(&p, at.state, "wrong-type", format!("Comment must be a string, got {}", kind(v)));
-        }
+    if let Some((p, v)) = with_field(at, obj, "Comment")
+        && !v.is_string()
+    {
+        ctx.report(
+            &p,
+            at.state,
+            "wrong-type",
+            format!("Comment must be a string, got {}", kind(v)),
+        );
     }
     for f in ["InputPath", "OutputPath"] {
         if let Some((p, v)) = with_field(at, obj, f) {
-            check_path(ctx, At { ptr: &p, state: at.state }, f, v, PathKind::Path, true);
+            check_path(
+                ctx,
+                At {
+                    ptr: &p,
+                    state: at.state,
+                },
+                f,
+                v,
+                PathKind::Path,
+                true,
+            );
         }
     }
     if let Some((p, v)) = with_field(at, obj, "ResultPath") {
-        check_path(ctx, At { ptr: &p, state: at.state }, "ResultPath", v, PathKind::ResultPath, true);
+        check_path(
+            ctx,
+            At {
+                ptr: &p,
+                state: at.state,
+            },
+            "ResultPath",
+            v,
+            PathKind::ResultPath,
+            true,
+        );
     }
     if ql == Ql::JsonPath {
         for f in ["Parameters", "ResultSelector", "ItemSelector"] {
@@ -34,19 +59,20 @@ pub(super) fn check_common(ctx: &mut Ctx, at: At, _ty: &str, obj: &Map<String, V
         }
     }
     if let Some((p, v)) = with_field(at, obj, "Assign") {
-        match v {
-            Value::Object(_) => {
-                if ql == Ql::JsonPath {
-                    check_template(ctx, &p, at.state, v);
-                }
-            }
-            _ => ctx.report(&p, at.state, "wrong-type", format!("Assign must be an object mapping variable names to values, got {}", kind(v))),
-        }
+        super::variables::check_assign(
+            ctx,
+            At {
+                ptr: &p,
+                state: at.state,
+            },
+            v,
+            ql,
+        );
     }
-    if let Some((p, v)) = with_field(at, obj, "Arguments") {
-        if !(v.is_object() || v.is_array() || jsonata::is_expression(v)) {
-            ctx.report(&p, at.state, "wrong-type", format!("Arguments must be an object, an array or a JSONata expression \"{{% … %}}\", got {}", show(v)));
-        }
+    if let Some((p, v)) = with_field(at, obj, "Arguments")
+        && !(v.is_object() || v.is_array() || jsonata::is_expression(v))
+    {
+        ctx.report(&p, at.state, "wrong-type", format!("Arguments must be an object, an array or a JSONata expression \"{{% … %}}\", got {}", show(v)));
     }
 }
 
@@ -57,11 +83,26 @@ pub(super) fn check_positive_int(ctx: &mut Ctx, at: At, field: &str, v: &Value, 
     }
     match v.as_u64() {
         Some(n) if (1..=MAX_SECONDS).contains(&n) => {}
-        Some(n) => ctx.at(at, "out-of-range", format!("{field} must be between 1 and {MAX_SECONDS}, got {n}")),
-        None if v.is_number() && v.as_f64().is_some_and(|f| f <= 0.0) && v.as_f64().is_some_and(|f| f.fract() == 0.0) => {
-            ctx.at(at, "out-of-range", format!("{field} must be a positive integer, got {}", show(v)))
+        Some(n) => ctx.at(
+            at,
+            "out-of-range",
+            format!("{field} must be between 1 and {MAX_SECONDS}, got {n}"),
+        ),
+        None if v.is_number()
+            && v.as_f64().is_some_and(|f| f <= 0.0)
+            && v.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+        {
+            ctx.at(
+                at,
+                "out-of-range",
+                format!("{field} must be a positive integer, got {}", show(v)),
+            )
         }
-        None => ctx.at(at, "wrong-type", format!("{field} must be a positive integer, got {}", show(v))),
+        None => ctx.at(
+            at,
+            "wrong-type",
+            format!("{field} must be a positive integer, got {}", show(v)),
+        ),
     }
 }
 
@@ -74,71 +115,148 @@ pub(super) fn check_non_negative_int(ctx: &mut Ctx, at: At, field: &str, v: &Val
         return;
     }
     if v.as_i64().is_some() {
-        ctx.at(at, "out-of-range", format!("{field} must be 0 or more, got {}", show(v)));
+        ctx.at(
+            at,
+            "out-of-range",
+            format!("{field} must be 0 or more, got {}", show(v)),
+        );
     } else {
-        ctx.at(at, "wrong-type", format!("{field} must be a non-negative integer, got {}", show(v)));
+        ctx.at(
+            at,
+            "wrong-type",
+            format!("{field} must be a non-negative integer, got {}", show(v)),
+        );
     }
 }
 
 pub(super) fn check_task(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql) {
     if let Some((p, v)) = with_field(at, obj, "Resource") {
-        let here = At { ptr: &p, state: at.state };
+        let here = At {
+            ptr: &p,
+            state: at.state,
+        };
         match v {
             Value::String(s) => strict::check_resource(ctx, here, s),
             // CloudFormation resolves `{"Ref": ..}` / `{"Fn::GetAtt": ..}` before AWS sees it.
-            Value::Object(m) if !ctx.opts.strict_aws && m.len() == 1 && m.keys().all(|k| k == "Ref" || k.starts_with("Fn::")) => {}
-            _ => ctx.at(here, "wrong-type", format!("Resource must be a string (an ARN), got {}", kind(v))),
+            Value::Object(m)
+                if !ctx.opts.strict_aws
+                    && m.len() == 1
+                    && m.keys().all(|k| k == "Ref" || k.starts_with("Fn::")) => {}
+            _ => ctx.at(
+                here,
+                "wrong-type",
+                format!("Resource must be a string (an ARN), got {}", kind(v)),
+            ),
         }
     }
     for f in ["TimeoutSeconds", "HeartbeatSeconds"] {
         if let Some((p, v)) = with_field(at, obj, f) {
-            check_positive_int(ctx, At { ptr: &p, state: at.state }, f, v, ql);
+            check_positive_int(
+                ctx,
+                At {
+                    ptr: &p,
+                    state: at.state,
+                },
+                f,
+                v,
+                ql,
+            );
         }
     }
     for f in ["TimeoutSecondsPath", "HeartbeatSecondsPath"] {
         if let Some((p, v)) = with_field(at, obj, f) {
-            check_path(ctx, At { ptr: &p, state: at.state }, f, v, PathKind::Reference, false);
+            check_path(
+                ctx,
+                At {
+                    ptr: &p,
+                    state: at.state,
+                },
+                f,
+                v,
+                PathKind::Reference,
+                false,
+            );
         }
     }
     if let (Some(t), Some(h)) = (
         obj.get("TimeoutSeconds").and_then(Value::as_u64),
         obj.get("HeartbeatSeconds").and_then(Value::as_u64),
-    ) {
-        if h >= t {
-            let p = child(at.ptr, "HeartbeatSeconds");
-            ctx.report(&p, at.state, "out-of-range", format!("HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})"));
-        }
+    ) && h >= t
+    {
+        let p = child(at.ptr, "HeartbeatSeconds");
+        ctx.report(
+            &p,
+            at.state,
+            "out-of-range",
+            format!("HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})"),
+        );
     }
     if let Some((p, v)) = with_field(at, obj, "Credentials") {
-        check_credentials(ctx, At { ptr: &p, state: at.state }, v, ql);
+        check_credentials(
+            ctx,
+            At {
+                ptr: &p,
+                state: at.state,
+            },
+            v,
+            ql,
+        );
     }
 }
 
 fn check_credentials(ctx: &mut Ctx, at: At, v: &Value, ql: Ql) {
     let Value::Object(m) = v else {
-        ctx.at(at, "wrong-type", format!("Credentials must be an object with RoleArn, got {}", kind(v)));
+        ctx.at(
+            at,
+            "wrong-type",
+            format!(
+                "Credentials must be an object with RoleArn, got {}",
+                kind(v)
+            ),
+        );
         return;
     };
-    if let Some(val) = m.get("RoleArn") {
-        if !val.is_string() {
-            let p = child(at.ptr, "RoleArn");
-            ctx.report(&p, at.state, "wrong-type", format!("RoleArn must be a string, got {}", kind(val)));
-        }
+    if let Some(val) = m.get("RoleArn")
+        && !val.is_string()
+    {
+        let p = child(at.ptr, "RoleArn");
+        ctx.report(
+            &p,
+            at.state,
+            "wrong-type",
+            format!("RoleArn must be a string, got {}", kind(val)),
+        );
     }
     if ql == Ql::JsonPath {
         check_template(ctx, at.ptr, at.state, v);
     }
     if !m.contains_key("RoleArn") && !m.contains_key("RoleArn.$") {
-        ctx.at(at, "missing-field", "Credentials requires RoleArn (or RoleArn.$ with a path)".into());
+        ctx.at(
+            at,
+            "missing-field",
+            "Credentials requires RoleArn (or RoleArn.$ with a path)".into(),
+        );
     }
 }
 
 pub(super) fn check_wait(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql) {
     if let Some((p, v)) = with_field(at, obj, "Seconds") {
-        check_non_negative_int(ctx, At { ptr: &p, state: at.state }, "Seconds", v, ql);
+        check_non_negative_int(
+            ctx,
+            At {
+                ptr: &p,
+                state: at.state,
+            },
+            "Seconds",
+            v,
+            ql,
+        );
     }
     if let Some((p, v)) = with_field(at, obj, "Timestamp") {
-        let here = At { ptr: &p, state: at.state };
+        let here = At {
+            ptr: &p,
+            state: at.state,
+        };
         match v {
             Value::String(s) if ql == Ql::Jsonata && jsonata::is_expression(v) => {
                 let _ = s;
@@ -148,38 +266,65 @@ pub(super) fn check_wait(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql
                     ctx.at(here, "bad-timestamp", format!("Timestamp must be an RFC 3339 timestamp such as 2016-03-14T01:59:00Z, got {}", show(v)));
                 }
             }
-            _ => ctx.at(here, "wrong-type", format!("Timestamp must be a string, got {}", kind(v))),
+            _ => ctx.at(
+                here,
+                "wrong-type",
+                format!("Timestamp must be a string, got {}", kind(v)),
+            ),
         }
     }
     for f in ["SecondsPath", "TimestampPath"] {
         if let Some((p, v)) = with_field(at, obj, f) {
-            check_path(ctx, At { ptr: &p, state: at.state }, f, v, PathKind::Reference, false);
+            check_path(
+                ctx,
+                At {
+                    ptr: &p,
+                    state: at.state,
+                },
+                f,
+                v,
+                PathKind::Reference,
+                false,
+            );
         }
     }
 }
 
 pub(super) fn check_fail(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, _ql: Ql) {
     for f in ["Error", "Cause"] {
-        if let Some((p, v)) = with_field(at, obj, f) {
-            if !v.is_string() {
-                ctx.report(&p, at.state, "wrong-type", format!("{f} must be a string, got {}", kind(v)));
-            }
+        if let Some((p, v)) = with_field(at, obj, f)
+            && !v.is_string()
+        {
+            ctx.report(
+                &p,
+                at.state,
+                "wrong-type",
+                format!("{f} must be a string, got {}", kind(v)),
+            );
         }
     }
     for f in ["ErrorPath", "CausePath"] {
         if let Some((p, v)) = with_field(at, obj, f) {
-            let here = At { ptr: &p, state: at.state };
+            let here = At {
+                ptr: &p,
+                state: at.state,
+            };
             check_path(ctx, here, f, v, PathKind::ReferenceOrIntrinsic, false);
-            if let Some(s) = v.as_str() {
-                if s.starts_with("States.") {
-                    let name = s.split('(').next().unwrap_or("");
-                    const STRINGY: &[&str] = &[
-                        "States.Format", "States.JsonToString", "States.ArrayGetItem",
-                        "States.Base64Encode", "States.Base64Decode", "States.Hash", "States.UUID",
-                    ];
-                    if !STRINGY.contains(&name) {
-                        ctx.at(here, "bad-intrinsic", format!("{f}: {name} does not return a string; use States.Format, States.JsonToString, States.ArrayGetItem, States.Base64Encode/Decode, States.Hash or States.UUID"));
-                    }
+            if let Some(s) = v.as_str()
+                && s.starts_with("States.")
+            {
+                let name = s.split('(').next().unwrap_or("");
+                const STRINGY: &[&str] = &[
+                    "States.Format",
+                    "States.JsonToString",
+                    "States.ArrayGetItem",
+                    "States.Base64Encode",
+                    "States.Base64Decode",
+                    "States.Hash",
+                    "States.UUID",
+                ];
+                if !STRINGY.contains(&name) {
+                    ctx.at(here, "bad-intrinsic", format!("{f}: {name} does not return a string; use States.Format, States.JsonToString, States.ArrayGetItem, States.Base64Encode/Decode, States.Hash or States.UUID"));
                 }
             }
         }

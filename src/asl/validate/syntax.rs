@@ -7,7 +7,12 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 fn diag(code: &'static str, message: String) -> Diagnostic {
-    Diagnostic { pointer: String::new(), state: None, code, message }
+    Diagnostic {
+        pointer: String::new(),
+        state: None,
+        code,
+        message,
+    }
 }
 
 /// Skips whitespace and `//`, `/* */`, `#` comments; returns the first significant char.
@@ -74,8 +79,15 @@ fn strip_position(s: &str) -> &str {
 }
 
 enum Frame {
-    Object { ptr: String, keys: HashSet<String>, pending: Option<String> },
-    Array { ptr: String, next: usize },
+    Object {
+        ptr: String,
+        keys: HashSet<String>,
+        pending: Option<String>,
+    },
+    Array {
+        ptr: String,
+        next: usize,
+    },
 }
 
 /// Scans (already valid) JSON text for objects with repeated keys. Iterative, so any
@@ -105,7 +117,11 @@ fn duplicate_keys(text: &str) -> Vec<Diagnostic> {
         match c {
             b'{' => {
                 let ptr = value_ptr(&mut stack);
-                stack.push(Frame::Object { ptr, keys: HashSet::new(), pending: None });
+                stack.push(Frame::Object {
+                    ptr,
+                    keys: HashSet::new(),
+                    pending: None,
+                });
                 expect_key = true;
                 i += 1;
             }
@@ -166,7 +182,10 @@ fn duplicate_keys(text: &str) -> Vec<Diagnostic> {
             _ => {
                 // number, true, false, null
                 let _ = value_ptr(&mut stack);
-                while i < b.len() && !matches!(b[i], b',' | b'}' | b']') && !b[i].is_ascii_whitespace() {
+                while i < b.len()
+                    && !matches!(b[i], b',' | b'}' | b']')
+                    && !b[i].is_ascii_whitespace()
+                {
                     i += 1;
                 }
             }

@@ -34,8 +34,10 @@ fn targets(ptr: &str, st: &Map<String, Value>) -> Vec<(String, String)> {
 }
 
 fn is_terminal(st: &Value) -> bool {
-    matches!(st.get("Type").and_then(Value::as_str), Some("Succeed" | "Fail"))
-        || st.get("End") == Some(&Value::Bool(true))
+    matches!(
+        st.get("Type").and_then(Value::as_str),
+        Some("Succeed" | "Fail")
+    ) || st.get("End") == Some(&Value::Bool(true))
 }
 
 pub(super) fn check_scope(
@@ -60,16 +62,32 @@ pub(super) fn check_scope(
                 } else {
                     ""
                 };
-                ctx.report(&fp, Some(name), "dangling-transition", format!("'{t}' is not a state in this scope{hint}"));
+                ctx.report(
+                    &fp,
+                    Some(name),
+                    "dangling-transition",
+                    format!("'{t}' is not a state in this scope{hint}"),
+                );
             }
         }
         edges.insert(name.as_str(), out);
     }
-    let Some(Value::String(start)) = scope.get("StartAt") else { return };
+    let Some(Value::String(start)) = scope.get("StartAt") else {
+        return;
+    };
     if !states.contains_key(start) {
         let p = child(ptr, "StartAt");
-        let hint = if ctx.names.contains_key(start) { " (it is defined in another scope)" } else { "" };
-        ctx.report(&p, owner, "dangling-start", format!("StartAt names '{start}', which is not a state in this scope{hint}"));
+        let hint = if ctx.names.contains_key(start) {
+            " (it is defined in another scope)"
+        } else {
+            ""
+        };
+        ctx.report(
+            &p,
+            owner,
+            "dangling-start",
+            format!("StartAt names '{start}', which is not a state in this scope{hint}"),
+        );
         return;
     }
     let mut seen: HashMap<&str, bool> = HashMap::new();
@@ -79,10 +97,10 @@ pub(super) fn check_scope(
     while let Some(n) = queue.pop_front() {
         if let Some(out) = edges.get(n) {
             for t in out {
-                if let Some((k, _)) = states.get_key_value(t) {
-                    if seen.insert(k.as_str(), true).is_none() {
-                        queue.push_back(k.as_str());
-                    }
+                if let Some((k, _)) = states.get_key_value(t)
+                    && seen.insert(k.as_str(), true).is_none()
+                {
+                    queue.push_back(k.as_str());
                 }
             }
         }
@@ -93,7 +111,10 @@ pub(super) fn check_scope(
             ctx.report(&sp, Some(name), "unreachable-state", format!("state '{name}' is never reached from StartAt '{start}'; remove it or add a transition to it"));
         }
     }
-    if !states.iter().any(|(n, st)| seen.contains_key(n.as_str()) && is_terminal(st)) {
+    if !states
+        .iter()
+        .any(|(n, st)| seen.contains_key(n.as_str()) && is_terminal(st))
+    {
         ctx.report(&states_ptr, owner, "no-terminal-state", "no terminal state is reachable: add a Succeed or Fail state, or \"End\": true on a state".into());
     }
 }
