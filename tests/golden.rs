@@ -126,3 +126,36 @@ fn comparison_ignores_key_order_but_not_values() {
     assert!(!same(&json!({"a": 1}), &json!({"a": 1, "b": null})));
     assert!(!same(&json!([1, 2]), &json!([2, 1])));
 }
+
+/// The library example of README.md, kept compiling and true.
+#[test]
+fn readme_library_example() {
+    use asl_engine::asl::model::load_text;
+    let sm = load_text(
+        r#"{
+  "StartAt": "Greet",
+  "States": {
+    "Greet": {
+      "Type": "Task",
+      "Resource": "arn:aws:lambda:us-east-1:111111111111:function:greet",
+      "ResultPath": "$.greeting",
+      "End": true
+    }
+  }
+}"#,
+    )
+    .expect("valid definition");
+    let ex = Executor::builder()
+        .lambda("greet", |req: &TaskRequest<'_>| match req.input["name"].as_str() {
+            Some(name) => Ok(json!(format!("Hello, {name}!"))),
+            None => Err(Failure::new("NoName", "the input has no name")),
+        })
+        .virtual_clock()
+        .build();
+    let out = ex.run(&sm, json!({"name": "Ada"}));
+    assert_eq!(out.status, Status::Succeeded);
+    assert_eq!(out.output, Some(json!({"name": "Ada", "greeting": "Hello, Ada!"})));
+    let out = ex.run(&sm, json!({}));
+    assert_eq!(out.status, Status::Failed);
+    assert_eq!((out.error.as_deref(), out.cause.as_deref()), (Some("NoName"), Some("the input has no name")));
+}
