@@ -49,14 +49,27 @@ fn bench(c: &mut Criterion) {
     let input = json!({"order": {"id": "ord-1", "items": [1, 2, 3]}});
 
     let check = ex.run(&sm, input.clone());
-    assert_eq!(check.status, Status::Succeeded, "{:?} {:?}", check.error, check.cause);
-    assert_eq!(check.output.as_ref().and_then(|o| o.get("counter")), Some(&json!(9)));
+    assert_eq!(
+        check.status,
+        Status::Succeeded,
+        "{:?} {:?}",
+        check.error,
+        check.cause
+    );
+    assert_eq!(
+        check.output.as_ref().and_then(|o| o.get("counter")),
+        Some(&json!(9))
+    );
 
     let mut g = c.benchmark_group("pass_choice_loop");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("executions", |b| b.iter(|| black_box(ex.run(&sm, black_box(input.clone())))));
+    g.bench_function("executions", |b| {
+        b.iter(|| black_box(ex.run(&sm, black_box(input.clone()))))
+    });
     g.throughput(Throughput::Elements(TRANSITIONS));
-    g.bench_function("transitions", |b| b.iter(|| black_box(ex.run(&sm, black_box(input.clone())))));
+    g.bench_function("transitions", |b| {
+        b.iter(|| black_box(ex.run(&sm, black_box(input.clone()))))
+    });
     g.finish();
 }
 

@@ -22,17 +22,31 @@ fn asl(args: &[&str]) -> Output {
 
 fn asl_stdin(args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_asl"));
-    cmd.args(args).current_dir(root()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = cmd.spawn().expect("the asl binary starts");
     if let Some(s) = stdin {
-        child.stdin.take().expect("stdin is piped").write_all(s.as_bytes()).expect("stdin is written");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(s.as_bytes())
+            .expect("stdin is written");
     }
     child.wait_with_output().expect("asl runs")
 }
 
 fn code(o: &Output) -> i32 {
-    o.status.code().expect("asl exits normally, not killed by a signal")
+    o.status
+        .code()
+        .expect("asl exits normally, not killed by a signal")
 }
 
 fn stdout(o: &Output) -> String {
@@ -44,7 +58,8 @@ fn stderr(o: &Output) -> String {
 }
 
 fn json_out(o: &Output) -> Value {
-    serde_json::from_str(stdout(o).trim()).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
+    serde_json::from_str(stdout(o).trim())
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
 }
 
 /// Asserts a clean failure: the expected exit code, nothing on stdout, no panic, and
@@ -185,7 +200,10 @@ fn failed_execution_without_report_says_so_on_stderr() {
     ]);
     assert_eq!(code(&o), EXIT_FAILED);
     assert_eq!(stdout(&o), "");
-    assert_eq!(stderr(&o).trim(), "execution failed: PaymentFailed: The payment of the order could not be validated");
+    assert_eq!(
+        stderr(&o).trim(),
+        "execution failed: PaymentFailed: The payment of the order could not be validated"
+    );
 }
 
 // ---- validate --------------------------------------------------------------------
@@ -194,8 +212,15 @@ fn failed_execution_without_report_says_so_on_stderr() {
 fn validate_accepts_the_orders_workflow() {
     let o = asl(&["validate", "datasets/orders/workflow.asl.json"]);
     assert_eq!(code(&o), EXIT_OK, "stderr: {}", stderr(&o));
-    assert_eq!(stdout(&o).trim(), "datasets/orders/workflow.asl.json: valid");
-    let o = asl(&["validate", "--strict-aws", "datasets/orders/workflow.asl.json"]);
+    assert_eq!(
+        stdout(&o).trim(),
+        "datasets/orders/workflow.asl.json: valid"
+    );
+    let o = asl(&[
+        "validate",
+        "--strict-aws",
+        "datasets/orders/workflow.asl.json",
+    ]);
     assert_eq!(code(&o), EXIT_OK, "strict: {}", stdout(&o));
 }
 
@@ -208,13 +233,19 @@ fn validate_names_the_json_pointer_of_a_problem() {
     let o = asl(&["validate", f.path()]);
     assert_eq!(code(&o), EXIT_INVALID);
     let out = stdout(&o);
-    assert!(out.contains(&format!("{}:/States/A/Next (state 'A'):", f.path())), "{out}");
+    assert!(
+        out.contains(&format!("{}:/States/A/Next (state 'A'):", f.path())),
+        "{out}"
+    );
     assert!(out.contains("Nowhere"), "{out}");
 }
 
 #[test]
 fn validate_format_json_reports_each_file() {
-    let bad = Temp::new("bad.asl.json", r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nowhere"}}}"#);
+    let bad = Temp::new(
+        "bad.asl.json",
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nowhere"}}}"#,
+    );
     let good = Temp::new("good.asl.json", PASS_ONLY);
     let o = asl(&["validate", "--format", "json", bad.path(), good.path()]);
     assert_eq!(code(&o), EXIT_INVALID);
@@ -225,12 +256,16 @@ fn validate_format_json_reports_each_file() {
     assert_eq!(files[0]["valid"], false);
     let d = &files[0]["diagnostics"];
     assert!(
-        d.as_array().is_some_and(|a| a.iter().any(|x| x["pointer"] == "/States/A/Next"
-            && x["state"] == "A"
-            && x["code"] == "dangling-transition")),
+        d.as_array()
+            .is_some_and(|a| a.iter().any(|x| x["pointer"] == "/States/A/Next"
+                && x["state"] == "A"
+                && x["code"] == "dangling-transition")),
         "{d}"
     );
-    assert_eq!(files[1], json!({"file": good.path(), "valid": true, "diagnostics": []}));
+    assert_eq!(
+        files[1],
+        json!({"file": good.path(), "valid": true, "diagnostics": []})
+    );
 }
 
 #[test]
@@ -243,13 +278,20 @@ fn validate_missing_file_is_a_usage_error() {
 
 #[test]
 fn malformed_json_definition_gives_line_and_column() {
-    let f = Temp::new("malformed.asl.json", "{\n  \"StartAt\": \"A\",\n  \"States\": {\n");
+    let f = Temp::new(
+        "malformed.asl.json",
+        "{\n  \"StartAt\": \"A\",\n  \"States\": {\n",
+    );
     let o = asl(&["run", f.path()]);
     assert_clean_error(&o, EXIT_INVALID, "line ");
     assert!(stderr(&o).contains("column"), "{}", stderr(&o));
     let o = asl(&["validate", f.path()]);
     assert_eq!(code(&o), EXIT_INVALID);
-    assert!(stdout(&o).contains("line ") && stdout(&o).contains("column"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("line ") && stdout(&o).contains("column"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -261,7 +303,10 @@ fn non_object_definition_is_invalid() {
 
 #[test]
 fn unknown_state_type_is_invalid() {
-    let f = Temp::new("teleport.asl.json", r#"{"StartAt":"A","States":{"A":{"Type":"Teleport","End":true}}}"#);
+    let f = Temp::new(
+        "teleport.asl.json",
+        r#"{"StartAt":"A","States":{"A":{"Type":"Teleport","End":true}}}"#,
+    );
     let o = asl(&["run", f.path()]);
     assert_clean_error(&o, EXIT_INVALID, "/States/A/Type");
     assert!(stderr(&o).contains("Teleport"), "{}", stderr(&o));
@@ -317,7 +362,14 @@ fn virtual_clock_makes_a_long_wait_complete() {
         r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"Next":"Done"},"Done":{"Type":"Pass","Result":"waited","ResultPath":"$.w","End":true}}}"#,
     );
     let input = Temp::new("in.json", r#"{"n": 1}"#);
-    let o = asl(&["run", def.path(), "--input", input.path(), "--clock", "virtual"]);
+    let o = asl(&[
+        "run",
+        def.path(),
+        "--input",
+        input.path(),
+        "--clock",
+        "virtual",
+    ]);
     assert_eq!(code(&o), EXIT_OK, "stderr: {}", stderr(&o));
     assert_eq!(json_out(&o), json!({"n": 1, "w": "waited"}));
 }
@@ -325,15 +377,40 @@ fn virtual_clock_makes_a_long_wait_complete() {
 #[test]
 fn history_in_the_json_report() {
     let def = Temp::new("pass.asl.json", PASS_ONLY);
-    let o = asl(&["run", def.path(), "--history", "--report", "json", "--name", "exec-1"]);
+    let o = asl(&[
+        "run",
+        def.path(),
+        "--history",
+        "--report",
+        "json",
+        "--name",
+        "exec-1",
+    ]);
     assert_eq!(code(&o), EXIT_OK, "stderr: {}", stderr(&o));
     let r = json_out(&o);
     assert_eq!(r["status"], "SUCCEEDED");
     assert_eq!(r["output"], json!({"a": {"done": true}}));
-    let types: Vec<&str> =
-        r["history"].as_array().expect("history").iter().map(|e| e["type"].as_str().unwrap_or("")).collect();
-    assert_eq!(types, ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
-    let ids: Vec<u64> = r["history"].as_array().unwrap().iter().map(|e| e["id"].as_u64().unwrap_or(0)).collect();
+    let types: Vec<&str> = r["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let ids: Vec<u64> = r["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap_or(0))
+        .collect();
     assert_eq!(ids, [1, 2, 3, 4]);
     assert_eq!(r["history"][1]["stateEnteredEventDetails"]["name"], "A");
 }
@@ -352,7 +429,10 @@ fn report_json_without_history_has_no_history_field() {
 #[test]
 fn input_dash_reads_stdin() {
     let def = Temp::new("pass.asl.json", PASS_ONLY);
-    let o = asl_stdin(&["run", def.path(), "--input", "-"], Some(r#"{"from": "stdin"}"#));
+    let o = asl_stdin(
+        &["run", def.path(), "--input", "-"],
+        Some(r#"{"from": "stdin"}"#),
+    );
     assert_eq!(code(&o), EXIT_OK, "stderr: {}", stderr(&o));
     assert_eq!(json_out(&o), json!({"from": "stdin", "a": {"done": true}}));
 }
@@ -368,13 +448,22 @@ fn name_sets_the_execution_name_in_the_context_object() {
     let out = json_out(&o);
     assert_eq!(out["name"], "my-execution");
     // The state machine is named after the file, without .asl.json.
-    let stem = Path::new(def.path()).file_name().unwrap().to_str().unwrap().trim_end_matches(".asl.json").to_string();
+    let stem = Path::new(def.path())
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_end_matches(".asl.json")
+        .to_string();
     assert_eq!(out["machine"], json!(stem));
 }
 
 #[test]
 fn no_input_means_an_empty_object() {
-    let def = Temp::new("pass.asl.json", r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#);
+    let def = Temp::new(
+        "pass.asl.json",
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#,
+    );
     let o = asl(&["run", def.path()]);
     assert_eq!(code(&o), EXIT_OK);
     assert_eq!(stdout(&o).trim(), "{}");

@@ -48,7 +48,9 @@ fn executor() -> Executor {
                 Ok(json!({"ok": true}))
             }
         })
-        .lambda("calls", move |_req: &TaskRequest<'_>| Ok(json!(seen.load(Ordering::SeqCst))))
+        .lambda("calls", move |_req: &TaskRequest<'_>| {
+            Ok(json!(seen.load(Ordering::SeqCst)))
+        })
         .build()
 }
 
@@ -56,7 +58,9 @@ fn executor() -> Executor {
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
@@ -75,7 +79,8 @@ fn run_case(path: &Path) -> Result<(), String> {
         Status::Succeeded => "SUCCEEDED",
         Status::Failed => "FAILED",
     };
-    let got = json!({"status": status, "output": out.output, "error": out.error, "cause": out.cause});
+    let got =
+        json!({"status": status, "output": out.output, "error": out.error, "cause": out.cause});
     let mismatch = |what: &str| format!("{what} differs\n  expected: {exp}\n  got:      {got}");
     if exp["status"] != status {
         return Err(mismatch("status"));
@@ -106,22 +111,44 @@ fn golden_cases() {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 15, "expected the golden cases in {}", dir.display());
+    assert!(
+        files.len() >= 15,
+        "expected the golden cases in {}",
+        dir.display()
+    );
     let mut failures = Vec::new();
     for f in &files {
-        let name = f.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let r = std::panic::catch_unwind(|| run_case(f)).unwrap_or_else(|_| Err("panicked".to_string()));
+        let name = f
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let r = std::panic::catch_unwind(|| run_case(f))
+            .unwrap_or_else(|_| Err("panicked".to_string()));
         if let Err(e) = r {
             failures.push(format!("{name}: {e}"));
         }
     }
-    println!("golden: {}/{} cases pass", files.len() - failures.len(), files.len());
-    assert!(failures.is_empty(), "{} of {} golden cases fail:\n{}", failures.len(), files.len(), failures.join("\n"));
+    println!(
+        "golden: {}/{} cases pass",
+        files.len() - failures.len(),
+        files.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden cases fail:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn comparison_ignores_key_order_but_not_values() {
-    assert!(same(&json!({"a": 1, "b": [1, 2.0]}), &json!({"b": [1.0, 2], "a": 1})));
+    assert!(same(
+        &json!({"a": 1, "b": [1, 2.0]}),
+        &json!({"b": [1.0, 2], "a": 1})
+    ));
     assert!(!same(&json!({"a": 1}), &json!({"a": 2})));
     assert!(!same(&json!({"a": 1}), &json!({"a": 1, "b": null})));
     assert!(!same(&json!([1, 2]), &json!([2, 1])));
@@ -146,16 +173,24 @@ fn readme_library_example() {
     )
     .expect("valid definition");
     let ex = Executor::builder()
-        .lambda("greet", |req: &TaskRequest<'_>| match req.input["name"].as_str() {
-            Some(name) => Ok(json!(format!("Hello, {name}!"))),
-            None => Err(Failure::new("NoName", "the input has no name")),
+        .lambda("greet", |req: &TaskRequest<'_>| {
+            match req.input["name"].as_str() {
+                Some(name) => Ok(json!(format!("Hello, {name}!"))),
+                None => Err(Failure::new("NoName", "the input has no name")),
+            }
         })
         .virtual_clock()
         .build();
     let out = ex.run(&sm, json!({"name": "Ada"}));
     assert_eq!(out.status, Status::Succeeded);
-    assert_eq!(out.output, Some(json!({"name": "Ada", "greeting": "Hello, Ada!"})));
+    assert_eq!(
+        out.output,
+        Some(json!({"name": "Ada", "greeting": "Hello, Ada!"}))
+    );
     let out = ex.run(&sm, json!({}));
     assert_eq!(out.status, Status::Failed);
-    assert_eq!((out.error.as_deref(), out.cause.as_deref()), (Some("NoName"), Some("the input has no name")));
+    assert_eq!(
+        (out.error.as_deref(), out.cause.as_deref()),
+        (Some("NoName"), Some("the input has no name"))
+    );
 }

@@ -12,35 +12,13 @@ use serde_json::{Map as JsonMap, Value};
 
 /// Parses (JSON or YAML), validates and loads a definition.
 pub fn load_text(text: &str) -> Result<StateMachine> {
-    let diags = validate::validate_text(text, &Options::default());
+    let (value, mut diags) =
+        validate::parse_definition(text).map_err(|d| Error::Invalid(vec![d]))?;
+    diags.extend(validate::validate_value(&value, &Options::default()));
     if !diags.is_empty() {
         return Err(Error::Invalid(diags));
     }
-    let value = parse_definition(text).map_err(|d| Error::Invalid(vec![d]))?;
     load_checked(&value)
-}
-
-/// Parses a definition written in JSON or, failing that, YAML.
-pub fn parse_definition(text: &str) -> std::result::Result<Value, Diagnostic> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => Ok(v),
-        Err(json_err) => {
-            if !text.trim_start().starts_with(['{', '['])
-                && let Ok(v) = serde_yaml::from_str::<Value>(text)
-            {
-                return Ok(v);
-            }
-            Err(diag(
-                "",
-                None,
-                format!(
-                    "not valid JSON at line {}, column {}: {json_err}",
-                    json_err.line(),
-                    json_err.column()
-                ),
-            ))
-        }
-    }
 }
 
 /// Validates and loads a definition already parsed into JSON.

@@ -5,7 +5,7 @@
 mod load;
 pub mod template;
 
-pub use load::{load_text, load_value, parse_definition};
+pub use load::{load_text, load_value};
 pub use template::Template;
 
 use crate::asl::choice::Rule;

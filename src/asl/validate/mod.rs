@@ -67,6 +67,12 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Parses `text` as JSON (or YAML, as SAM and Serverless write it) and validates it.
+/// Parses a definition (JSON, or YAML as SAM and Serverless write it). Ok holds the
+/// value and the duplicate-key diagnostics that only the text shows.
+pub fn parse_definition(text: &str) -> Result<(Value, Vec<Diagnostic>), Diagnostic> {
+    syntax::parse(text)
+}
+
 pub fn validate_text(text: &str, opts: &Options) -> Vec<Diagnostic> {
     match syntax::parse(text) {
         Ok((value, mut diags)) => {

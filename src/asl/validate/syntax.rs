@@ -33,7 +33,7 @@ fn first_significant(text: &str) -> Option<char> {
 /// Parses the text; on success also returns duplicate-key diagnostics.
 pub(super) fn parse(text: &str) -> Result<(Value, Vec<Diagnostic>), Diagnostic> {
     let body = text.trim_start_matches('\u{feff}');
-    if first_significant(body) == Some('{') {
+    if matches!(first_significant(body), Some('{' | '[')) {
         match serde_json::from_str::<Value>(body) {
             Ok(v) => {
                 let dups = duplicate_keys(body);
