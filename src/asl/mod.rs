@@ -9,3 +9,16 @@ pub mod path;
 pub mod validate;
 
 pub use failure::Failure;
+
+/// The JSON type of a value with its article, for messages ("a string", "null").
+pub fn json_type(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

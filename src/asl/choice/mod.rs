@@ -322,13 +322,4 @@ fn parse_path(key: &str, v: &Value) -> Result<JsonPath, String> {
     JsonPath::parse(s).map_err(|e| format!("'{key}' is not a valid path '{s}': {e}"))
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+use crate::asl::json_type as type_name;

@@ -150,17 +150,7 @@ pub(crate) fn index(ptr: &str, i: usize) -> String {
     format!("{ptr}/{i}")
 }
 
-/// The JSON type of a value, in words.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub(crate) use crate::asl::json_type as kind;
 
 /// A short rendering of a value for messages.
 pub(crate) fn show(v: &Value) -> String {
