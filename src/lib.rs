@@ -4,6 +4,7 @@
 //! [`asl::model::StateMachine`] (typed, resolved) → [`exec::Executor`] (runs it).
 
 pub mod asl;
+pub mod plan;
 pub mod error;
 pub mod exec;
 

@@ -1,50 +1,149 @@
-//! Map and Parallel. Items and branches run one after another here, with the final
-//! semantics: results in input order, MaxConcurrency honoured, the first unhandled
-//! failure fails the state, tolerated failures counted.
+//! Map and Parallel.
+//!
+//! A Map's items are cut into partitions. By the plan's strategy they run: on rayon's
+//! work-stealing pool, one task per partition (row-parallel), as Arrow kernels over
+//! each partition (columnar, falling back to rows per partition), on a bounded pool of
+//! plain threads (blocking work), or one at a time (MaxConcurrency 1). Results are in
+//! input order whatever the strategy. An unhandled failure stops the items after it
+//! (items before it still run, so the failure reported is always the lowest-index one);
+//! tolerated failures are counted across partitions.
 
-use super::context::{StateEnv, Vars};
+use super::context::{StateEnv, StateFacts, Vars};
 use super::dataflow::select_path;
-use super::run::{Run, ScopeFacts};
+use super::progress::{Counters, ProgressBar};
+use super::run::{CANCELLED, Run, ScopeFacts};
 use super::states::plain;
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::template::to_compact;
-use crate::asl::model::{Dynamic, Map, Parallel, PathField, ProcessorMode, State};
+use crate::asl::model::{Dynamic, Map, Parallel, PathField, ProcessorMode, State, StateMachine};
 use crate::asl::path::Env;
+use crate::plan::{MapPlan, Strategy};
+use rayon::prelude::*;
 use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// One item's outcome.
+enum Outcome {
+    Done(Value),
+    Failed(Failure),
+    /// Not run: an earlier item failed, or the failure threshold was exceeded.
+    Skipped,
+}
+
+/// When a Map fails for its failed items.
+#[derive(Clone, Copy)]
+struct Tolerance {
+    count: Option<u64>,
+    percentage: Option<f64>,
+    items: usize,
+}
+
+impl Tolerance {
+    fn tolerant(&self) -> bool {
+        self.count.is_some() || self.percentage.is_some()
+    }
+    /// AWS: the Map fails when the failures exceed either threshold given.
+    fn exceeded(&self, failures: u64) -> bool {
+        if failures == 0 {
+            return false;
+        }
+        if !self.tolerant() {
+            return true;
+        }
+        let over_count = self.count.is_some_and(|c| failures > c);
+        let over_pct = self.percentage.is_some_and(|p| failures as f64 * 100.0 / self.items.max(1) as f64 > p);
+        over_count || over_pct
+    }
+}
+
+/// Shared by the partitions of one Map.
+struct Ctl {
+    /// Lowest index of an unhandled failure (usize::MAX: none yet).
+    min_fail: AtomicUsize,
+    counters: std::sync::Arc<Counters>,
+    /// Set when the tolerated failure threshold is exceeded.
+    stop: AtomicBool,
+    tolerance: Tolerance,
+}
+
+impl Ctl {
+    fn should_skip(&self, i: usize) -> bool {
+        self.stop.load(Ordering::Relaxed) || i > self.min_fail.load(Ordering::Relaxed)
+    }
+    fn record(&self, i: usize, o: &Outcome) {
+        if let Outcome::Failed(_) = o {
+            let n = self.counters.failures.fetch_add(1, Ordering::Relaxed) + 1;
+            if self.tolerance.tolerant() {
+                if self.tolerance.exceeded(n) {
+                    self.stop.store(true, Ordering::Relaxed);
+                }
+            } else {
+                self.min_fail.fetch_min(i, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// What every item of one Map needs, shareable across threads.
+struct MapJob<'a> {
+    map: &'a Map,
+    state: StateFacts<'a>,
+    input: &'a Value,
+    vars: &'a Vars<'a>,
+    items: &'a [Value],
+    name: &'a str,
+}
 
 impl Run<'_> {
-    pub(crate) fn run_parallel(
-        &self,
-        st: &State,
-        p: &Parallel,
-        input: Value,
-        env: &StateEnv<'_>,
-    ) -> Result<Value, Failure> {
-        let _ = st;
+    pub(crate) fn run_parallel(&self, p: &Parallel, input: Value, env: &StateEnv<'_>) -> Result<Value, Failure> {
         self.event("ParallelStateStarted", || None);
-        let mut out = Vec::with_capacity(p.branches.len());
-        for b in &p.branches {
-            let mut vars = Vars::child(env.vars);
-            match self.run_scope(b, input.clone(), &mut vars, ScopeFacts::default()) {
+        let cancel = AtomicBool::new(false);
+        let vars = env.vars;
+        let run_branch = |b: &StateMachine| -> Result<Value, Failure> {
+            let mut bvars = Vars::child(vars);
+            let r = self.run_scope(b, input.clone(), &mut bvars, ScopeFacts { map_item: None, cancel: Some(&cancel) });
+            if r.is_err() {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            r
+        };
+        let results: Vec<Result<Value, Failure>> = if p.branches.len() <= 1 {
+            p.branches.iter().map(run_branch).collect()
+        } else if rayon::current_thread_index().is_some() {
+            // Inside a parallel Map: stay on the work-stealing pool, never block a worker.
+            p.branches.par_iter().map(run_branch).collect()
+        } else {
+            crossbeam::thread::scope(|s| {
+                let handles: Vec<_> = p.branches.iter().map(|b| s.spawn(move |_| run_branch(b))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err(Failure::runtime("a Parallel branch panicked"))))
+                    .collect()
+            })
+            .unwrap_or_else(|_| vec![Err(Failure::runtime("a Parallel branch panicked"))])
+        };
+        let mut out = Vec::with_capacity(results.len());
+        let mut first_err = None;
+        for r in results {
+            match r {
                 Ok(v) => out.push(v),
+                Err(f) if f.error.as_deref() == Some(CANCELLED) => {}
                 Err(f) => {
-                    self.event("ParallelStateFailed", || None);
-                    return Err(f);
+                    first_err.get_or_insert(f);
                 }
             }
+        }
+        if let Some(f) = first_err {
+            self.event("ParallelStateFailed", || None);
+            return Err(f);
         }
         self.event("ParallelStateSucceeded", || None);
         Ok(Value::Array(out))
     }
 
-    pub(crate) fn run_map(
-        &self,
-        st: &State,
-        m: &Map,
-        env: &StateEnv<'_>,
-        _retry: u32,
-    ) -> Result<Value, Failure> {
+    pub(crate) fn run_map(&self, st: &State, m: &Map, env: &StateEnv<'_>) -> Result<Value, Failure> {
         if m.item_reader.is_some() || m.result_writer.is_some() || m.item_batcher.is_some() {
             return Err(Failure::runtime(format!(
                 "Map state '{}' uses ItemReader, ItemBatcher or ResultWriter: the Distributed Map data plane is not supported yet by this engine",
@@ -52,31 +151,233 @@ impl Run<'_> {
             )));
         }
         let items_v = match &m.items_path {
-            PathField::Default => std::borrow::Cow::Borrowed(env.input()),
-            PathField::Null => std::borrow::Cow::Owned(json!({})),
+            PathField::Default => Cow::Borrowed(env.input()),
+            PathField::Null => Cow::Owned(json!({})),
             PathField::Path(p) => select_path(p, env)?,
         };
         let Value::Array(items) = items_v.as_ref() else {
-            return Err(Failure::runtime(format!(
-                "Map state input must be an array but was: {}",
-                to_compact(&items_v)
-            )));
+            return Err(Failure::runtime(format!("Map state input must be an array but was: {}", to_compact(&items_v))));
         };
-        let _max_concurrency =
-            self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
-        let tol_count = self.map_integer(
-            m.tolerated_failure_count.as_ref(),
-            "ToleratedFailureCount",
-            env,
-        )?;
-        let tol_pct = match &m.tolerated_failure_percentage {
+        let max_concurrency = self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
+        let count = self.map_integer(m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", env)?;
+        let percentage = self.tolerated_percentage(m, env)?;
+        let tolerance = Tolerance { count, percentage, items: items.len() };
+        // A Distributed Map fails as soon as a child fails unless told to tolerate it;
+        // an inline Map fails with the child's own error.
+        let distributed = m.mode == ProcessorMode::Distributed;
+        self.event("MapStateStarted", || Some(("mapStateStartedEventDetails", json!({"length": items.len()}))));
+
+        let decided;
+        let mp: &MapPlan = match self.plan.and_then(|p| p.map_plan(m)) {
+            Some(mp) => mp,
+            None => {
+                decided = crate::plan::decide(m, &self.ex.tasks);
+                &decided
+            }
+        };
+        let strategy = match (mp.strategy, max_concurrency) {
+            (Strategy::Blocking, _) => Strategy::Blocking,
+            (_, Some(1)) => Strategy::Sequential,
+            (s, _) => s,
+        };
+        let job = MapJob { map: m, state: env.state, input: env.input, vars: env.vars, items, name: &st.name };
+        let ctl = Ctl {
+            min_fail: AtomicUsize::new(usize::MAX),
+            counters: Default::default(),
+            stop: AtomicBool::new(false),
+            tolerance,
+        };
+        // Only the outermost Map shows a bar.
+        let mode = if env.state.map_item.is_some() { super::Progress::Never } else { self.ex.progress };
+        let bar = ProgressBar::start(mode, &st.name, items.len(), &ctl.counters);
+        let outcomes = match strategy {
+            Strategy::Sequential => self.run_sequential(&job, &ctl),
+            Strategy::Blocking => self.run_blocking(&job, &ctl, max_concurrency),
+            Strategy::RowParallel => self.run_rows_parallel(&job, &ctl, max_concurrency),
+            Strategy::Columnar => self.run_columnar(&job, &ctl, mp, max_concurrency),
+        };
+        drop(bar);
+
+        let failures = ctl.counters.failures.load(Ordering::Relaxed);
+        if tolerance.tolerant() || distributed {
+            if tolerance.exceeded(failures) {
+                self.event("MapStateFailed", || None);
+                return Err(Failure::new(
+                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    "The specified tolerated failure threshold was exceeded",
+                ));
+            }
+        }
+        let mut results = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            match o {
+                Outcome::Done(v) => results.push(v),
+                Outcome::Failed(f) if tolerance.tolerant() => results.push(json!({"Error": f.error, "Cause": f.cause})),
+                Outcome::Failed(f) => {
+                    self.event("MapStateFailed", || None);
+                    return Err(f);
+                }
+                Outcome::Skipped => {}
+            }
+        }
+        self.event("MapStateSucceeded", || None);
+        Ok(Value::Array(results))
+    }
+
+    /// Runs item `i`: its input (ItemSelector with `$$.Map.Item`), then the processor.
+    fn run_item(&self, job: &MapJob<'_>, i: usize) -> Outcome {
+        let item = &job.items[i];
+        let item_input = match &job.map.item_selector {
+            Some(t) => {
+                let mut facts = job.state;
+                facts.map_item = Some((i, item));
+                match t.eval(&StateEnv::new(job.input, &self.info, facts, job.vars)) {
+                    Ok(v) => v,
+                    Err(f) => return Outcome::Failed(f),
+                }
+            }
+            None => item.clone(),
+        };
+        self.event("MapIterationStarted", || {
+            Some(("mapIterationStartedEventDetails", json!({"name": job.name, "index": i})))
+        });
+        let mut vars = Vars::child(job.vars);
+        match self.run_scope(&job.map.processor, item_input, &mut vars, ScopeFacts { map_item: Some((i, item)), cancel: None }) {
+            Ok(v) => {
+                self.event("MapIterationSucceeded", || {
+                    Some(("mapIterationSucceededEventDetails", json!({"name": job.name, "index": i})))
+                });
+                Outcome::Done(v)
+            }
+            Err(f) => {
+                self.event("MapIterationFailed", || {
+                    Some(("mapIterationFailedEventDetails", json!({"name": job.name, "index": i})))
+                });
+                Outcome::Failed(f)
+            }
+        }
+    }
+
+    /// Runs items `range` in order, honouring the stop rules.
+    fn run_range(&self, job: &MapJob<'_>, ctl: &Ctl, range: std::ops::Range<usize>) -> Vec<Outcome> {
+        let mut out = Vec::with_capacity(range.len());
+        let n = range.len() as u64;
+        for i in range {
+            if ctl.should_skip(i) {
+                out.push(Outcome::Skipped);
+                continue;
+            }
+            let o = self.run_item(job, i);
+            ctl.record(i, &o);
+            out.push(o);
+        }
+        ctl.counters.done.fetch_add(n, Ordering::Relaxed);
+        out
+    }
+
+    fn run_sequential(&self, job: &MapJob<'_>, ctl: &Ctl) -> Vec<Outcome> {
+        self.run_range(job, ctl, 0..job.items.len())
+    }
+
+    /// Partitions on rayon's pool. With MaxConcurrency N below the pool size, N workers
+    /// pull partitions so that at most N items are in flight.
+    fn run_rows_parallel(&self, job: &MapJob<'_>, ctl: &Ctl, max_concurrency: Option<u64>) -> Vec<Outcome> {
+        let n = job.items.len();
+        let threads = self.ex.threads();
+        let part = partition_size(n, threads);
+        match max_concurrency {
+            Some(mc) if mc > 0 && (mc as usize) < threads => self.ex.in_pool(|| {
+                pull_partitions(n, part, mc as usize, |r| self.run_range(job, ctl, r), |w| {
+                    rayon::scope(|s| {
+                        for _ in 0..mc {
+                            s.spawn(|_| w());
+                        }
+                    })
+                })
+            }),
+            _ => self.ex.in_pool(|| {
+                let parts: Vec<Vec<Outcome>> = (0..n.div_ceil(part))
+                    .into_par_iter()
+                    .map(|p| self.run_range(job, ctl, p * part..((p + 1) * part).min(n)))
+                    .collect();
+                parts.into_iter().flatten().collect()
+            }),
+        }
+    }
+
+    /// Blocking work: a bounded pool of plain threads (MaxConcurrency, or 64 when
+    /// unbounded), so waiting iterations never hold a rayon worker.
+    fn run_blocking(&self, job: &MapJob<'_>, ctl: &Ctl, max_concurrency: Option<u64>) -> Vec<Outcome> {
+        let n = job.items.len();
+        let workers = match max_concurrency {
+            Some(mc) if mc > 0 => (mc as usize).min(n.max(1)),
+            _ => BLOCKING_POOL.min(n.max(1)),
+        };
+        if workers <= 1 {
+            return self.run_sequential(job, ctl);
+        }
+        pull_partitions(n, 1, workers, |r| self.run_range(job, ctl, r), |w| {
+            std::thread::scope(|s| {
+                for _ in 0..workers {
+                    s.spawn(w);
+                }
+            })
+        })
+    }
+
+    /// Columnar: each partition becomes a RecordBatch run by the compiled kernels; a
+    /// partition the kernels can't take runs through the interpreter instead.
+    fn run_columnar(&self, job: &MapJob<'_>, ctl: &Ctl, mp: &MapPlan, max_concurrency: Option<u64>) -> Vec<Outcome> {
+        let Some(prog) = mp.columnar.as_deref() else {
+            return self.run_rows_parallel(job, ctl, max_concurrency);
+        };
+        if self.history.is_recording() {
+            // Per-item events need per-item execution.
+            return self.run_rows_parallel(job, ctl, max_concurrency);
+        }
+        let n = job.items.len();
+        let part = COLUMNAR_PARTITION.min(n.max(1));
+        self.ex.in_pool(|| {
+            let parts: Vec<Vec<Outcome>> = (0..n.div_ceil(part))
+                .into_par_iter()
+                .map(|p| {
+                    let range = p * part..((p + 1) * part).min(n);
+                    if ctl.should_skip(range.start) {
+                        return range.map(|_| Outcome::Skipped).collect();
+                    }
+                    let batch = super::columnar::items_to_batch(&job.items[range.clone()]);
+                    let out = batch.and_then(|b| prog.run(&b).ok());
+                    match out {
+                        Some(out) => {
+                            let mut outcomes: Vec<Outcome> = out.to_json().into_iter().map(Outcome::Done).collect();
+                            for (rows, error, cause) in &out.failures {
+                                for r in rows.values() {
+                                    if let Some(o) = outcomes.get_mut(*r as usize) {
+                                        *o = Outcome::Failed(Failure { error: error.clone(), cause: cause.clone() });
+                                    }
+                                }
+                            }
+                            for (k, o) in outcomes.iter().enumerate() {
+                                ctl.record(range.start + k, o);
+                            }
+                            ctl.counters.done.fetch_add(range.len() as u64, Ordering::Relaxed);
+                            outcomes
+                        }
+                        None => self.run_range(job, ctl, range),
+                    }
+                })
+                .collect();
+            parts.into_iter().flatten().collect()
+        })
+    }
+
+    fn tolerated_percentage(&self, m: &Map, env: &dyn Env) -> Result<Option<f64>, Failure> {
+        let pct = match &m.tolerated_failure_percentage {
             None => None,
             Some(Dynamic::Value(v)) => Some(*v),
             Some(Dynamic::Path(p)) => {
                 let v = select_path(p, env)?;
-                let num = v
-                    .as_f64()
-                    .or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
+                let num = v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
                 match num {
                     Some(x) => Some(x),
                     None => {
@@ -89,103 +390,20 @@ impl Run<'_> {
                 }
             }
         };
-        if let Some(p) = tol_pct
-            && !(0.0..=100.0).contains(&p)
-        {
-            return Err(Failure::runtime(
-                "ToleratedFailurePercentage must be between 0 and 100.",
-            ));
+        if pct.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+            return Err(Failure::runtime("ToleratedFailurePercentage must be between 0 and 100."));
         }
-        let tolerant =
-            m.mode == ProcessorMode::Distributed || tol_count.is_some() || tol_pct.is_some();
-        self.event("MapStateStarted", || {
-            Some((
-                "mapStateStartedEventDetails",
-                json!({"length": items.len()}),
-            ))
-        });
-        let mut results = Vec::with_capacity(items.len());
-        let mut failures = 0u64;
-        for (i, item) in items.iter().enumerate() {
-            let item_input = match &m.item_selector {
-                Some(t) => {
-                    let mut facts = env.state;
-                    facts.map_item = Some((i, item));
-                    let ienv = StateEnv::new(env.input, env.exec, facts, env.vars);
-                    t.eval(&ienv)?
-                }
-                None => item.clone(),
-            };
-            self.event("MapIterationStarted", || {
-                Some((
-                    "mapIterationStartedEventDetails",
-                    json!({"name": st.name, "index": i}),
-                ))
-            });
-            let mut vars = Vars::child(env.vars);
-            let r = self.run_scope(
-                &m.processor,
-                item_input,
-                &mut vars,
-                ScopeFacts {
-                    map_item: Some((i, item)),
-                },
-            );
-            match r {
-                Ok(v) => {
-                    self.event("MapIterationSucceeded", || {
-                        Some((
-                            "mapIterationSucceededEventDetails",
-                            json!({"name": st.name, "index": i}),
-                        ))
-                    });
-                    results.push(v);
-                }
-                Err(f) => {
-                    self.event("MapIterationFailed", || {
-                        Some((
-                            "mapIterationFailedEventDetails",
-                            json!({"name": st.name, "index": i}),
-                        ))
-                    });
-                    if !tolerant {
-                        self.event("MapStateFailed", || None);
-                        return Err(f);
-                    }
-                    failures += 1;
-                    let allowed_count = tol_count.unwrap_or(0);
-                    let allowed_pct = tol_pct.unwrap_or(0.0);
-                    let pct = failures as f64 * 100.0 / items.len().max(1) as f64;
-                    if failures > allowed_count && pct > allowed_pct {
-                        self.event("MapStateFailed", || None);
-                        return Err(Failure::new(
-                            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                            "The specified tolerated failure threshold was exceeded",
-                        ));
-                    }
-                    results.push(json!({"Error": f.error, "Cause": f.cause}));
-                }
-            }
-        }
-        self.event("MapStateSucceeded", || None);
-        Ok(Value::Array(results))
+        Ok(pct)
     }
 
-    fn map_integer(
-        &self,
-        d: Option<&Dynamic<u64>>,
-        field: &str,
-        env: &dyn Env,
-    ) -> Result<Option<u64>, Failure> {
+    fn map_integer(&self, d: Option<&Dynamic<u64>>, field: &str, env: &dyn Env) -> Result<Option<u64>, Failure> {
         match d {
             None => Ok(None),
             Some(Dynamic::Value(v)) => Ok(Some(*v)),
             Some(Dynamic::Path(p)) => {
                 let v = select_path(p, env)?;
                 // Numbers, and strings holding an integer, as Jackson reads them.
-                let n = v
-                    .as_i64()
-                    .or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
+                let n = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
                 if n.is_some_and(|n| n < 0) {
                     return Err(Failure::runtime(format!("{field} cannot be negative.")));
                 }
@@ -200,4 +418,45 @@ impl Run<'_> {
             }
         }
     }
+}
+
+/// Threads of the blocking pool when MaxConcurrency leaves it open.
+const BLOCKING_POOL: usize = 64;
+/// Rows per columnar partition (one RecordBatch).
+const COLUMNAR_PARTITION: usize = 8192;
+
+/// Items per partition: enough partitions for stealing to balance (8 per thread), few
+/// enough that per-partition costs vanish.
+fn partition_size(n: usize, threads: usize) -> usize {
+    (n / (threads.max(1) * 8)).clamp(1, 4096)
+}
+
+/// `workers` workers pull partitions of `part` items from a shared counter; results are
+/// put back in partition order. `spawn` starts the workers and returns when all ended.
+fn pull_partitions<W>(
+    n: usize,
+    part: usize,
+    workers: usize,
+    run: impl Fn(std::ops::Range<usize>) -> Vec<Outcome> + Sync,
+    spawn: W,
+) -> Vec<Outcome>
+where
+    W: FnOnce(&(dyn Fn() + Sync)),
+{
+    let parts = n.div_ceil(part.max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Vec<Outcome>>> = (0..parts).map(|_| std::sync::Mutex::new(Vec::new())).collect();
+    let worker = || {
+        loop {
+            let p = next.fetch_add(1, Ordering::Relaxed);
+            if p >= parts {
+                break;
+            }
+            let out = run(p * part..((p + 1) * part).min(n));
+            *slots[p].lock().unwrap_or_else(|e| e.into_inner()) = out;
+        }
+    };
+    let _ = workers;
+    spawn(&worker);
+    slots.into_iter().flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
 }

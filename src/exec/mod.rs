@@ -13,6 +13,7 @@ mod context;
 mod dataflow;
 mod history;
 mod map;
+mod progress;
 mod run;
 mod states;
 pub mod task;
@@ -24,6 +25,7 @@ pub use task::{TaskHandler, TaskRegistry, TaskRequest};
 
 use crate::asl::Failure;
 use crate::asl::model::StateMachine;
+use crate::plan::Plan;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -89,6 +91,19 @@ pub struct RunOptions {
 pub struct Executor {
     pub(crate) tasks: Arc<TaskRegistry>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The work-stealing pool that runs Map partitions (rayon's global pool when None).
+    pub(crate) pool: Option<Arc<rayon::ThreadPool>>,
+    pub(crate) progress: Progress,
+}
+
+/// Progress bar for long Maps on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// When stderr is a terminal.
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 impl std::fmt::Debug for Executor {
@@ -96,6 +111,7 @@ impl std::fmt::Debug for Executor {
         f.debug_struct("Executor")
             .field("tasks", &self.tasks)
             .field("virtual_clock", &self.clock.is_virtual())
+            .field("threads", &self.threads())
             .finish()
     }
 }
@@ -104,6 +120,8 @@ impl std::fmt::Debug for Executor {
 pub struct ExecutorBuilder {
     tasks: TaskRegistry,
     clock: Option<Arc<dyn Clock>>,
+    threads: Option<usize>,
+    progress: Progress,
 }
 
 impl ExecutorBuilder {
@@ -129,10 +147,31 @@ impl ExecutorBuilder {
     pub fn virtual_clock(self) -> Self {
         self.clock(Arc::new(VirtualClock::new()))
     }
+    /// Size of the work-stealing pool for Map partitions; 0 or unset: one per core.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
+    }
+    pub fn progress(mut self, p: Progress) -> Self {
+        self.progress = p;
+        self
+    }
     pub fn build(self) -> Executor {
+        // A pool that can't be created leaves rayon's global pool in charge.
+        let pool = match self.threads {
+            Some(n) if n > 0 => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .thread_name(|i| format!("asl-worker-{i}"))
+                .build()
+                .ok()
+                .map(Arc::new),
+            _ => None,
+        };
         Executor {
             tasks: Arc::new(self.tasks),
             clock: self.clock.unwrap_or_else(|| Arc::new(RealClock)),
+            pool,
+            progress: self.progress,
         }
     }
 }
@@ -147,7 +186,35 @@ impl Executor {
         self.run_with(sm, input, &RunOptions::default())
     }
 
+    /// Runs a state machine; each Map's strategy is decided when it runs. To plan once
+    /// and run many times, use [`Executor::plan`] and [`Executor::run_plan`].
     pub fn run_with(&self, sm: &StateMachine, input: Value, opts: &RunOptions) -> Execution {
-        run::run_execution(self, sm, input, opts)
+        run::run_execution(self, sm, None, input, opts)
+    }
+
+    /// Plans a state machine for this executor (its task registry tells which tasks block).
+    pub fn plan(&self, sm: StateMachine) -> Plan {
+        Plan::new(sm, &self.tasks)
+    }
+
+    pub fn run_plan(&self, plan: &Plan, input: Value, opts: &RunOptions) -> Execution {
+        run::run_execution(self, &plan.machine, Some(plan), input, opts)
+    }
+
+    /// Number of threads Map partitions run on.
+    pub fn threads(&self) -> usize {
+        match &self.pool {
+            Some(p) => p.current_num_threads(),
+            None => rayon::current_num_threads(),
+        }
+    }
+
+    /// Runs `f` inside this executor's pool (so rayon's parallel iterators use it).
+    pub(crate) fn in_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            Some(p) => p.install(f),
+            None => f(),
+        }
     }
 }
+pub mod columnar;

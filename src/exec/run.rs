@@ -10,9 +10,14 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// Error name of a scope stopped because a sibling failed; never reported: the sibling's
+/// failure is.
+pub(crate) const CANCELLED: &str = "asl.Cancelled";
+
 /// Everything one execution shares across its scopes.
 pub(crate) struct Run<'e> {
     pub ex: &'e Executor,
+    pub plan: Option<&'e crate::plan::Plan>,
     pub info: ExecutionInfo,
     pub history: History,
     pub deadline: Option<DateTime<Utc>>,
@@ -22,11 +27,14 @@ pub(crate) struct Run<'e> {
 #[derive(Clone, Copy, Default)]
 pub(crate) struct ScopeFacts<'a> {
     pub map_item: Option<(usize, &'a Value)>,
+    /// Set when a sibling branch failed: the scope stops before its next state.
+    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
-pub(crate) fn run_execution(
-    ex: &Executor,
+pub(crate) fn run_execution<'e>(
+    ex: &'e Executor,
     sm: &StateMachine,
+    plan: Option<&'e crate::plan::Plan>,
     input: Value,
     opts: &RunOptions,
 ) -> Execution {
@@ -59,6 +67,7 @@ pub(crate) fn run_execution(
     };
     let run = Run {
         ex,
+        plan,
         history: History::new(opts.history),
         deadline: sm
             .timeout_seconds
@@ -154,6 +163,9 @@ impl Run<'_> {
                     error: Some(names::TIMEOUT.into()),
                     cause: None,
                 });
+            }
+            if scope.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+                return Err(Failure::new(CANCELLED, "a sibling branch failed"));
             }
             let st = sm.state(cur);
             let step = self.run_state(st, input, vars, scope)?;

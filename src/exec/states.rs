@@ -126,9 +126,9 @@ impl Run<'_> {
                     Some(tpl) => tpl.eval(&env)?,
                     None => eff.as_ref().clone(),
                 };
-                Produced::Value(self.run_parallel(st, p, input, &env)?)
+                Produced::Value(self.run_parallel(p, input, &env)?)
             }
-            StateKind::Map(m) => Produced::Value(self.run_map(st, m, &env, retry)?),
+            StateKind::Map(m) => Produced::Value(self.run_map(st, m, &env)?),
         };
         // Output processing. Wait and Succeed pass their effective input on:
         // ResultSelector and ResultPath do not apply to them.

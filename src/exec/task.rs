@@ -26,6 +26,11 @@ pub struct TaskRequest<'a> {
 
 pub trait TaskHandler: Send + Sync {
     fn invoke(&self, req: &TaskRequest<'_>) -> Result<Value, Failure>;
+    /// True when an invocation waits on something outside the process (a command, the
+    /// network): Maps that call it run on the blocking pool, never on rayon's workers.
+    fn is_blocking(&self) -> bool {
+        false
+    }
 }
 
 impl<F> TaskHandler for F
@@ -158,6 +163,24 @@ impl TaskRegistry {
         ))
     }
 
+    /// Would a Task with this resource block its thread? Unknown resources fail at once,
+    /// so they don't; `lambda:invoke` blocks when any registered function does.
+    pub fn is_blocking(&self, resource: &str) -> bool {
+        if let Some(h) = self.exact.get(resource) {
+            return h.is_blocking();
+        }
+        let base = resource.strip_suffix(".waitForTaskToken").unwrap_or(resource);
+        if base == LAMBDA_INVOKE {
+            return self.lambdas.values().any(|h| h.is_blocking());
+        }
+        if resource.contains(":function:") {
+            if let Some(h) = self.lambdas.get(lambda_function_name(resource)) {
+                return h.is_blocking();
+            }
+        }
+        self.prefixes.iter().any(|(p, h)| resource.starts_with(p.as_str()) && h.is_blocking())
+    }
+
     /// Loads a resources file: `{"<Resource, pattern* or Lambda function name>": {"command": ["prog", "arg"]} | "shell command"}`.
     pub fn load_resources_file(&mut self, path: &str) -> Result<()> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
@@ -235,6 +258,10 @@ pub struct CommandHandler {
 }
 
 impl TaskHandler for CommandHandler {
+    fn is_blocking(&self) -> bool {
+        true
+    }
+
     fn invoke(&self, req: &TaskRequest<'_>) -> Result<Value, Failure> {
         let fail = |cause: String| Failure::new(names::TASK_FAILED, cause);
         let mut cmd = Command::new(&self.argv[0]);
