@@ -4,8 +4,8 @@
 //! [`asl::model::StateMachine`] (typed, resolved) → [`exec::Executor`] (runs it).
 
 pub mod asl;
-pub mod plan;
 pub mod error;
 pub mod exec;
+pub mod plan;
 
 pub use error::{Error, Result};

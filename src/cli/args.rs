@@ -21,6 +21,37 @@ pub enum Command {
     /// Check definitions and report every problem with its JSON Pointer (exit 0 valid, 3
     /// invalid, 2 unreadable).
     Validate(ValidateArgs),
+    /// Print the execution plan: every state, and for each Map the strategy chosen
+    /// (columnar, row-parallel, blocking, sequential) and why.
+    Explain(ExplainArgs),
+}
+
+/// Flags that shape how executions run.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// JSON file mapping Task resources (or Lambda function names) to local commands.
+    #[arg(long)]
+    pub resources: Option<String>,
+    /// Real time, or virtual time in which waits and retry intervals take no time.
+    #[arg(long, value_enum, default_value = "real")]
+    pub clock: ClockKind,
+    /// Threads of the work-stealing pool that runs Map partitions (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Show a progress line for long Maps even when stderr is not a terminal.
+    #[arg(long, conflicts_with = "quiet")]
+    pub progress: bool,
+    /// Never show the progress line.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The definition (JSON or YAML).
+    pub definition: String,
+    #[command(flatten)]
+    pub exec: ExecArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,12 +81,13 @@ pub struct RunArgs {
     /// Execution input (a JSON file, or - for stdin). Without it the input is {}.
     #[arg(long, short)]
     pub input: Option<String>,
-    /// JSON file mapping Task resources (or Lambda function names) to local commands.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    /// Run one Express execution per JSON line of the input (a file or - for stdin) and
+    /// write one JSON line per execution, in input order: its output, or
+    /// {"error","cause"} when it failed. Streams: starts before the input ends.
     #[arg(long)]
-    pub resources: Option<String>,
-    /// Real time, or virtual time in which waits and retry intervals take no time.
-    #[arg(long, value_enum, default_value = "real")]
-    pub clock: ClockKind,
+    pub each_line: bool,
     /// Record the execution history (GetExecutionHistory events); printed in the JSON
     /// report, or as JSON lines on stderr.
     #[arg(long)]

@@ -3,6 +3,7 @@
 
 mod args;
 mod run;
+mod stream;
 mod validate;
 
 use clap::Parser;
@@ -24,6 +25,7 @@ pub fn main() -> i32 {
     match cli.command {
         args::Command::Run(a) => run::run(a),
         args::Command::Validate(a) => validate::validate(a),
+        args::Command::Explain(a) => run::explain(a),
     }
 }
 

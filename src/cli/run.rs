@@ -1,81 +1,106 @@
-use super::args::{ClockKind, RunArgs};
+use super::args::{ClockKind, ExecArgs, ExplainArgs, RunArgs};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, read_source};
 use asl_engine::Error;
-use asl_engine::asl::model::load_text;
-use asl_engine::exec::{Executor, RunOptions, Status, TaskRegistry};
+use asl_engine::asl::model::{StateMachine, load_text};
+use asl_engine::exec::{Executor, Progress, RunOptions, Status, TaskRegistry};
 use serde_json::{Value, json};
 
-pub fn run(a: RunArgs) -> i32 {
-    let text = match read_source(&a.definition) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("asl run: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let sm = match load_text(&text) {
-        Ok(sm) => sm,
-        Err(Error::Invalid(diags)) => {
-            eprintln!(
-                "asl run: {}: invalid state machine definition:",
-                a.definition
-            );
-            for d in diags {
-                eprintln!("  {d}");
-            }
-            return EXIT_INVALID;
-        }
-        Err(e) => {
-            eprintln!("asl run: {}: {e}", a.definition);
-            return EXIT_INVALID;
-        }
-    };
-    let input: Value = match &a.input {
-        None => json!({}),
-        Some(p) => match read_source(p) {
-            Err(e) => {
-                eprintln!("asl run: {e}");
-                return EXIT_USAGE;
-            }
-            Ok(t) => match serde_json::from_str(&t) {
-                Ok(v) => v,
-                Err(e) => {
-                    eprintln!(
-                        "asl run: {}: the input is not valid JSON: {e}",
-                        if p == "-" { "stdin" } else { p }
-                    );
-                    return EXIT_USAGE;
+/// Reads, validates and loads a definition; Err is the exit code, the message printed.
+pub fn load_definition(cmd: &str, path: &str) -> Result<StateMachine, i32> {
+    let text = read_source(path).map_err(|e| {
+        eprintln!("asl {cmd}: {e}");
+        EXIT_USAGE
+    })?;
+    load_text(&text).map_err(|e| {
+        match e {
+            Error::Invalid(diags) => {
+                eprintln!("asl {cmd}: {path}: invalid state machine definition:");
+                for d in diags {
+                    eprintln!("  {d}");
                 }
-            },
-        },
-    };
+            }
+            e => eprintln!("asl {cmd}: {path}: {e}"),
+        }
+        EXIT_INVALID
+    })
+}
+
+/// Builds the executor the execution flags describe.
+pub fn build_executor(cmd: &str, a: &ExecArgs) -> Result<Executor, i32> {
     let mut tasks = TaskRegistry::new();
-    if let Some(r) = &a.resources
-        && let Err(e) = tasks.load_resources_file(r)
-    {
-        eprintln!("asl run: {e}");
-        return EXIT_USAGE;
+    if let Some(r) = &a.resources {
+        tasks.load_resources_file(r).map_err(|e| {
+            eprintln!("asl {cmd}: {e}");
+            EXIT_USAGE
+        })?;
     }
-    let mut b = Executor::builder().tasks(tasks);
+    let mut b = Executor::builder()
+        .tasks(tasks)
+        .threads(a.threads.unwrap_or(0));
     if a.clock == ClockKind::Virtual {
         b = b.virtual_clock();
     }
-    let ex = b.build();
-    let sm_name = std::path::Path::new(&a.definition)
+    let progress = if a.quiet {
+        Progress::Never
+    } else if a.progress {
+        Progress::Always
+    } else {
+        Progress::Auto
+    };
+    Ok(b.progress(progress).build())
+}
+
+/// Reads a JSON input file (or stdin for `-`); no file means `{}`.
+pub fn read_input(cmd: &str, input: Option<&str>) -> Result<Value, i32> {
+    let Some(p) = input else { return Ok(json!({})) };
+    let text = read_source(p).map_err(|e| {
+        eprintln!("asl {cmd}: {e}");
+        EXIT_USAGE
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        eprintln!(
+            "asl {cmd}: {}: the input is not valid JSON: {e}",
+            if p == "-" { "stdin" } else { p }
+        );
+        EXIT_USAGE
+    })
+}
+
+/// `workflow.asl.json` → `workflow`.
+pub fn machine_name(path: &str) -> Option<String> {
+    std::path::Path::new(path)
         .file_stem()
         .and_then(|s| s.to_str())
-        .map(|s| s.trim_end_matches(".asl").to_string());
+        .map(|s| s.trim_end_matches(".asl").to_string())
+}
+
+pub fn run(a: RunArgs) -> i32 {
+    match run_inner(a) {
+        Ok(c) | Err(c) => c,
+    }
+}
+
+fn run_inner(a: RunArgs) -> Result<i32, i32> {
+    let sm = load_definition("run", &a.definition)?;
+    let ex = build_executor("run", &a.exec)?;
+    if a.each_line {
+        return Ok(super::stream::run_each_line(&ex, sm, &a));
+    }
+    let input = read_input("run", a.input.as_deref())?;
+    let plan = ex.plan(sm);
     let opts = RunOptions {
         name: a.name.clone(),
-        state_machine_name: sm_name,
+        state_machine_name: machine_name(&a.definition),
         history: a.history,
         ..RunOptions::default()
     };
-    let out = ex.run_with(&sm, input, &opts);
+    let out = ex.run_plan(&plan, input, &opts);
     let code = match out.status {
         Status::Succeeded => EXIT_OK,
         Status::Failed => EXIT_FAILED,
     };
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     if a.report.is_some() {
         let mut r = json!({
             "status": out.status,
@@ -86,7 +111,8 @@ pub fn run(a: RunArgs) -> i32 {
         if a.history {
             r["history"] = Value::Array(out.history);
         }
-        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        let _ = serde_json::to_writer(&mut w, &r);
+        let _ = std::io::Write::write_all(&mut w, b"\n");
     } else {
         if a.history {
             for e in &out.history {
@@ -95,10 +121,8 @@ pub fn run(a: RunArgs) -> i32 {
         }
         match out.status {
             Status::Succeeded => {
-                println!(
-                    "{}",
-                    serde_json::to_string(&out.output.unwrap_or(Value::Null)).unwrap_or_default()
-                )
+                let _ = serde_json::to_writer(&mut w, &out.output.unwrap_or(Value::Null));
+                let _ = std::io::Write::write_all(&mut w, b"\n");
             }
             Status::Failed => eprintln!(
                 "execution failed: {}{}",
@@ -107,5 +131,21 @@ pub fn run(a: RunArgs) -> i32 {
             ),
         }
     }
-    code
+    let _ = std::io::Write::flush(&mut w);
+    Ok(code)
+}
+
+pub fn explain(a: ExplainArgs) -> i32 {
+    let sm = match load_definition("explain", &a.definition) {
+        Ok(sm) => sm,
+        Err(c) => return c,
+    };
+    let ex = match build_executor("explain", &a.exec) {
+        Ok(ex) => ex,
+        Err(c) => return c,
+    };
+    let plan = ex.plan(sm);
+    print!("{}", plan.explain());
+    println!("threads: {}", ex.threads());
+    EXIT_OK
 }

@@ -53,7 +53,9 @@ impl Tolerance {
             return true;
         }
         let over_count = self.count.is_some_and(|c| failures > c);
-        let over_pct = self.percentage.is_some_and(|p| failures as f64 * 100.0 / self.items.max(1) as f64 > p);
+        let over_pct = self
+            .percentage
+            .is_some_and(|p| failures as f64 * 100.0 / self.items.max(1) as f64 > p);
         over_count || over_pct
     }
 }
@@ -97,13 +99,26 @@ struct MapJob<'a> {
 }
 
 impl Run<'_> {
-    pub(crate) fn run_parallel(&self, p: &Parallel, input: Value, env: &StateEnv<'_>) -> Result<Value, Failure> {
+    pub(crate) fn run_parallel(
+        &self,
+        p: &Parallel,
+        input: Value,
+        env: &StateEnv<'_>,
+    ) -> Result<Value, Failure> {
         self.event("ParallelStateStarted", || None);
         let cancel = AtomicBool::new(false);
         let vars = env.vars;
         let run_branch = |b: &StateMachine| -> Result<Value, Failure> {
             let mut bvars = Vars::child(vars);
-            let r = self.run_scope(b, input.clone(), &mut bvars, ScopeFacts { map_item: None, cancel: Some(&cancel) });
+            let r = self.run_scope(
+                b,
+                input.clone(),
+                &mut bvars,
+                ScopeFacts {
+                    map_item: None,
+                    cancel: Some(&cancel),
+                },
+            );
             if r.is_err() {
                 cancel.store(true, Ordering::Relaxed);
             }
@@ -116,10 +131,17 @@ impl Run<'_> {
             p.branches.par_iter().map(run_branch).collect()
         } else {
             crossbeam::thread::scope(|s| {
-                let handles: Vec<_> = p.branches.iter().map(|b| s.spawn(move |_| run_branch(b))).collect();
+                let handles: Vec<_> = p
+                    .branches
+                    .iter()
+                    .map(|b| s.spawn(move |_| run_branch(b)))
+                    .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err(Failure::runtime("a Parallel branch panicked"))))
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(Failure::runtime("a Parallel branch panicked")))
+                    })
                     .collect()
             })
             .unwrap_or_else(|_| vec![Err(Failure::runtime("a Parallel branch panicked"))])
@@ -143,7 +165,12 @@ impl Run<'_> {
         Ok(Value::Array(out))
     }
 
-    pub(crate) fn run_map(&self, st: &State, m: &Map, env: &StateEnv<'_>) -> Result<Value, Failure> {
+    pub(crate) fn run_map(
+        &self,
+        st: &State,
+        m: &Map,
+        env: &StateEnv<'_>,
+    ) -> Result<Value, Failure> {
         if m.item_reader.is_some() || m.result_writer.is_some() || m.item_batcher.is_some() {
             return Err(Failure::runtime(format!(
                 "Map state '{}' uses ItemReader, ItemBatcher or ResultWriter: the Distributed Map data plane is not supported yet by this engine",
@@ -156,16 +183,33 @@ impl Run<'_> {
             PathField::Path(p) => select_path(p, env)?,
         };
         let Value::Array(items) = items_v.as_ref() else {
-            return Err(Failure::runtime(format!("Map state input must be an array but was: {}", to_compact(&items_v))));
+            return Err(Failure::runtime(format!(
+                "Map state input must be an array but was: {}",
+                to_compact(&items_v)
+            )));
         };
-        let max_concurrency = self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
-        let count = self.map_integer(m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", env)?;
+        let max_concurrency =
+            self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
+        let count = self.map_integer(
+            m.tolerated_failure_count.as_ref(),
+            "ToleratedFailureCount",
+            env,
+        )?;
         let percentage = self.tolerated_percentage(m, env)?;
-        let tolerance = Tolerance { count, percentage, items: items.len() };
+        let tolerance = Tolerance {
+            count,
+            percentage,
+            items: items.len(),
+        };
         // A Distributed Map fails as soon as a child fails unless told to tolerate it;
         // an inline Map fails with the child's own error.
         let distributed = m.mode == ProcessorMode::Distributed;
-        self.event("MapStateStarted", || Some(("mapStateStartedEventDetails", json!({"length": items.len()}))));
+        self.event("MapStateStarted", || {
+            Some((
+                "mapStateStartedEventDetails",
+                json!({"length": items.len()}),
+            ))
+        });
 
         let decided;
         let mp: &MapPlan = match self.plan.and_then(|p| p.map_plan(m)) {
@@ -180,7 +224,14 @@ impl Run<'_> {
             (_, Some(1)) => Strategy::Sequential,
             (s, _) => s,
         };
-        let job = MapJob { map: m, state: env.state, input: env.input, vars: env.vars, items, name: &st.name };
+        let job = MapJob {
+            map: m,
+            state: env.state,
+            input: env.input,
+            vars: env.vars,
+            items,
+            name: &st.name,
+        };
         let ctl = Ctl {
             min_fail: AtomicUsize::new(usize::MAX),
             counters: Default::default(),
@@ -188,7 +239,11 @@ impl Run<'_> {
             tolerance,
         };
         // Only the outermost Map shows a bar.
-        let mode = if env.state.map_item.is_some() { super::Progress::Never } else { self.ex.progress };
+        let mode = if env.state.map_item.is_some() {
+            super::Progress::Never
+        } else {
+            self.ex.progress
+        };
         let bar = ProgressBar::start(mode, &st.name, items.len(), &ctl.counters);
         let outcomes = match strategy {
             Strategy::Sequential => self.run_sequential(&job, &ctl),
@@ -212,7 +267,9 @@ impl Run<'_> {
         for o in outcomes {
             match o {
                 Outcome::Done(v) => results.push(v),
-                Outcome::Failed(f) if tolerance.tolerant() => results.push(json!({"Error": f.error, "Cause": f.cause})),
+                Outcome::Failed(f) if tolerance.tolerant() => {
+                    results.push(json!({"Error": f.error, "Cause": f.cause}))
+                }
                 Outcome::Failed(f) => {
                     self.event("MapStateFailed", || None);
                     return Err(f);
@@ -239,19 +296,36 @@ impl Run<'_> {
             None => item.clone(),
         };
         self.event("MapIterationStarted", || {
-            Some(("mapIterationStartedEventDetails", json!({"name": job.name, "index": i})))
+            Some((
+                "mapIterationStartedEventDetails",
+                json!({"name": job.name, "index": i}),
+            ))
         });
         let mut vars = Vars::child(job.vars);
-        match self.run_scope(&job.map.processor, item_input, &mut vars, ScopeFacts { map_item: Some((i, item)), cancel: None }) {
+        match self.run_scope(
+            &job.map.processor,
+            item_input,
+            &mut vars,
+            ScopeFacts {
+                map_item: Some((i, item)),
+                cancel: None,
+            },
+        ) {
             Ok(v) => {
                 self.event("MapIterationSucceeded", || {
-                    Some(("mapIterationSucceededEventDetails", json!({"name": job.name, "index": i})))
+                    Some((
+                        "mapIterationSucceededEventDetails",
+                        json!({"name": job.name, "index": i}),
+                    ))
                 });
                 Outcome::Done(v)
             }
             Err(f) => {
                 self.event("MapIterationFailed", || {
-                    Some(("mapIterationFailedEventDetails", json!({"name": job.name, "index": i})))
+                    Some((
+                        "mapIterationFailedEventDetails",
+                        json!({"name": job.name, "index": i}),
+                    ))
                 });
                 Outcome::Failed(f)
             }
@@ -259,7 +333,12 @@ impl Run<'_> {
     }
 
     /// Runs items `range` in order, honouring the stop rules.
-    fn run_range(&self, job: &MapJob<'_>, ctl: &Ctl, range: std::ops::Range<usize>) -> Vec<Outcome> {
+    fn run_range(
+        &self,
+        job: &MapJob<'_>,
+        ctl: &Ctl,
+        range: std::ops::Range<usize>,
+    ) -> Vec<Outcome> {
         let mut out = Vec::with_capacity(range.len());
         let n = range.len() as u64;
         for i in range {
@@ -281,19 +360,30 @@ impl Run<'_> {
 
     /// Partitions on rayon's pool. With MaxConcurrency N below the pool size, N workers
     /// pull partitions so that at most N items are in flight.
-    fn run_rows_parallel(&self, job: &MapJob<'_>, ctl: &Ctl, max_concurrency: Option<u64>) -> Vec<Outcome> {
+    fn run_rows_parallel(
+        &self,
+        job: &MapJob<'_>,
+        ctl: &Ctl,
+        max_concurrency: Option<u64>,
+    ) -> Vec<Outcome> {
         let n = job.items.len();
         let threads = self.ex.threads();
         let part = partition_size(n, threads);
         match max_concurrency {
             Some(mc) if mc > 0 && (mc as usize) < threads => self.ex.in_pool(|| {
-                pull_partitions(n, part, mc as usize, |r| self.run_range(job, ctl, r), |w| {
-                    rayon::scope(|s| {
-                        for _ in 0..mc {
-                            s.spawn(|_| w());
-                        }
-                    })
-                })
+                pull_partitions(
+                    n,
+                    part,
+                    mc as usize,
+                    |r| self.run_range(job, ctl, r),
+                    |w| {
+                        rayon::scope(|s| {
+                            for _ in 0..mc {
+                                s.spawn(|_| w());
+                            }
+                        })
+                    },
+                )
             }),
             _ => self.ex.in_pool(|| {
                 let parts: Vec<Vec<Outcome>> = (0..n.div_ceil(part))
@@ -307,7 +397,12 @@ impl Run<'_> {
 
     /// Blocking work: a bounded pool of plain threads (MaxConcurrency, or 64 when
     /// unbounded), so waiting iterations never hold a rayon worker.
-    fn run_blocking(&self, job: &MapJob<'_>, ctl: &Ctl, max_concurrency: Option<u64>) -> Vec<Outcome> {
+    fn run_blocking(
+        &self,
+        job: &MapJob<'_>,
+        ctl: &Ctl,
+        max_concurrency: Option<u64>,
+    ) -> Vec<Outcome> {
         let n = job.items.len();
         let workers = match max_concurrency {
             Some(mc) if mc > 0 => (mc as usize).min(n.max(1)),
@@ -316,18 +411,30 @@ impl Run<'_> {
         if workers <= 1 {
             return self.run_sequential(job, ctl);
         }
-        pull_partitions(n, 1, workers, |r| self.run_range(job, ctl, r), |w| {
-            std::thread::scope(|s| {
-                for _ in 0..workers {
-                    s.spawn(w);
-                }
-            })
-        })
+        pull_partitions(
+            n,
+            1,
+            workers,
+            |r| self.run_range(job, ctl, r),
+            |w| {
+                std::thread::scope(|s| {
+                    for _ in 0..workers {
+                        s.spawn(w);
+                    }
+                })
+            },
+        )
     }
 
     /// Columnar: each partition becomes a RecordBatch run by the compiled kernels; a
     /// partition the kernels can't take runs through the interpreter instead.
-    fn run_columnar(&self, job: &MapJob<'_>, ctl: &Ctl, mp: &MapPlan, max_concurrency: Option<u64>) -> Vec<Outcome> {
+    fn run_columnar(
+        &self,
+        job: &MapJob<'_>,
+        ctl: &Ctl,
+        mp: &MapPlan,
+        max_concurrency: Option<u64>,
+    ) -> Vec<Outcome> {
         let Some(prog) = mp.columnar.as_deref() else {
             return self.run_rows_parallel(job, ctl, max_concurrency);
         };
@@ -349,18 +456,24 @@ impl Run<'_> {
                     let out = batch.and_then(|b| prog.run(&b).ok());
                     match out {
                         Some(out) => {
-                            let mut outcomes: Vec<Outcome> = out.to_json().into_iter().map(Outcome::Done).collect();
+                            let mut outcomes: Vec<Outcome> =
+                                out.to_json().into_iter().map(Outcome::Done).collect();
                             for (rows, error, cause) in &out.failures {
                                 for r in rows.values() {
                                     if let Some(o) = outcomes.get_mut(*r as usize) {
-                                        *o = Outcome::Failed(Failure { error: error.clone(), cause: cause.clone() });
+                                        *o = Outcome::Failed(Failure {
+                                            error: error.clone(),
+                                            cause: cause.clone(),
+                                        });
                                     }
                                 }
                             }
                             for (k, o) in outcomes.iter().enumerate() {
                                 ctl.record(range.start + k, o);
                             }
-                            ctl.counters.done.fetch_add(range.len() as u64, Ordering::Relaxed);
+                            ctl.counters
+                                .done
+                                .fetch_add(range.len() as u64, Ordering::Relaxed);
                             outcomes
                         }
                         None => self.run_range(job, ctl, range),
@@ -377,7 +490,9 @@ impl Run<'_> {
             Some(Dynamic::Value(v)) => Some(*v),
             Some(Dynamic::Path(p)) => {
                 let v = select_path(p, env)?;
-                let num = v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
+                let num = v
+                    .as_f64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
                 match num {
                     Some(x) => Some(x),
                     None => {
@@ -391,19 +506,28 @@ impl Run<'_> {
             }
         };
         if pct.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
-            return Err(Failure::runtime("ToleratedFailurePercentage must be between 0 and 100."));
+            return Err(Failure::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            ));
         }
         Ok(pct)
     }
 
-    fn map_integer(&self, d: Option<&Dynamic<u64>>, field: &str, env: &dyn Env) -> Result<Option<u64>, Failure> {
+    fn map_integer(
+        &self,
+        d: Option<&Dynamic<u64>>,
+        field: &str,
+        env: &dyn Env,
+    ) -> Result<Option<u64>, Failure> {
         match d {
             None => Ok(None),
             Some(Dynamic::Value(v)) => Ok(Some(*v)),
             Some(Dynamic::Path(p)) => {
                 let v = select_path(p, env)?;
                 // Numbers, and strings holding an integer, as Jackson reads them.
-                let n = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
+                let n = v
+                    .as_i64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
                 if n.is_some_and(|n| n < 0) {
                     return Err(Failure::runtime(format!("{field} cannot be negative.")));
                 }
@@ -445,7 +569,9 @@ where
 {
     let parts = n.div_ceil(part.max(1));
     let next = AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Vec<Outcome>>> = (0..parts).map(|_| std::sync::Mutex::new(Vec::new())).collect();
+    let slots: Vec<std::sync::Mutex<Vec<Outcome>>> = (0..parts)
+        .map(|_| std::sync::Mutex::new(Vec::new()))
+        .collect();
     let worker = || {
         loop {
             let p = next.fetch_add(1, Ordering::Relaxed);
@@ -458,5 +584,8 @@ where
     };
     let _ = workers;
     spawn(&worker);
-    slots.into_iter().flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
+    slots
+        .into_iter()
+        .flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
 }

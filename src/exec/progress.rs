@@ -24,7 +24,12 @@ pub(crate) struct ProgressBar {
 const MIN_ITEMS: usize = 10_000;
 
 impl ProgressBar {
-    pub fn start(mode: Progress, name: &str, total: usize, counters: &Arc<Counters>) -> ProgressBar {
+    pub fn start(
+        mode: Progress,
+        name: &str,
+        total: usize,
+        counters: &Arc<Counters>,
+    ) -> ProgressBar {
         let show = match mode {
             Progress::Never => false,
             Progress::Always => true,

@@ -164,7 +164,10 @@ impl Run<'_> {
                     cause: None,
                 });
             }
-            if scope.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+            if scope
+                .cancel
+                .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+            {
                 return Err(Failure::new(CANCELLED, "a sibling branch failed"));
             }
             let st = sm.state(cur);

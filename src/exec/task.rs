@@ -169,7 +169,9 @@ impl TaskRegistry {
         if let Some(h) = self.exact.get(resource) {
             return h.is_blocking();
         }
-        let base = resource.strip_suffix(".waitForTaskToken").unwrap_or(resource);
+        let base = resource
+            .strip_suffix(".waitForTaskToken")
+            .unwrap_or(resource);
         if base == LAMBDA_INVOKE {
             return self.lambdas.values().any(|h| h.is_blocking());
         }
@@ -178,7 +180,9 @@ impl TaskRegistry {
                 return h.is_blocking();
             }
         }
-        self.prefixes.iter().any(|(p, h)| resource.starts_with(p.as_str()) && h.is_blocking())
+        self.prefixes
+            .iter()
+            .any(|(p, h)| resource.starts_with(p.as_str()) && h.is_blocking())
     }
 
     /// Loads a resources file: `{"<Resource, pattern* or Lambda function name>": {"command": ["prog", "arg"]} | "shell command"}`.

@@ -15,13 +15,22 @@ fn scope(plan: &Plan, sm: &StateMachine, ptr: &str, depth: usize, out: &mut Stri
     let start = &sm.state(sm.start_at).name;
     let _ = writeln!(out, "{pad}StartAt {start}");
     for st in &sm.states {
-        let sptr = format!("{ptr}/States/{}", st.name.replace('~', "~0").replace('/', "~1"));
+        let sptr = format!(
+            "{ptr}/States/{}",
+            st.name.replace('~', "~0").replace('/', "~1")
+        );
         let next = match st.transition {
             Transition::Next(n) => format!(" -> {}", sm.state(n).name),
             Transition::End => " -> End".to_string(),
             Transition::None => String::new(),
         };
-        let _ = writeln!(out, "{pad}[{}] {} ({}){next}", sm.by_name[&st.name].0, st.name, st.type_name());
+        let _ = writeln!(
+            out,
+            "{pad}[{}] {} ({}){next}",
+            sm.by_name[&st.name].0,
+            st.name,
+            st.type_name()
+        );
         match &st.kind {
             StateKind::Choice(c) => {
                 for b in &c.choices {
@@ -42,11 +51,20 @@ fn scope(plan: &Plan, sm: &StateMachine, ptr: &str, depth: usize, out: &mut Stri
                     }
                 }
                 let _ = writeln!(out, "{pad}    item processor:");
-                scope(plan, &m.processor, &format!("{sptr}/ItemProcessor"), depth + 3, out);
+                scope(
+                    plan,
+                    &m.processor,
+                    &format!("{sptr}/ItemProcessor"),
+                    depth + 3,
+                    out,
+                );
             }
             StateKind::Parallel(p) => {
                 for (i, b) in p.branches.iter().enumerate() {
-                    let _ = writeln!(out, "{pad}    branch {i} (crossbeam scoped thread, or rayon when inside a parallel Map):");
+                    let _ = writeln!(
+                        out,
+                        "{pad}    branch {i} (crossbeam scoped thread, or rayon when inside a parallel Map):"
+                    );
                     scope(plan, b, &format!("{sptr}/Branches/{i}"), depth + 3, out);
                 }
             }

@@ -96,12 +96,20 @@ fn visit_maps<'a>(sm: &'a StateMachine, f: &mut dyn FnMut(&'a Map)) {
 
 /// Decides the strategy of one Map.
 pub fn decide(m: &Map, tasks: &TaskRegistry) -> MapPlan {
-    let plan = |strategy, reason: String, columnar| MapPlan { strategy, reason, columnar };
+    let plan = |strategy, reason: String, columnar| MapPlan {
+        strategy,
+        reason,
+        columnar,
+    };
     if let Some(why) = blocking_reason(&m.processor, tasks) {
         return plan(Strategy::Blocking, why, None);
     }
     if let Some(crate::asl::model::Dynamic::Value(1)) = m.max_concurrency {
-        return plan(Strategy::Sequential, "MaxConcurrency is 1: items run one at a time in input order".into(), None);
+        return plan(
+            Strategy::Sequential,
+            "MaxConcurrency is 1: items run one at a time in input order".into(),
+            None,
+        );
     }
     match ColumnarProgram::compile(&m.processor, m.item_selector.as_ref()) {
         Ok(p) => {
@@ -127,13 +135,20 @@ pub fn decide(m: &Map, tasks: &TaskRegistry) -> MapPlan {
 /// or a Task whose resource runs a command or has no in-process handler.
 pub fn blocking_reason(sm: &StateMachine, tasks: &TaskRegistry) -> Option<String> {
     for st in &sm.states {
-        if st.retry.iter().any(|r| r.max_attempts > 0 && r.interval_seconds > 0.0) {
+        if st
+            .retry
+            .iter()
+            .any(|r| r.max_attempts > 0 && r.interval_seconds > 0.0)
+        {
             return Some(format!("state '{}' retries after an interval", st.name));
         }
         match &st.kind {
             StateKind::Wait(_) => return Some(format!("state '{}' is a Wait state", st.name)),
             StateKind::Task(t) if tasks.is_blocking(&t.resource) => {
-                return Some(format!("state '{}' runs a task that blocks ({})", st.name, t.resource));
+                return Some(format!(
+                    "state '{}' runs a task that blocks ({})",
+                    st.name, t.resource
+                ));
             }
             StateKind::Map(inner) => {
                 if let Some(why) = blocking_reason(&inner.processor, tasks) {

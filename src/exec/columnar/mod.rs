@@ -22,7 +22,10 @@ impl ColumnarOutput {
 }
 
 impl ColumnarProgram {
-    pub fn compile(_processor: &StateMachine, _sel: Option<&Template>) -> Result<ColumnarProgram, String> {
+    pub fn compile(
+        _processor: &StateMachine,
+        _sel: Option<&Template>,
+    ) -> Result<ColumnarProgram, String> {
         Err("the columnar kernels are not built yet".into())
     }
     pub fn input_columns(&self) -> &[String] {
