@@ -94,7 +94,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         history: a.history,
         ..RunOptions::default()
     };
-    let out = ex.run_plan(&plan, input, &opts);
+    let mut out = ex.run_plan(&plan, input, &opts);
     let code = match out.status {
         Status::Succeeded => EXIT_OK,
         Status::Failed => EXIT_FAILED,
@@ -102,17 +102,19 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     if a.report.is_some() {
-        let mut r = json!({
-            "status": out.status,
-            "output": out.output,
-            "error": out.error,
-            "cause": out.cause,
-        });
+        // Built by moving the output in: json!() would copy it.
+        let mut r = serde_json::Map::new();
+        r.insert("status".into(), json!(out.status));
+        r.insert("output".into(), out.output.take().unwrap_or(Value::Null));
+        r.insert("error".into(), json!(out.error));
+        r.insert("cause".into(), json!(out.cause));
+        let mut r = Value::Object(r);
         if a.history {
-            r["history"] = Value::Array(out.history);
+            r["history"] = Value::Array(std::mem::take(&mut out.history));
         }
         let _ = serde_json::to_writer(&mut w, &r);
         let _ = std::io::Write::write_all(&mut w, b"\n");
+        std::mem::forget(r);
     } else {
         if a.history {
             for e in &out.history {
@@ -121,17 +123,22 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         }
         match out.status {
             Status::Succeeded => {
-                let _ = serde_json::to_writer(&mut w, &out.output.unwrap_or(Value::Null));
+                let _ = serde_json::to_writer(&mut w, out.output.as_ref().unwrap_or(&Value::Null));
                 let _ = std::io::Write::write_all(&mut w, b"\n");
             }
             Status::Failed => eprintln!(
                 "execution failed: {}{}",
                 out.error.as_deref().unwrap_or("(no error)"),
-                out.cause.map(|c| format!(": {c}")).unwrap_or_default()
+                out.cause
+                    .as_deref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default()
             ),
         }
     }
     let _ = std::io::Write::flush(&mut w);
+    // The process ends now: freeing the output would only delay it.
+    std::mem::forget(out.output);
     Ok(code)
 }
 

@@ -59,10 +59,12 @@ impl<'p> Vars<'p> {
 }
 
 /// Per-state facts for the context object.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct StateFacts<'a> {
     pub name: &'a str,
-    pub entered_time: chrono::DateTime<chrono::Utc>,
+    /// None: read the clock when the context object is built.
+    pub entered_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub clock: &'a dyn super::Clock,
     pub retry_count: u32,
     pub map_item: Option<(usize, &'a Value)>,
     pub task_token: Option<&'a str>,
@@ -135,8 +137,7 @@ pub fn build_context(exec: &ExecutionInfo, st: &StateFacts<'_>) -> Value {
         "StateMachine".into(),
         json!({ "Id": exec.state_machine_id, "Name": exec.state_machine_name }),
     );
-    let mut state =
-        json!({ "Name": st.name, "EnteredTime": super::clock::format_time(st.entered_time) });
+    let mut state = json!({ "Name": st.name, "EnteredTime": super::clock::format_time(st.entered_time.unwrap_or_else(|| st.clock.now())) });
     if st.is_task {
         state["RetryCount"] = json!(st.retry_count);
     }

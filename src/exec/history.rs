@@ -27,13 +27,35 @@ impl History {
 
     /// Counts one event and, when recording, stores it. `details` is only called when
     /// recording, so a run without history builds no event.
+    /// The id of the last event counted.
+    pub fn current(&self) -> u64 {
+        self.next_id.load(Ordering::Relaxed)
+    }
+
     pub fn event(
         &self,
         clock: &dyn Clock,
         ty: &str,
         details: impl FnOnce() -> Option<(&'static str, Value)>,
     ) -> u64 {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        self.event_with(None, clock, ty, details)
+    }
+
+    /// Counts on `local` instead of the shared counter when not recording: parallel Map
+    /// partitions then don't contend on one atomic (their ids are approximate anyway, as
+    /// concurrent iterations' events interleave on AWS too).
+    pub fn event_with(
+        &self,
+        local: Option<&AtomicU64>,
+        clock: &dyn Clock,
+        ty: &str,
+        details: impl FnOnce() -> Option<(&'static str, Value)>,
+    ) -> u64 {
+        let counter = match local {
+            Some(c) if self.events.is_none() => c,
+            _ => &self.next_id,
+        };
+        let id = counter.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(ev) = &self.events {
             let mut e = Map::new();
             e.insert("id".into(), json!(id));

@@ -22,7 +22,7 @@ use crate::plan::{MapPlan, Strategy};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// One item's outcome.
 enum Outcome {
@@ -112,11 +112,12 @@ impl Run<'_> {
             let mut bvars = Vars::child(vars);
             let r = self.run_scope(
                 b,
-                input.clone(),
+                Cow::Borrowed(&input),
                 &mut bvars,
                 ScopeFacts {
                     map_item: None,
                     cancel: Some(&cancel),
+                    counter: None,
                 },
             );
             if r.is_err() {
@@ -282,25 +283,31 @@ impl Run<'_> {
     }
 
     /// Runs item `i`: its input (ItemSelector with `$$.Map.Item`), then the processor.
-    fn run_item(&self, job: &MapJob<'_>, i: usize) -> Outcome {
+    fn run_item(&self, job: &MapJob<'_>, i: usize, counter: &AtomicU64) -> Outcome {
         let item = &job.items[i];
         let item_input = match &job.map.item_selector {
             Some(t) => {
                 let mut facts = job.state;
                 facts.map_item = Some((i, item));
                 match t.eval(&StateEnv::new(job.input, &self.info, facts, job.vars)) {
-                    Ok(v) => v,
+                    Ok(v) => Cow::Owned(v),
                     Err(f) => return Outcome::Failed(f),
                 }
             }
-            None => item.clone(),
+            // Borrowed: copied only if the processor's first state needs its own copy.
+            None => Cow::Borrowed(item),
         };
-        self.event("MapIterationStarted", || {
-            Some((
-                "mapIterationStartedEventDetails",
-                json!({"name": job.name, "index": i}),
-            ))
-        });
+        self.history.event_with(
+            Some(counter),
+            &*self.ex.clock,
+            "MapIterationStarted",
+            || {
+                Some((
+                    "mapIterationStartedEventDetails",
+                    json!({"name": job.name, "index": i}),
+                ))
+            },
+        );
         let mut vars = Vars::child(job.vars);
         match self.run_scope(
             &job.map.processor,
@@ -309,24 +316,35 @@ impl Run<'_> {
             ScopeFacts {
                 map_item: Some((i, item)),
                 cancel: None,
+                counter: Some(counter),
             },
         ) {
             Ok(v) => {
-                self.event("MapIterationSucceeded", || {
-                    Some((
-                        "mapIterationSucceededEventDetails",
-                        json!({"name": job.name, "index": i}),
-                    ))
-                });
+                self.history.event_with(
+                    Some(counter),
+                    &*self.ex.clock,
+                    "MapIterationSucceeded",
+                    || {
+                        Some((
+                            "mapIterationSucceededEventDetails",
+                            json!({"name": job.name, "index": i}),
+                        ))
+                    },
+                );
                 Outcome::Done(v)
             }
             Err(f) => {
-                self.event("MapIterationFailed", || {
-                    Some((
-                        "mapIterationFailedEventDetails",
-                        json!({"name": job.name, "index": i}),
-                    ))
-                });
+                self.history.event_with(
+                    Some(counter),
+                    &*self.ex.clock,
+                    "MapIterationFailed",
+                    || {
+                        Some((
+                            "mapIterationFailedEventDetails",
+                            json!({"name": job.name, "index": i}),
+                        ))
+                    },
+                );
                 Outcome::Failed(f)
             }
         }
@@ -341,12 +359,13 @@ impl Run<'_> {
     ) -> Vec<Outcome> {
         let mut out = Vec::with_capacity(range.len());
         let n = range.len() as u64;
+        let counter = AtomicU64::new(self.history.current());
         for i in range {
             if ctl.should_skip(i) {
                 out.push(Outcome::Skipped);
                 continue;
             }
-            let o = self.run_item(job, i);
+            let o = self.run_item(job, i, &counter);
             ctl.record(i, &o);
             out.push(o);
         }

@@ -82,6 +82,10 @@ pub struct RunOptions {
     pub state_machine_name: Option<String>,
     /// Record the execution history.
     pub history: bool,
+    /// Enforce AWS's 256 KiB limit on the execution input (StartExecution's limit). Off
+    /// by default: a local run takes inputs of any size (Maps over millions of items).
+    /// Task results are always held to the limit, as the services themselves do.
+    pub aws_input_limit: bool,
     /// Standard or Express: the execution ARN and context object take that shape.
     pub mode: ExecutionMode,
 }

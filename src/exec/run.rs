@@ -8,6 +8,7 @@ use crate::asl::failure::names;
 use crate::asl::model::{Jitter, State, StateId, StateMachine, error_matches};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Error name of a scope stopped because a sibling failed; never reported: the sibling's
@@ -29,6 +30,8 @@ pub(crate) struct ScopeFacts<'a> {
     pub map_item: Option<(usize, &'a Value)>,
     /// Set when a sibling branch failed: the scope stops before its next state.
     pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
+    /// Event counter of the Map partition this scope runs in.
+    pub counter: Option<&'a std::sync::atomic::AtomicU64>,
 }
 
 pub(crate) fn run_execution<'e>(
@@ -80,7 +83,7 @@ pub(crate) fn run_execution<'e>(
             json!({"input": text(&run.info.input), "roleArn": run.info.role_arn}),
         ))
     });
-    let too_big = payload_size(&run.info.input) > MAX_PAYLOAD_BYTES;
+    let too_big = opts.aws_input_limit && payload_size(&run.info.input) > MAX_PAYLOAD_BYTES;
     let result = if too_big {
         Err(Failure::new(
             names::DATA_LIMIT_EXCEEDED,
@@ -88,7 +91,12 @@ pub(crate) fn run_execution<'e>(
         ))
     } else {
         let mut vars = Vars::root();
-        run.run_scope(sm, run.info.input.clone(), &mut vars, ScopeFacts::default())
+        run.run_scope(
+            sm,
+            Cow::Borrowed(&run.info.input),
+            &mut vars,
+            ScopeFacts::default(),
+        )
     };
     let (status, output, error, cause) = match result {
         Ok(out) => {
@@ -110,12 +118,34 @@ pub(crate) fn run_execution<'e>(
             (Status::Failed, None, f.error, f.cause)
         }
     };
+    let Run { info, history, .. } = run;
+    drop_in_background(info.input);
     Execution {
         status,
         output,
         error,
         cause,
-        history: run.history.into_events(),
+        history: history.into_events(),
+    }
+}
+
+/// Frees a large value on another thread: freeing millions of nodes takes a while, and
+/// nobody needs to wait for it (a process that exits meanwhile skips it altogether).
+pub(crate) fn drop_in_background(v: Value) {
+    let large = match &v {
+        Value::Array(a) => a.len() > 4096,
+        Value::Object(m) => m
+            .values()
+            .any(|x| matches!(x, Value::Array(a) if a.len() > 4096)),
+        _ => false,
+    };
+    if large {
+        if let Err(e) = std::thread::Builder::new()
+            .name("asl-drop".into())
+            .spawn(move || drop(v))
+        {
+            drop(e);
+        }
     }
 }
 
@@ -146,15 +176,29 @@ impl Run<'_> {
         self.history.event(&*self.ex.clock, ty, details)
     }
 
+    /// An event of a state in `scope` (counted on the scope's partition counter if any).
+    pub fn event_in(
+        &self,
+        scope: ScopeFacts<'_>,
+        ty: &str,
+        details: impl FnOnce() -> Option<(&'static str, Value)>,
+    ) -> u64 {
+        self.history
+            .event_with(scope.counter, &*self.ex.clock, ty, details)
+    }
+
     /// Runs a scope from its StartAt to an End, Succeed or Fail.
+    /// Runs a scope from its StartAt to an End, Succeed or Fail. A borrowed input is
+    /// only copied if a state needs its own copy.
     pub fn run_scope(
         &self,
         sm: &StateMachine,
-        mut input: Value,
+        input: Cow<'_, Value>,
         vars: &mut Vars<'_>,
         scope: ScopeFacts<'_>,
     ) -> Result<Value, Failure> {
         let mut cur = sm.start_at;
+        let mut input = input;
         loop {
             if let Some(d) = self.deadline
                 && self.ex.clock.now() > d
@@ -175,7 +219,7 @@ impl Run<'_> {
             match step.next {
                 Some(n) => {
                     cur = n;
-                    input = step.output;
+                    input = Cow::Owned(step.output);
                 }
                 None => return Ok(step.output),
             }
@@ -185,13 +229,16 @@ impl Run<'_> {
     fn run_state(
         &self,
         st: &State,
-        input: Value,
+        input: Cow<'_, Value>,
         vars: &mut Vars<'_>,
         scope: ScopeFacts<'_>,
     ) -> Result<Step, Failure> {
         let ty = st.type_name();
-        let entered = self.ex.clock.now();
-        let entered_id = self.event(entered_type(ty), || {
+        // The entered time is read when something asks for it ($$ or history), except
+        // where retries could delay that question.
+        let eager = self.history.is_recording() || !st.retry.is_empty() || !st.catch.is_empty();
+        let entered = eager.then(|| self.ex.clock.now());
+        let entered_id = self.event_in(scope, entered_type(ty), || {
             Some((
                 "stateEnteredEventDetails",
                 json!({"name": st.name, "input": text(&input)}),
@@ -200,9 +247,9 @@ impl Run<'_> {
         if st.retry.is_empty() && st.catch.is_empty() {
             // Nothing can need the raw input again: move it through the state.
             let step = self
-                .attempt(st, std::borrow::Cow::Owned(input), vars, scope, entered, 0)
+                .attempt(st, input, vars, scope, entered, 0)
                 .map_err(|f| wrap_runtime(f, &st.name, entered_id))?;
-            self.event(exited_type(ty), || {
+            self.event_in(scope, exited_type(ty), || {
                 Some((
                     "stateExitedEventDetails",
                     json!({"name": st.name, "output": text(&step.output)}),
@@ -210,6 +257,7 @@ impl Run<'_> {
             });
             return Ok(step);
         }
+        let input = input.into_owned();
         let mut retry_counts = vec![0u32; st.retry.len()];
         let mut retry_total = 0u32;
         loop {
@@ -223,7 +271,7 @@ impl Run<'_> {
             );
             let f = match res {
                 Ok(step) => {
-                    self.event(exited_type(ty), || {
+                    self.event_in(scope, exited_type(ty), || {
                         Some((
                             "stateExitedEventDetails",
                             json!({"name": st.name, "output": text(&step.output)}),
@@ -292,7 +340,7 @@ impl Run<'_> {
                 if let Some(a) = assigned {
                     super::dataflow::set_vars(vars, a);
                 }
-                self.event(exited_type(ty), || {
+                self.event_in(scope, exited_type(ty), || {
                     Some((
                         "stateExitedEventDetails",
                         json!({"name": st.name, "output": text(&output)}),
@@ -308,15 +356,16 @@ impl Run<'_> {
     }
 
     pub fn facts<'a>(
-        &self,
+        &'a self,
         st: &'a State,
-        entered_time: DateTime<Utc>,
+        entered_time: Option<DateTime<Utc>>,
         retry: u32,
         scope: ScopeFacts<'a>,
     ) -> super::context::StateFacts<'a> {
         super::context::StateFacts {
             name: &st.name,
             entered_time,
+            clock: &*self.ex.clock,
             retry_count: retry,
             map_item: scope.map_item,
             task_token: None,

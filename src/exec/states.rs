@@ -36,7 +36,7 @@ impl Run<'_> {
         raw: Cow<'_, Value>,
         vars: &mut Vars<'_>,
         scope: ScopeFacts<'_>,
-        entered_time: chrono::DateTime<chrono::Utc>,
+        entered_time: Option<chrono::DateTime<chrono::Utc>>,
         retry: u32,
     ) -> Result<Step, Failure> {
         let facts = self.facts(st, entered_time, retry, scope);
