@@ -255,14 +255,12 @@ impl Run<'_> {
         drop(bar);
 
         let failures = ctl.counters.failures.load(Ordering::Relaxed);
-        if tolerance.tolerant() || distributed {
-            if tolerance.exceeded(failures) {
-                self.event("MapStateFailed", || None);
-                return Err(Failure::new(
-                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                    "The specified tolerated failure threshold was exceeded",
-                ));
-            }
+        if (tolerance.tolerant() || distributed) && tolerance.exceeded(failures) {
+            self.event("MapStateFailed", || None);
+            return Err(Failure::new(
+                names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            ));
         }
         let mut results = Vec::with_capacity(outcomes.len());
         for o in outcomes {

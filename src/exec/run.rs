@@ -139,13 +139,12 @@ pub(crate) fn drop_in_background(v: Value) {
             .any(|x| matches!(x, Value::Array(a) if a.len() > 4096)),
         _ => false,
     };
-    if large {
-        if let Err(e) = std::thread::Builder::new()
+    if large
+        && let Err(e) = std::thread::Builder::new()
             .name("asl-drop".into())
             .spawn(move || drop(v))
-        {
-            drop(e);
-        }
+    {
+        drop(e);
     }
 }
 

@@ -175,10 +175,10 @@ impl TaskRegistry {
         if base == LAMBDA_INVOKE {
             return self.lambdas.values().any(|h| h.is_blocking());
         }
-        if resource.contains(":function:") {
-            if let Some(h) = self.lambdas.get(lambda_function_name(resource)) {
-                return h.is_blocking();
-            }
+        if resource.contains(":function:")
+            && let Some(h) = self.lambdas.get(lambda_function_name(resource))
+        {
+            return h.is_blocking();
         }
         self.prefixes
             .iter()
