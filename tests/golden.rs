@@ -93,10 +93,10 @@ fn run_case(path: &Path) -> Result<(), String> {
         if exp["error"].as_str() != out.error.as_deref() {
             return Err(mismatch("error"));
         }
-        if let Some(c) = exp.get("cause") {
-            if c.as_str() != out.cause.as_deref() {
-                return Err(mismatch("cause"));
-            }
+        if let Some(c) = exp.get("cause")
+            && c.as_str() != out.cause.as_deref()
+        {
+            return Err(mismatch("cause"));
         }
     }
     Ok(())
