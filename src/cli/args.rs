@@ -18,7 +18,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a state machine once and print its output (exit 0 succeeded, 1 failed,
-    /// 2 usage or I/O error, 3 invalid definition).
+    /// 2 usage or I/O error, 3 invalid definition); with --each-line, once per input
+    /// line, streaming JSON lines.
     Run(RunArgs),
     /// Check definitions and report every problem with its JSON Pointer (exit 0 valid, 3
     /// invalid, 2 unreadable).
