@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///   asl validate workflow.asl.json
 ///   asl run workflow.asl.json --input input.json
 ///   asl run workflow.asl.json --input - --resources resources.json --report json
+///   asl run workflow.asl.json --each-line --input events.jsonl > outputs.jsonl
+///   asl bench workflow.asl.json --input input.json --threads 1,2,4 --runs 5
 #[derive(Debug, Parser)]
 #[command(name = "asl", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
@@ -16,7 +18,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a state machine once and print its output (exit 0 succeeded, 1 failed,
-    /// 2 usage or I/O error, 3 invalid definition).
+    /// 2 usage or I/O error, 3 invalid definition); with --each-line, once per input
+    /// line, streaming JSON lines.
     Run(RunArgs),
     /// Check definitions and report every problem with its JSON Pointer (exit 0 valid, 3
     /// invalid, 2 unreadable).
@@ -24,6 +27,10 @@ pub enum Command {
     /// Print the execution plan: every state, and for each Map the strategy chosen
     /// (columnar, row-parallel, blocking, sequential) and why.
     Explain(ExplainArgs),
+    /// Time whole executions at several pool sizes: median and fastest wall time,
+    /// Map items/s, state transitions/s and speed-up over 1 thread (exit 0 done,
+    /// 1 an execution failed, 2 usage or I/O error, 3 invalid definition).
+    Bench(BenchArgs),
 }
 
 /// Flags that shape how executions run.
@@ -83,10 +90,12 @@ pub struct RunArgs {
     pub input: Option<String>,
     #[command(flatten)]
     pub exec: ExecArgs,
-    /// Run one Express execution per JSON line of the input (a file or - for stdin) and
-    /// write one JSON line per execution, in input order: its output, or
-    /// {"error","cause"} when it failed. Streams: starts before the input ends.
-    #[arg(long)]
+    /// Run one Express execution per JSON line of the input (a file, or - or nothing for
+    /// stdin) and write one JSON line per execution, in input order: its output, or
+    /// {"error","cause"} when it failed (a line that is not JSON gives
+    /// asl.InvalidInput). Blank lines are skipped. Streams: output starts before the
+    /// input ends and memory stays bounded. Exit 0 when every line ran, 2 on I/O errors.
+    #[arg(long, conflicts_with_all = ["history", "report", "name"])]
     pub each_line: bool,
     /// Record the execution history (GetExecutionHistory events); printed in the JSON
     /// report, or as JSON lines on stderr.
@@ -111,4 +120,35 @@ pub struct ValidateArgs {
     /// Output format of the diagnostics.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The definition (JSON or YAML).
+    pub definition: String,
+    /// Execution input (a JSON file, or - for stdin). Without it the input is {}.
+    #[arg(long, short)]
+    pub input: Option<String>,
+    /// Pool sizes to time, comma-separated (default: 1, 2, 4, ... up to the number of
+    /// cores, always including 1 and the core count).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<Vec<u32>>,
+    /// Timed runs per pool size (after one untimed warm-up run).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Output format: a table, or one JSON object.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// JSON file mapping Task resources (or Lambda function names) to local commands.
+    #[arg(long)]
+    pub resources: Option<String>,
+    /// Real time, or virtual time in which waits and retry intervals take no time.
+    #[arg(long, value_enum, default_value = "real")]
+    pub clock: ClockKind,
+    /// Show a progress line for long Maps even when stderr is not a terminal.
+    #[arg(long, conflicts_with = "quiet")]
+    pub progress: bool,
+    /// Never show the progress line.
+    #[arg(long)]
+    pub quiet: bool,
 }

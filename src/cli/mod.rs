@@ -2,6 +2,7 @@
 //! I/O error, 3 invalid definition.
 
 mod args;
+mod bench;
 mod run;
 mod stream;
 mod validate;
@@ -26,6 +27,7 @@ pub fn main() -> i32 {
         args::Command::Run(a) => run::run(a),
         args::Command::Validate(a) => validate::validate(a),
         args::Command::Explain(a) => run::explain(a),
+        args::Command::Bench(a) => bench::bench(a),
     }
 }
 

@@ -1,0 +1,216 @@
+//! `asl bench`: the scatter-gather benchmark. For each pool size: build an executor with
+//! that many threads, plan the machine once, run once to warm up, then time K whole
+//! executions. The input is parsed once and cloned before each timer starts, so the
+//! times are the executions alone. Items (Map iterations) and state transitions per run
+//! come from one untimed run with history recording on.
+
+use super::args::{BenchArgs, ExecArgs, Format};
+use super::run::{build_executor, load_definition, machine_name, read_input};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use asl_engine::exec::{Execution, Executor, RunOptions, Status};
+use asl_engine::plan::Plan;
+use serde_json::{Value, json};
+use std::time::Instant;
+
+/// One row of the table.
+struct Row {
+    threads: usize,
+    median_ms: f64,
+    min_ms: f64,
+}
+
+pub fn bench(a: BenchArgs) -> i32 {
+    match bench_inner(a) {
+        Ok(c) | Err(c) => c,
+    }
+}
+
+/// 1, 2, 4, … up to the number of cores, with the core count itself.
+fn default_threads() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut v = Vec::new();
+    let mut t = 1;
+    while t < cores {
+        v.push(t);
+        t *= 2;
+    }
+    v.push(cores);
+    v
+}
+
+fn exec_args(a: &BenchArgs, threads: usize) -> ExecArgs {
+    ExecArgs {
+        resources: a.resources.clone(),
+        clock: a.clock,
+        threads: Some(threads),
+        progress: a.progress,
+        quiet: a.quiet,
+    }
+}
+
+fn check(out: &Execution, threads: usize) -> Result<(), i32> {
+    match out.status {
+        Status::Succeeded => Ok(()),
+        Status::Failed => {
+            eprintln!(
+                "asl bench: the execution failed ({} thread{}): {}{}",
+                threads,
+                if threads == 1 { "" } else { "s" },
+                out.error.as_deref().unwrap_or("(no error)"),
+                out.cause
+                    .as_deref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default()
+            );
+            Err(EXIT_FAILED)
+        }
+    }
+}
+
+fn bench_inner(a: BenchArgs) -> Result<i32, i32> {
+    let sm = load_definition("bench", &a.definition)?;
+    let input = read_input("bench", a.input.as_deref())?;
+    let mut threads: Vec<usize> = match &a.threads {
+        Some(v) => v.iter().map(|&t| t as usize).collect(),
+        None => default_threads(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    threads.retain(|t| seen.insert(*t));
+    if threads.is_empty() {
+        eprintln!("asl bench: --threads needs at least one pool size");
+        return Err(EXIT_USAGE);
+    }
+    let runs = a.runs.max(1) as usize;
+    let opts = RunOptions {
+        state_machine_name: machine_name(&a.definition),
+        ..RunOptions::default()
+    };
+
+    // Items and transitions per run: one untimed run with the history recorded.
+    let (items, transitions) = {
+        let ex = build_executor("bench", &exec_args(&a, threads[0]))?;
+        let plan = ex.plan(sm.clone());
+        let out = ex.run_plan(
+            &plan,
+            input.clone(),
+            &RunOptions {
+                history: true,
+                ..opts.clone()
+            },
+        );
+        check(&out, threads[0])?;
+        count_events(&out.history)
+    };
+
+    let mut rows = Vec::new();
+    for &t in &threads {
+        let ex = build_executor("bench", &exec_args(&a, t))?;
+        let plan = ex.plan(sm.clone());
+        rows.push(time_runs(&ex, &plan, &input, &opts, t, runs)?);
+    }
+
+    let base = rows.iter().find(|r| r.threads == 1).map(|r| r.median_ms);
+    let per_s = |n: u64, ms: f64| {
+        if ms > 0.0 {
+            n as f64 * 1000.0 / ms
+        } else {
+            0.0
+        }
+    };
+    let speedup = |ms: f64| base.map(|b| if ms > 0.0 { b / ms } else { 0.0 });
+    match a.format {
+        Format::Json => {
+            let results: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "threads": r.threads,
+                        "median_ms": r.median_ms,
+                        "min_ms": r.min_ms,
+                        "items_per_s": per_s(items, r.median_ms),
+                        "transitions_per_s": per_s(transitions, r.median_ms),
+                        "speedup": speedup(r.median_ms),
+                    })
+                })
+                .collect();
+            let report = json!({
+                "definition": a.definition,
+                "runs": runs,
+                "items": items,
+                "transitions": transitions,
+                "results": results,
+            });
+            println!("{report}");
+        }
+        Format::Text => {
+            println!(
+                "{}: {runs} timed run{} per pool size after 1 warm-up; {items} Map items and {transitions} state transitions per run",
+                a.definition,
+                if runs == 1 { "" } else { "s" }
+            );
+            println!(
+                "{:>7}  {:>12}  {:>12}  {:>14}  {:>16}  {:>8}",
+                "threads", "median ms", "min ms", "items/s", "transitions/s", "speed-up"
+            );
+            for r in &rows {
+                let s = speedup(r.median_ms).map_or("-".to_string(), |s| format!("{s:.2}x"));
+                println!(
+                    "{:>7}  {:>12.3}  {:>12.3}  {:>14.0}  {:>16.0}  {:>8}",
+                    r.threads,
+                    r.median_ms,
+                    r.min_ms,
+                    per_s(items, r.median_ms),
+                    per_s(transitions, r.median_ms),
+                    s
+                );
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// `*StateEntered` events are state transitions; `MapIterationStarted` events are items.
+fn count_events(history: &[Value]) -> (u64, u64) {
+    let mut items = 0;
+    let mut transitions = 0;
+    for e in history {
+        match e.get("type").and_then(Value::as_str) {
+            Some("MapIterationStarted") => items += 1,
+            Some(t) if t.ends_with("StateEntered") => transitions += 1,
+            _ => {}
+        }
+    }
+    (items, transitions)
+}
+
+/// One warm-up run, then `runs` timed ones; the input is cloned before each timer starts.
+fn time_runs(
+    ex: &Executor,
+    plan: &Plan,
+    input: &Value,
+    opts: &RunOptions,
+    threads: usize,
+    runs: usize,
+) -> Result<Row, i32> {
+    check(&ex.run_plan(plan, input.clone(), opts), threads)?;
+    let mut ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let input = input.clone();
+        let start = Instant::now();
+        let out = ex.run_plan(plan, input, opts);
+        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+        check(&out, threads)?;
+        ms.push(elapsed);
+    }
+    ms.sort_by(f64::total_cmp);
+    let median_ms = if runs % 2 == 1 {
+        ms[runs / 2]
+    } else {
+        (ms[runs / 2 - 1] + ms[runs / 2]) / 2.0
+    };
+    Ok(Row {
+        threads,
+        median_ms,
+        min_ms: ms[0],
+    })
+}
