@@ -213,7 +213,12 @@ impl Executor {
         }
     }
 
-    /// Runs `f` inside this executor's pool (so rayon's parallel iterators use it).
+    /// Runs `f` inside this executor's pool, so rayon's parallel iterators in `f` (and
+    /// the executions `f` starts) share its work-stealing workers.
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.in_pool(f)
+    }
+
     pub(crate) fn in_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         match &self.pool {
             Some(p) => p.install(f),
