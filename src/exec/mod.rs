@@ -9,6 +9,7 @@
 //! ```
 
 mod clock;
+pub mod columnar;
 mod context;
 mod dataflow;
 mod history;
