@@ -115,10 +115,14 @@ pub(super) fn supported(f: &Field, a: &dyn Array) -> bool {
             .iter()
             .zip(s.columns())
             .all(|(f, c)| supported(f, c.as_ref())),
-        None => matches!(
-            a.data_type(),
-            DataType::Int64 | DataType::Float64 | DataType::Utf8 | DataType::Boolean
-        ),
+        None => match a.as_any().downcast_ref::<Float64Array>() {
+            // JSON has no NaN or infinities.
+            Some(x) => x.values().iter().all(|f| f.is_finite()),
+            None => matches!(
+                a.data_type(),
+                DataType::Int64 | DataType::Utf8 | DataType::Boolean
+            ),
+        },
     }
 }
 

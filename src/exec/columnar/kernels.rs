@@ -206,7 +206,7 @@ fn math_add(a: Col, b: Col) -> Result<Col, String> {
 fn format(pieces: &[String], args: Vec<Col>, n: usize) -> Result<Col, String> {
     if args.iter().all(|c| matches!(c, Col::Const(_))) {
         let mut s = pieces.first().cloned().unwrap_or_default();
-        for (c, p) in args.iter().zip(&pieces[1..]) {
+        for (c, p) in args.iter().zip(pieces.get(1..).unwrap_or(&[])) {
             if let Col::Const(v) = c {
                 s.push_str(&java_to_string(v));
             }
@@ -222,13 +222,15 @@ fn format(pieces: &[String], args: Vec<Col>, n: usize) -> Result<Col, String> {
         })
         .collect();
     let text_len: usize = pieces.iter().map(String::len).sum();
-    let mut b = StringBuilder::with_capacity(n, n * (text_len + 8 * args.len()));
+    let per_row = text_len.saturating_add(8 * args.len());
+    let mut b = StringBuilder::with_capacity(n, n.saturating_mul(per_row).min(1 << 30));
+    let mut total = 0usize;
     let mut buf = String::new();
     let any_field = Field::new("", DataType::Null, true);
     for i in 0..n {
         buf.clear();
         buf.push_str(pieces.first().map_or("", String::as_str));
-        for ((c, t), p) in args.iter().zip(&texts).zip(&pieces[1..]) {
+        for ((c, t), p) in args.iter().zip(&texts).zip(pieces.get(1..).unwrap_or(&[])) {
             match (c, t) {
                 (_, Some(t)) => buf.push_str(t),
                 (Col::Arr(a), None) => {
@@ -247,6 +249,10 @@ fn format(pieces: &[String], args: Vec<Col>, n: usize) -> Result<Col, String> {
                 (Col::Const(_), None) => {}
             }
             buf.push_str(p);
+        }
+        total += buf.len();
+        if total > i32::MAX as usize {
+            return Err("States.Format output is too large for one column".into());
         }
         b.append_value(&buf);
     }
