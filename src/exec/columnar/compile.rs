@@ -35,7 +35,7 @@ pub(super) enum CTpl {
 pub(super) enum CRule {
     Cmp {
         names: Names,
-        rule: Rule,
+        rule: Box<Rule>,
         op: Op,
         operand: Operand,
     },
@@ -319,11 +319,11 @@ fn rule(r: &Rule) -> Result<CRule, String> {
             }
             CRule::Cmp {
                 names: path(variable, Root::Input)?,
-                rule: Rule::Compare {
+                rule: Box::new(Rule::Compare {
                     variable: JsonPath::parse("$.v").map_err(|e| e.message)?,
                     op: *op,
                     operand: operand.clone(),
-                },
+                }),
                 op: *op,
                 operand: operand.clone(),
             }
