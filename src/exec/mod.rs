@@ -9,6 +9,7 @@
 //! ```
 
 mod clock;
+pub mod columnar;
 mod context;
 mod dataflow;
 mod history;
@@ -226,4 +227,3 @@ impl Executor {
         }
     }
 }
-pub mod columnar;
