@@ -140,21 +140,26 @@ fn bench_inner(a: BenchArgs) -> Result<i32, i32> {
                 "transitions": transitions,
                 "results": results,
             });
-            println!("{report}");
+            outln!("{report}");
         }
         Format::Text => {
-            println!(
+            outln!(
                 "{}: {runs} timed run{} per pool size after 1 warm-up; {items} Map items and {transitions} state transitions per run",
                 a.definition,
                 if runs == 1 { "" } else { "s" }
             );
-            println!(
+            outln!(
                 "{:>7}  {:>12}  {:>12}  {:>14}  {:>16}  {:>8}",
-                "threads", "median ms", "min ms", "items/s", "transitions/s", "speed-up"
+                "threads",
+                "median ms",
+                "min ms",
+                "items/s",
+                "transitions/s",
+                "speed-up"
             );
             for r in &rows {
                 let s = speedup(r.median_ms).map_or("-".to_string(), |s| format!("{s:.2}x"));
-                println!(
+                outln!(
                     "{:>7}  {:>12.3}  {:>12.3}  {:>14.0}  {:>16.0}  {:>8}",
                     r.threads,
                     r.median_ms,

@@ -1,6 +1,22 @@
 //! Command-line interface. Exit codes: 0 success, 1 the execution failed, 2 usage or
 //! I/O error, 3 invalid definition.
 
+/// `println!` that ignores a closed stdout (`asl explain | head`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod args;
 mod bench;
 mod run;

@@ -152,7 +152,7 @@ pub fn explain(a: ExplainArgs) -> i32 {
         Err(c) => return c,
     };
     let plan = ex.plan(sm);
-    print!("{}", plan.explain());
-    println!("threads: {}", ex.threads());
+    out!("{}", plan.explain());
+    outln!("threads: {}", ex.threads());
     EXIT_OK
 }

@@ -25,10 +25,10 @@ pub fn validate(a: ValidateArgs) -> i32 {
         match a.format {
             Format::Text => {
                 if diags.is_empty() {
-                    println!("{f}: valid");
+                    outln!("{f}: valid");
                 } else {
                     for d in &diags {
-                        println!("{f}:{d}");
+                        outln!("{f}:{d}");
                     }
                 }
             }
@@ -38,7 +38,7 @@ pub fn validate(a: ValidateArgs) -> i32 {
         }
     }
     if a.format == Format::Json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&reports).unwrap_or_default()
         );

@@ -1,0 +1,87 @@
+//! `asl explain`: the strategy the planner picks for each Map, and why.
+
+use std::process::{Command, Stdio};
+
+fn write_def(name: &str, body: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("asl-explain-{}-{name}.json", std::process::id()));
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn explain(def: &str) -> String {
+    let p = write_def(
+        &format!(
+            "{:x}",
+            def.len() * 31 + def.bytes().map(|b| b as usize).sum::<usize>()
+        ),
+        def,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_asl"))
+        .arg("explain")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn map(processor: &str, extra: &str) -> String {
+    format!(
+        r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map",{extra}"ItemProcessor":{processor},"End":true}}}}}}"#
+    )
+}
+
+#[test]
+fn columnar_when_every_state_has_a_kernel() {
+    let p = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"s.$":"States.MathAdd($.a, $.b)"},"Next":"C"},
+        "C":{"Type":"Choice","Choices":[{"Variable":"$.s","NumericGreaterThan":3,"Next":"Y"}],"Default":"N"},
+        "Y":{"Type":"Pass","Result":1,"ResultPath":"$.r","End":true},"N":{"Type":"Succeed"}}}"#;
+    let out = explain(&map(p, ""));
+    assert!(out.contains("strategy: columnar (/States/M)"), "{out}");
+    assert!(out.contains("reads columns [a, b]"), "{out}");
+}
+
+#[test]
+fn row_parallel_names_the_state_without_a_kernel() {
+    let p = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"u.$":"States.UUID()"},"End":true}}}"#;
+    let out = explain(&map(p, ""));
+    assert!(out.contains("strategy: row-parallel"), "{out}");
+    assert!(out.contains("state 'P'"), "{out}");
+}
+
+#[test]
+fn blocking_for_waits_and_sequential_for_max_concurrency_one() {
+    let w = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+    let out = explain(&map(w, ""));
+    assert!(out.contains("strategy: blocking"), "{out}");
+    assert!(out.contains("state 'W' is a Wait state"), "{out}");
+    let p = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let out = explain(&map(p, r#""MaxConcurrency":1,"#));
+    assert!(out.contains("strategy: sequential"), "{out}");
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let p = write_def(
+        "pipe",
+        &map(
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+            "",
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asl"))
+        .arg("explain")
+        .arg(&p)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
