@@ -48,7 +48,7 @@ run() {
         sed 's/^/  | /' "$TMP/$name.err" >&2
         exit 1
     fi
-    echo "$t0 $t1" | awk '{printf "%.3f\n", $2 - $1}' >>"$TMP/$name.times"
+    echo "$t0 $t1" | awk '{printf "%.4f\n", $2 - $1}' >>"$TMP/$name.times"
     echo "   $name run: $(tail -1 "$TMP/$name.times") s" >&2
 }
 
@@ -74,7 +74,7 @@ PY
 fi
 echo "== outputs identical ($(stat -c %s "$TMP/engine.out") bytes)" >&2
 
-median() { sort -n "$1" | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+median() { sort -n "$1" | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.4f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 HW_MED="$(median "$TMP/handwritten.times")"
 EN_MED="$(median "$TMP/engine.times")"
 
@@ -82,8 +82,8 @@ echo
 echo "items: $N, runs: $R each, cores: $(nproc)"
 awk -v n="$N" -v h="$HW_MED" -v e="$EN_MED" 'BEGIN {
     printf "%-14s %10s %14s %8s\n", "program", "median s", "items/s", "ratio"
-    printf "%-14s %10.3f %14.0f %8s\n", "hand-written", h, (h > 0 ? n / h : 0), "1.00x"
+    printf "%-14s %10.4f %14.0f %8s\n", "hand-written", h, (h > 0 ? n / h : 0), "1.00x"
     r = (h > 0 ? e / h : 0)
-    printf "%-14s %10.3f %14.0f %7.2fx\n", "asl run", e, (e > 0 ? n / e : 0), r
+    printf "%-14s %10.4f %14.0f %7.2fx\n", "asl run", e, (e > 0 ? n / e : 0), r
     printf "\nengine/hand-written: %.2fx (target <= 1.3x): %s\n", r, (r <= 1.3 ? "within target" : "OVER target")
 }'
