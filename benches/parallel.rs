@@ -24,12 +24,39 @@ const BRANCHES: usize = 4;
 const WORKFLOW: &str = include_str!("../datasets/map/workflow.asl.json");
 const CATEGORIES: [&str; 5] = ["books", "garden", "toys", "tools", "music"];
 
-/// The Parallel definition: each branch is the benchmark workflow's Map state.
+/// The Parallel definition: each branch is the benchmark workflow's Map state, its
+/// states renamed with the branch number (state names must be unique machine-wide).
 fn definition() -> String {
     let wf: Value = serde_json::from_str(WORKFLOW).expect("the workflow is JSON");
-    let map_state = wf["States"]["ProcessItems"].clone();
+    let map_state = &wf["States"]["ProcessItems"];
     let branches: Vec<Value> = (0..BRANCHES)
-        .map(|_| json!({ "StartAt": "ProcessItems", "States": { "ProcessItems": map_state } }))
+        .map(|b| {
+            let mut m = map_state.clone();
+            let proc_ = &mut m["ItemProcessor"];
+            let states = proc_["States"].as_object().expect("states").clone();
+            let renamed: serde_json::Map<String, Value> = states
+                .into_iter()
+                .map(|(name, mut st)| {
+                    if let Some(next) = st.get("Next").and_then(Value::as_str) {
+                        st["Next"] = json!(format!("{next}{b}"));
+                    }
+                    if let Some(choices) = st.get_mut("Choices").and_then(Value::as_array_mut) {
+                        for c in choices {
+                            let next = c["Next"].as_str().unwrap().to_owned();
+                            c["Next"] = json!(format!("{next}{b}"));
+                        }
+                    }
+                    if let Some(d) = st.get("Default").and_then(Value::as_str) {
+                        st["Default"] = json!(format!("{d}{b}"));
+                    }
+                    (format!("{name}{b}"), st)
+                })
+                .collect();
+            let start = proc_["StartAt"].as_str().unwrap().to_owned();
+            proc_["StartAt"] = json!(format!("{start}{b}"));
+            proc_["States"] = Value::Object(renamed);
+            json!({ "StartAt": format!("ProcessItems{b}"), "States": { format!("ProcessItems{b}"): m } })
+        })
         .collect();
     json!({
         "StartAt": "FanOut",
