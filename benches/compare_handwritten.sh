@@ -13,9 +13,6 @@
 # fails or the outputs differ. Extra engine flags can be passed in ASL_FLAGS (e.g.
 # ASL_FLAGS="--threads 2").
 #
-# Note: the engine enforces AWS's 256 KiB execution-input quota, so with the current
-# engine N above ~4,700 items fails with States.DataLimitExceeded (the script reports it
-# and exits 1); N = 4000 is the largest round size that runs.
 set -euo pipefail
 
 N="${1:-1000000}"

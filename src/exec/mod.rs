@@ -87,6 +87,9 @@ pub struct RunOptions {
     /// by default: a local run takes inputs of any size (Maps over millions of items).
     /// Task results are always held to the limit, as the services themselves do.
     pub aws_input_limit: bool,
+        /// Don't free the execution input when the run ends (for a process that exits right
+    /// after: freeing millions of nodes would only delay the exit).
+    pub leak_input: bool,
     /// Standard or Express: the execution ARN and context object take that shape.
     pub mode: ExecutionMode,
 }

@@ -118,8 +118,12 @@ pub(crate) fn run_execution<'e>(
             (Status::Failed, None, f.error, f.cause)
         }
     };
-    let Run { info, history, .. } = run;
-    drop_in_background(info.input);
+        let Run { info, history, .. } = run;
+    if opts.leak_input {
+        std::mem::forget(info.input);
+    } else {
+        drop_in_background(info.input);
+    }
     Execution {
         status,
         output,
