@@ -75,9 +75,7 @@ fn process(item: &Value) -> Result<Value, String> {
 
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let path = args
-        .next()
-        .ok_or("usage: handwritten INPUT [THREADS]")?;
+    let path = args.next().ok_or("usage: handwritten INPUT [THREADS]")?;
     if let Some(t) = args.next() {
         let n: usize = t.parse().map_err(|e| format!("THREADS: {e}"))?;
         rayon::ThreadPoolBuilder::new()
@@ -92,10 +90,7 @@ fn run() -> Result<(), String> {
         .get("items")
         .and_then(Value::as_array)
         .ok_or("the input has no array 'items'")?;
-    let results: Vec<Value> = items
-        .par_iter()
-        .map(process)
-        .collect::<Result<_, _>>()?;
+    let results: Vec<Value> = items.par_iter().map(process).collect::<Result<_, _>>()?;
     let out = Value::Array(results);
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());

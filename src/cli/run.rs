@@ -91,7 +91,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     let opts = RunOptions {
         name: a.name.clone(),
         state_machine_name: machine_name(&a.definition),
-                history: a.history,
+        history: a.history,
         leak_input: true,
         ..RunOptions::default()
     };

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 pub struct ExecutionInfo {
     pub id: String,
     pub name: String,
-    pub input: Value,
+    /// Shared, so a caller can run many executions on one input without copying it.
+    pub input: std::sync::Arc<Value>,
     pub start_time: String,
     pub role_arn: String,
     pub state_machine_id: String,
@@ -124,7 +125,7 @@ pub fn build_context(exec: &ExecutionInfo, st: &StateFacts<'_>) -> Value {
     let mut ctx = Map::new();
     let mut execution = json!({
         "Id": exec.id,
-        "Input": exec.input,
+        "Input": *exec.input,
         "StartTime": exec.start_time,
         "Name": exec.name,
         "RoleArn": exec.role_arn,

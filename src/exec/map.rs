@@ -385,7 +385,10 @@ impl Run<'_> {
     ) -> Vec<Outcome> {
         let n = job.items.len();
         let threads = self.ex.threads();
-        let part = partition_size(n, threads);
+        let part = self
+            .ex
+            .partition
+            .unwrap_or_else(|| partition_size(n, threads));
         match max_concurrency {
             Some(mc) if mc > 0 && (mc as usize) < threads => self.ex.in_pool(|| {
                 pull_partitions(
@@ -460,7 +463,11 @@ impl Run<'_> {
             return self.run_rows_parallel(job, ctl, max_concurrency);
         }
         let n = job.items.len();
-        let part = COLUMNAR_PARTITION.min(n.max(1));
+        let part = self
+            .ex
+            .partition
+            .unwrap_or(COLUMNAR_PARTITION)
+            .min(n.max(1));
         self.ex.in_pool(|| {
             let parts: Vec<Vec<Outcome>> = (0..n.div_ceil(part))
                 .into_par_iter()

@@ -87,7 +87,7 @@ pub struct RunOptions {
     /// by default: a local run takes inputs of any size (Maps over millions of items).
     /// Task results are always held to the limit, as the services themselves do.
     pub aws_input_limit: bool,
-        /// Don't free the execution input when the run ends (for a process that exits right
+    /// Don't free the execution input when the run ends (for a process that exits right
     /// after: freeing millions of nodes would only delay the exit).
     pub leak_input: bool,
     /// Standard or Express: the execution ARN and context object take that shape.
@@ -102,6 +102,8 @@ pub struct Executor {
     /// The work-stealing pool that runs Map partitions (rayon's global pool when None).
     pub(crate) pool: Option<Arc<rayon::ThreadPool>>,
     pub(crate) progress: Progress,
+    /// Items per Map partition; None: the engine picks (see `exec::map`).
+    pub(crate) partition: Option<usize>,
 }
 
 /// Progress bar for long Maps on stderr.
@@ -130,6 +132,7 @@ pub struct ExecutorBuilder {
     clock: Option<Arc<dyn Clock>>,
     threads: Option<usize>,
     progress: Progress,
+    partition: Option<usize>,
 }
 
 impl ExecutorBuilder {
@@ -164,6 +167,13 @@ impl ExecutorBuilder {
         self.progress = p;
         self
     }
+    /// Items per Map partition (a row-parallel task, or one RecordBatch for the columnar
+    /// strategy). Unset or 0: n / (8 × threads) items clamped to 1..=4096 for rows,
+    /// 8192 rows for columnar partitions.
+    pub fn partition_size(mut self, n: usize) -> Self {
+        self.partition = (n > 0).then_some(n);
+        self
+    }
     pub fn build(self) -> Executor {
         // A pool that can't be created leaves rayon's global pool in charge.
         let pool = match self.threads {
@@ -180,6 +190,7 @@ impl ExecutorBuilder {
             clock: self.clock.unwrap_or_else(|| Arc::new(RealClock)),
             pool,
             progress: self.progress,
+            partition: self.partition,
         }
     }
 }
@@ -197,7 +208,7 @@ impl Executor {
     /// Runs a state machine; each Map's strategy is decided when it runs. To plan once
     /// and run many times, use [`Executor::plan`] and [`Executor::run_plan`].
     pub fn run_with(&self, sm: &StateMachine, input: Value, opts: &RunOptions) -> Execution {
-        run::run_execution(self, sm, None, input, opts)
+        run::run_execution(self, sm, None, Arc::new(input), opts)
     }
 
     /// Plans a state machine for this executor (its task registry tells which tasks block).
@@ -206,6 +217,12 @@ impl Executor {
     }
 
     pub fn run_plan(&self, plan: &Plan, input: Value, opts: &RunOptions) -> Execution {
+        run::run_execution(self, &plan.machine, Some(plan), Arc::new(input), opts)
+    }
+
+    /// Runs on a shared input, which is not copied (benchmarks, many executions of one
+    /// input). The run's first state borrows it; states copy only what they change.
+    pub fn run_shared(&self, plan: &Plan, input: Arc<Value>, opts: &RunOptions) -> Execution {
         run::run_execution(self, &plan.machine, Some(plan), input, opts)
     }
 

@@ -38,7 +38,7 @@ pub(crate) fn run_execution<'e>(
     ex: &'e Executor,
     sm: &StateMachine,
     plan: Option<&'e crate::plan::Plan>,
-    input: Value,
+    input: std::sync::Arc<Value>,
     opts: &RunOptions,
 ) -> Execution {
     let name = opts
@@ -93,7 +93,7 @@ pub(crate) fn run_execution<'e>(
         let mut vars = Vars::root();
         run.run_scope(
             sm,
-            Cow::Borrowed(&run.info.input),
+            Cow::Borrowed(&*run.info.input),
             &mut vars,
             ScopeFacts::default(),
         )
@@ -118,11 +118,14 @@ pub(crate) fn run_execution<'e>(
             (Status::Failed, None, f.error, f.cause)
         }
     };
-        let Run { info, history, .. } = run;
-    if opts.leak_input {
-        std::mem::forget(info.input);
-    } else {
-        drop_in_background(info.input);
+    let Run { info, history, .. } = run;
+    // The last holder of a large input frees it off the critical path, or not at all.
+    if let Ok(input) = std::sync::Arc::try_unwrap(info.input) {
+        if opts.leak_input {
+            std::mem::forget(input);
+        } else {
+            drop_in_background(input);
+        }
     }
     Execution {
         status,
