@@ -20,6 +20,10 @@
 //! Run: `cargo bench --bench map` (add `-- --quick` for a short run, and a filter such
 //! as `-- --quick items=100000` to pick cases).
 
+/// The allocator of the `asl` binary, so the figures match what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use asl_engine::asl::model::load_text;
 use asl_engine::exec::{Executor, Progress, RunOptions, Status};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};

@@ -5,6 +5,10 @@
 //! chunks in parallel with rayon. `columnar`: the items already in Arrow form,
 //! partitions of 8192 rows run in parallel; `to_json` is not timed.
 
+/// The allocator of the `asl` binary, so the figures match what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use asl_engine::asl::model::{StateKind, StateMachine, load_text};
 use asl_engine::exec::Executor;
 use asl_engine::exec::columnar::{ColumnarOutput, ColumnarProgram, items_to_batch};

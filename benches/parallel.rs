@@ -12,6 +12,10 @@
 //!
 //! Run: `cargo bench --bench parallel` (add `-- --quick` for a short run).
 
+/// The allocator of the `asl` binary, so the figures match what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use asl_engine::asl::model::load_text;
 use asl_engine::exec::{Executor, Progress, RunOptions, Status};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
