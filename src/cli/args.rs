@@ -51,6 +51,9 @@ pub struct ExecArgs {
     /// Never show the progress line.
     #[arg(long)]
     pub quiet: bool,
+    /// Run every Map on the row interpreter, never as Arrow kernels.
+    #[arg(long)]
+    pub no_columnar: bool,
 }
 
 #[derive(Debug, Args)]
@@ -151,4 +154,7 @@ pub struct BenchArgs {
     /// Never show the progress line.
     #[arg(long)]
     pub quiet: bool,
+    /// Run every Map on the row interpreter, never as Arrow kernels.
+    #[arg(long)]
+    pub no_columnar: bool,
 }

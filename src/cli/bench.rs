@@ -45,6 +45,7 @@ fn exec_args(a: &BenchArgs, threads: usize) -> ExecArgs {
         threads: Some(threads),
         progress: a.progress,
         quiet: a.quiet,
+        no_columnar: a.no_columnar,
     }
 }
 

@@ -36,7 +36,8 @@ pub fn build_executor(cmd: &str, a: &ExecArgs) -> Result<Executor, i32> {
     }
     let mut b = Executor::builder()
         .tasks(tasks)
-        .threads(a.threads.unwrap_or(0));
+        .threads(a.threads.unwrap_or(0))
+        .columnar(!a.no_columnar);
     if a.clock == ClockKind::Virtual {
         b = b.virtual_clock();
     }

@@ -173,6 +173,7 @@ fn stream_executor(given: &Executor, exec: &ExecArgs) -> Result<Executor, i32> {
             threads: None,
             progress: exec.progress,
             quiet: !exec.progress,
+            no_columnar: exec.no_columnar,
         },
     )
 }

@@ -216,7 +216,7 @@ impl Run<'_> {
         let mp: &MapPlan = match self.plan.and_then(|p| p.map_plan(m)) {
             Some(mp) => mp,
             None => {
-                decided = crate::plan::decide(m, &self.ex.tasks);
+                decided = crate::plan::decide_with(m, &self.ex.tasks, self.ex.columnar);
                 &decided
             }
         };

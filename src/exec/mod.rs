@@ -104,6 +104,8 @@ pub struct Executor {
     pub(crate) progress: Progress,
     /// Items per Map partition; None: the engine picks (see `exec::map`).
     pub(crate) partition: Option<usize>,
+    /// Whether Maps may run as Arrow kernels.
+    pub(crate) columnar: bool,
 }
 
 /// Progress bar for long Maps on stderr.
@@ -133,6 +135,7 @@ pub struct ExecutorBuilder {
     threads: Option<usize>,
     progress: Progress,
     partition: Option<usize>,
+    no_columnar: bool,
 }
 
 impl ExecutorBuilder {
@@ -174,6 +177,11 @@ impl ExecutorBuilder {
         self.partition = (n > 0).then_some(n);
         self
     }
+    /// `false` keeps every Map on the row interpreter (default: columnar where possible).
+    pub fn columnar(mut self, on: bool) -> Self {
+        self.no_columnar = !on;
+        self
+    }
     pub fn build(self) -> Executor {
         // A pool that can't be created leaves rayon's global pool in charge.
         let pool = match self.threads {
@@ -191,6 +199,7 @@ impl ExecutorBuilder {
             pool,
             progress: self.progress,
             partition: self.partition,
+            columnar: !self.no_columnar,
         }
     }
 }
@@ -213,7 +222,7 @@ impl Executor {
 
     /// Plans a state machine for this executor (its task registry tells which tasks block).
     pub fn plan(&self, sm: StateMachine) -> Plan {
-        Plan::new(sm, &self.tasks)
+        Plan::with_options(sm, &self.tasks, self.columnar)
     }
 
     pub fn run_plan(&self, plan: &Plan, input: Value, opts: &RunOptions) -> Execution {

@@ -60,9 +60,15 @@ impl Plan {
     /// Plans every Map of the machine. The registry tells which Task resources block
     /// (commands, unknown resources) and which are in-process handlers.
     pub fn new(machine: StateMachine, tasks: &TaskRegistry) -> Plan {
+        Self::with_options(machine, tasks, true)
+    }
+
+    /// `columnar: false` keeps every Map on rows (to compare strategies, or to rule the
+    /// kernels out when investigating a difference).
+    pub fn with_options(machine: StateMachine, tasks: &TaskRegistry, columnar: bool) -> Plan {
         let mut maps = HashMap::new();
         visit_maps(&machine, &mut |m| {
-            maps.insert(m as *const Map as usize, decide(m, tasks));
+            maps.insert(m as *const Map as usize, decide_with(m, tasks, columnar));
         });
         Plan { machine, maps }
     }
@@ -96,6 +102,10 @@ fn visit_maps<'a>(sm: &'a StateMachine, f: &mut dyn FnMut(&'a Map)) {
 
 /// Decides the strategy of one Map.
 pub fn decide(m: &Map, tasks: &TaskRegistry) -> MapPlan {
+    decide_with(m, tasks, true)
+}
+
+pub(crate) fn decide_with(m: &Map, tasks: &TaskRegistry, allow_columnar: bool) -> MapPlan {
     let plan = |strategy, reason: String, columnar| MapPlan {
         strategy,
         reason,
@@ -108,6 +118,13 @@ pub fn decide(m: &Map, tasks: &TaskRegistry) -> MapPlan {
         return plan(
             Strategy::Sequential,
             "MaxConcurrency is 1: items run one at a time in input order".into(),
+            None,
+        );
+    }
+    if !allow_columnar {
+        return plan(
+            Strategy::RowParallel,
+            "the columnar strategy is turned off".into(),
             None,
         );
     }
