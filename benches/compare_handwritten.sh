@@ -76,15 +76,22 @@ fi
 echo "== outputs identical ($(stat -c %s "$TMP/engine.out") bytes)" >&2
 
 median() { sort -n "$1" | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.4f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+minimum() { sort -n "$1" | head -1; }
 HW_MED="$(median "$TMP/handwritten.times")"
 EN_MED="$(median "$TMP/engine.times")"
+HW_MIN="$(minimum "$TMP/handwritten.times")"
+EN_MIN="$(minimum "$TMP/engine.times")"
 
+# On a shared machine a run sometimes spends seconds in the kernel faulting memory in
+# (both programs alike); the minimum is the steadier statistic, the median the one the
+# target names. Both ratios are printed.
 echo
 echo "items: $N, runs: $R each, cores: $(nproc)"
-awk -v n="$N" -v h="$HW_MED" -v e="$EN_MED" 'BEGIN {
-    printf "%-14s %10s %14s %8s\n", "program", "median s", "items/s", "ratio"
-    printf "%-14s %10.4f %14.0f %8s\n", "hand-written", h, (h > 0 ? n / h : 0), "1.00x"
+awk -v n="$N" -v h="$HW_MED" -v e="$EN_MED" -v hm="$HW_MIN" -v em="$EN_MIN" 'BEGIN {
+    printf "%-14s %10s %10s %14s\n", "program", "median s", "min s", "items/s (med)"
+    printf "%-14s %10.4f %10.4f %14.0f\n", "hand-written", h, hm, (h > 0 ? n / h : 0)
+    printf "%-14s %10.4f %10.4f %14.0f\n", "asl run", e, em, (e > 0 ? n / e : 0)
     r = (h > 0 ? e / h : 0)
-    printf "%-14s %10.4f %14.0f %7.2fx\n", "asl run", e, (e > 0 ? n / e : 0), r
-    printf "\nengine/hand-written: %.2fx (target <= 1.3x): %s\n", r, (r <= 1.3 ? "within target" : "OVER target")
+    rm = (hm > 0 ? em / hm : 0)
+    printf "\nengine/hand-written: median %.2fx, min %.2fx (target <= 1.3x): %s\n", r, rm, (r <= 1.3 ? "within target" : "OVER target")
 }'

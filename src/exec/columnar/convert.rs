@@ -186,7 +186,10 @@ pub(super) fn batch_values(b: &RecordBatch) -> Vec<Value> {
             _ => vec![Value::Null; b.num_rows()],
         };
     }
-    let mut maps = vec![Map::with_capacity(b.num_columns()); b.num_rows()];
+    // Not vec![..; n]: a cloned map loses its capacity and would grow while filled.
+    let mut maps: Vec<Map<String, Value>> = (0..b.num_rows())
+        .map(|_| Map::with_capacity(b.num_columns()))
+        .collect();
     for (f, c) in schema.fields().iter().zip(b.columns()) {
         for (m, v) in maps.iter_mut().zip(column_values(f, c.as_ref())) {
             m.insert(f.name().clone(), v);

@@ -1,4 +1,4 @@
-//! `asl explain`: the strategy the planner picks for each Map, and why.
+//! `asl explain` (the strategy the planner picks for each Map, and why) and the runtime flags (--threads, --progress, --quiet).
 
 use std::process::{Command, Stdio};
 
@@ -84,4 +84,65 @@ fn a_closed_stdout_is_not_a_panic() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
+}
+
+fn run_map(flags: &[&str]) -> std::process::Output {
+    let def = write_def(
+        "progress",
+        &map(
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"i.$":"$.i"},"End":true}}}"#,
+            r#""ItemsPath":"$.items","#,
+        ),
+    );
+    let input = std::env::temp_dir().join(format!(
+        "asl-explain-{}-progress-in.json",
+        std::process::id()
+    ));
+    let items: Vec<String> = (0..500).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
+    std::fs::write(&input, format!(r#"{{"items":[{}]}}"#, items.join(","))).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_asl"))
+        .arg("run")
+        .arg(&def)
+        .arg("--input")
+        .arg(&input)
+        .args(flags)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn progress_is_forced_by_the_flag_and_hidden_by_quiet() {
+    let out = run_map(&["--progress", "--threads", "2"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[M] 500/500 items"), "{err}");
+    assert!(err.contains("0 failures"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 500);
+    assert_eq!(v[499], serde_json::json!({"i": 499}));
+
+    let out = run_map(&["--quiet"]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn threads_flag_is_honoured_by_explain() {
+    let p = write_def(
+        "threads",
+        &map(
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+            "",
+        ),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_asl"))
+        .args(["explain", "--threads", "3"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("threads: 3"));
 }
