@@ -100,6 +100,10 @@ pub struct RunArgs {
     /// input ends and memory stays bounded. Exit 0 when every line ran, 2 on I/O errors.
     #[arg(long, conflicts_with_all = ["history", "report", "name"])]
     pub each_line: bool,
+    /// Enforce AWS's 256 KiB limit on the execution input (off by default: a local run
+    /// takes inputs of any size).
+    #[arg(long)]
+    pub aws_input_limit: bool,
     /// Record the execution history (GetExecutionHistory events); printed in the JSON
     /// report, or as JSON lines on stderr.
     #[arg(long)]

@@ -94,6 +94,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         state_machine_name: machine_name(&a.definition),
         history: a.history,
         leak_input: true,
+        aws_input_limit: a.aws_input_limit,
         ..RunOptions::default()
     };
     let mut out = ex.run_plan(&plan, input, &opts);
