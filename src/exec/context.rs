@@ -78,6 +78,8 @@ pub struct StateEnv<'a> {
     pub exec: &'a ExecutionInfo,
     pub state: StateFacts<'a>,
     pub vars: &'a Vars<'a>,
+    /// In a JSONata state: `$states` and the variables, for `{% %}` fields.
+    pub ata: Option<&'a dyn crate::jsonata::Bindings>,
     context: OnceCell<Value>,
 }
 
@@ -93,6 +95,7 @@ impl<'a> StateEnv<'a> {
             exec,
             state,
             vars,
+            ata: None,
             context: OnceCell::new(),
         }
     }
@@ -103,6 +106,7 @@ impl<'a> StateEnv<'a> {
             exec: self.exec,
             state: self.state,
             vars: self.vars,
+            ata: self.ata,
             context: OnceCell::new(),
         }
     }

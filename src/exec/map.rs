@@ -178,16 +178,25 @@ impl Run<'_> {
                 st.name
             )));
         }
-        let items_v = match &m.items_path {
-            PathField::Default => Cow::Borrowed(env.input()),
-            PathField::Null => Cow::Owned(json!({})),
-            PathField::Path(p) => select_path(p, env)?,
+        let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
+        let items_v = match (&m.items, env.ata) {
+            (Some(t), Some(b)) => Cow::Owned(jsonata_items(t, b)?),
+            _ => match &m.items_path {
+                PathField::Default => Cow::Borrowed(env.input()),
+                PathField::Null => Cow::Owned(json!({})),
+                PathField::Path(p) => select_path(p, env)?,
+            },
         };
         let Value::Array(items) = items_v.as_ref() else {
-            return Err(Failure::runtime(format!(
+            let cause = format!(
                 "Map state input must be an array but was: {}",
                 to_compact(&items_v)
-            )));
+            );
+            return Err(if ata {
+                Failure::new(names::QUERY_EVALUATION_ERROR, cause)
+            } else {
+                Failure::runtime(cause)
+            });
         };
         let max_concurrency =
             self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
@@ -283,8 +292,18 @@ impl Run<'_> {
     /// Runs item `i`: its input (ItemSelector with `$$.Map.Item`), then the processor.
     fn run_item(&self, job: &MapJob<'_>, i: usize, counter: &AtomicU64) -> Outcome {
         let item = &job.items[i];
-        let item_input = match &job.map.item_selector {
-            Some(t) => {
+        let item_input = match (&job.map.item_selector_ata, &job.map.item_selector) {
+            (Some(t), _) => {
+                let mut facts = job.state;
+                facts.map_item = Some((i, item));
+                let context = super::context::build_context(&self.info, &facts);
+                let b = super::ata::AtaBindings::new(job.vars, job.input.clone(), Some(context));
+                match t.eval("ItemSelector", &b) {
+                    Ok(v) => Cow::Owned(v),
+                    Err(f) => return Outcome::Failed(f),
+                }
+            }
+            (None, Some(t)) => {
                 let mut facts = job.state;
                 facts.map_item = Some((i, item));
                 match t.eval(&StateEnv::new(job.input, &self.info, facts, job.vars)) {
@@ -293,7 +312,7 @@ impl Run<'_> {
                 }
             }
             // Borrowed: copied only if the processor's first state needs its own copy.
-            None => Cow::Borrowed(item),
+            (None, None) => Cow::Borrowed(item),
         };
         self.history.event_with(
             Some(counter),
@@ -508,12 +527,13 @@ impl Run<'_> {
         })
     }
 
-    fn tolerated_percentage(&self, m: &Map, env: &dyn Env) -> Result<Option<f64>, Failure> {
+    fn tolerated_percentage(&self, m: &Map, env: &StateEnv<'_>) -> Result<Option<f64>, Failure> {
+        let field = "ToleratedFailurePercentage";
         let pct = match &m.tolerated_failure_percentage {
             None => None,
             Some(Dynamic::Value(v)) => Some(*v),
-            Some(Dynamic::Path(p)) => {
-                let v = select_path(p, env)?;
+            Some(d) => {
+                let v = dynamic_value(d, field, env)?;
                 let num = v
                     .as_f64()
                     .or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
@@ -521,9 +541,10 @@ impl Run<'_> {
                     Some(x) => Some(x),
                     None => {
                         return Err(Failure::runtime(format!(
-                            "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}",
+                            "The {} field refers to value \"{}\" which is not a valid float: {}",
+                            dynamic_field_name(d, field),
                             plain(&v),
-                            p.as_str()
+                            dynamic_source(d)
                         )));
                     }
                 }
@@ -541,13 +562,13 @@ impl Run<'_> {
         &self,
         d: Option<&Dynamic<u64>>,
         field: &str,
-        env: &dyn Env,
+        env: &StateEnv<'_>,
     ) -> Result<Option<u64>, Failure> {
         match d {
             None => Ok(None),
             Some(Dynamic::Value(v)) => Ok(Some(*v)),
-            Some(Dynamic::Path(p)) => {
-                let v = select_path(p, env)?;
+            Some(d) => {
+                let v = dynamic_value(d, field, env)?;
                 // Numbers, and strings holding an integer, as Jackson reads them.
                 let n = v
                     .as_i64()
@@ -558,13 +579,81 @@ impl Run<'_> {
                 match n.map(|n| n as u64) {
                     Some(n) => Ok(Some(n)),
                     None => Err(Failure::runtime(format!(
-                        "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
+                        "The {} field refers to value \"{}\" which is not a valid integer: {}",
+                        dynamic_field_name(d, field),
                         plain(&v),
-                        p.as_str()
+                        dynamic_source(d)
                     ))),
                 }
             }
         }
+    }
+}
+
+/// JSONata `Items`: an array, or an expression that must give one.
+fn jsonata_items(
+    t: &crate::asl::model::Ata,
+    b: &dyn crate::jsonata::Bindings,
+) -> Result<Value, Failure> {
+    let v = t.eval("Items", b)?;
+    if v.is_array() {
+        return Ok(v);
+    }
+    let ty = match &v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+    };
+    let src = t
+        .as_expr()
+        .map(|e| e.source().to_string())
+        .unwrap_or_default();
+    Err(Failure::new(
+        names::QUERY_EVALUATION_ERROR,
+        format!(
+            "The JSONata expression '{src}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{ty}' for value: {}",
+            to_compact(&v)
+        ),
+    ))
+}
+
+/// The value of a field given by a path (`…Path`) or a JSONata expression.
+pub(crate) fn dynamic_value<'v, T>(
+    d: &Dynamic<T>,
+    field: &str,
+    env: &'v StateEnv<'_>,
+) -> Result<Cow<'v, Value>, Failure> {
+    match d {
+        Dynamic::Value(_) => Ok(Cow::Owned(Value::Null)),
+        Dynamic::Path(p) => select_path(p, env),
+        Dynamic::Ata(t) => match env.ata {
+            Some(b) => t.eval(field, b).map(Cow::Owned),
+            None => Err(Failure::runtime(format!(
+                "the JSONata field '{field}' is only allowed in a JSONata state"
+            ))),
+        },
+    }
+}
+
+/// `MaxConcurrencyPath` for a path, `MaxConcurrency` for an expression.
+pub(crate) fn dynamic_field_name<T>(d: &Dynamic<T>, field: &str) -> String {
+    match d {
+        Dynamic::Path(_) => format!("{field}Path"),
+        _ => field.to_string(),
+    }
+}
+
+pub(crate) fn dynamic_source<T>(d: &Dynamic<T>) -> String {
+    match d {
+        Dynamic::Path(p) => p.as_str().to_string(),
+        Dynamic::Ata(t) => t
+            .as_expr()
+            .map(|e| e.source().to_string())
+            .unwrap_or_default(),
+        Dynamic::Value(_) => String::new(),
     }
 }
 

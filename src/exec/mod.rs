@@ -8,6 +8,7 @@
 //! assert_eq!(out.output, Some(serde_json::json!({"x": 1})));
 //! ```
 
+mod ata;
 mod clock;
 pub mod columnar;
 mod context;

@@ -326,6 +326,22 @@ impl Run<'_> {
                     Value::String(f.cause.clone().unwrap_or_default()),
                 );
                 let err_out = Value::Object(err_out);
+                if st.ql == crate::asl::model::QueryLanguage::JsonAta {
+                    let facts = self.facts(st, entered, retry_total, scope);
+                    let output = self
+                        .catch_ata(st, c, &input, err_out, vars, facts)
+                        .map_err(|f| wrap_runtime(f, &st.name, entered_id))?;
+                    self.event_in(scope, exited_type(ty), || {
+                        Some((
+                            "stateExitedEventDetails",
+                            json!({"name": st.name, "output": text(&output)}),
+                        ))
+                    });
+                    return Ok(Step {
+                        output,
+                        next: Some(c.next),
+                    });
+                }
                 let assigned = match &c.assign {
                     Some(t) => {
                         let facts = self.facts(st, entered, retry_total, scope);

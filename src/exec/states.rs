@@ -2,9 +2,7 @@
 
 use super::MAX_PAYLOAD_BYTES;
 use super::context::{StateEnv, Vars};
-use super::dataflow::{
-    apply_result_path, eval_assign, input_path, output_path, select_path, set_vars,
-};
+use super::dataflow::{apply_result_path, eval_assign, input_path, output_path, set_vars};
 use super::history::text;
 use super::run::{Run, ScopeFacts, Step, payload_size};
 use super::task::{TaskKind, TaskRequest, lambda_invoke_response};
@@ -39,6 +37,9 @@ impl Run<'_> {
         entered_time: Option<chrono::DateTime<chrono::Utc>>,
         retry: u32,
     ) -> Result<Step, Failure> {
+        if st.ql == crate::asl::model::QueryLanguage::JsonAta {
+            return self.attempt_ata(st, raw, vars, scope, entered_time, retry);
+        }
         let facts = self.facts(st, entered_time, retry, scope);
         let next = match st.transition {
             Transition::Next(n) => Some(n),
@@ -65,7 +66,12 @@ impl Run<'_> {
             StateKind::Choice(c) => {
                 let mut chosen = None;
                 for b in &c.choices {
-                    if b.rule.eval(&env)? {
+                    if b.rule
+                        .as_ref()
+                        .map(|r| r.eval(&env))
+                        .transpose()?
+                        .unwrap_or(false)
+                    {
                         chosen = Some(b);
                         break;
                     }
@@ -197,15 +203,22 @@ impl Run<'_> {
         Ok(Step { output, next })
     }
 
-    fn fail_field(
+    pub(crate) fn fail_field(
         &self,
         f: Option<&FailField>,
         field: &str,
-        env: &dyn Env,
+        env: &StateEnv<'_>,
     ) -> Result<Option<String>, Failure> {
         Ok(match f {
             None => None,
             Some(FailField::Literal(s)) => Some(s.clone()),
+            Some(FailField::Ata(t)) => {
+                let name = field.trim_end_matches("Path");
+                match env.ata {
+                    Some(b) => Some(string_of(t.eval(name, b)?)),
+                    None => None,
+                }
+            }
             Some(FailField::Intrinsic(c)) => Some(string_of(c.eval(env)?)),
             Some(FailField::Path(p)) => match p.select_in(env) {
                 Some(v) => Some(string_of(v.into_owned())),
@@ -220,10 +233,42 @@ impl Run<'_> {
         })
     }
 
-    fn wait(&self, w: &WaitFor, env: &dyn Env) -> Result<(), Failure> {
+    pub(crate) fn wait(&self, w: &WaitFor, env: &StateEnv<'_>) -> Result<(), Failure> {
         let clock = &*self.ex.clock;
         let secs: f64 = match w {
             WaitFor::Seconds(s) => *s,
+            WaitFor::Ata { expr, timestamp } => {
+                let field = if *timestamp { "Timestamp" } else { "Seconds" };
+                let Some(b) = env.ata else { return Ok(()) };
+                let v = expr.eval(field, b)?;
+                if *timestamp {
+                    match v.as_str().and_then(|s| until(clock, s)) {
+                        Some(d) => d,
+                        None => {
+                            return Err(Failure::new(
+                                names::QUERY_EVALUATION_ERROR,
+                                format!(
+                                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                                    plain(&v)
+                                ),
+                            ));
+                        }
+                    }
+                } else {
+                    match v.as_u64() {
+                        Some(n) => n as f64,
+                        None => {
+                            return Err(Failure::new(
+                                names::QUERY_EVALUATION_ERROR,
+                                format!(
+                                    "The Seconds field must be a non-negative integer, but was: {}",
+                                    plain(&v)
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
             WaitFor::SecondsPath(p) => {
                 let Some(v) = p.select_in(env) else {
                     return Err(Failure::runtime(format!(
@@ -274,15 +319,16 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn run_task(
+    pub(crate) fn run_task(
         &self,
         st: &State,
         t: &Task,
         params: Value,
-        env: &dyn Env,
+        env: &StateEnv<'_>,
     ) -> Result<Value, Failure> {
-        let timeout = self.dynamic_seconds(t.timeout_seconds.as_ref(), env)?;
-        let _heartbeat = self.dynamic_seconds(t.heartbeat_seconds.as_ref(), env)?;
+        let timeout = self.dynamic_seconds(t.timeout_seconds.as_ref(), "TimeoutSeconds", env)?;
+        let _heartbeat =
+            self.dynamic_seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSeconds", env)?;
         let (handler, kind) = match self.ex.tasks.resolve(&t.resource, &params) {
             Ok(x) => x,
             Err(f) => {
@@ -418,19 +464,21 @@ impl Run<'_> {
     pub(crate) fn dynamic_seconds(
         &self,
         d: Option<&Dynamic<u64>>,
-        env: &dyn Env,
+        field: &str,
+        env: &StateEnv<'_>,
     ) -> Result<Option<u64>, Failure> {
         match d {
             None => Ok(None),
             Some(Dynamic::Value(v)) => Ok(Some(*v)),
-            Some(Dynamic::Path(p)) => {
-                let v = select_path(p, env)?;
+            Some(d) => {
+                let v = super::map::dynamic_value(d, field, env)?;
                 match v.as_u64() {
                     Some(n) => Ok(Some(n)),
                     None => Err(Failure::runtime(format!(
-                        "The field at path '{}' refers to value \"{}\" which is not a valid positive integer",
-                        p.as_str(),
-                        plain(&v)
+                        "The field '{}' refers to value \"{}\" which is not a valid positive integer: {}",
+                        super::map::dynamic_field_name(d, field),
+                        plain(&v),
+                        super::map::dynamic_source(d)
                     ))),
                 }
             }

@@ -48,7 +48,11 @@ pub struct Expression {
 
 impl Expression {
     pub fn parse(src: &str) -> Result<Expression, JsonataError> {
-        Err(JsonataError { code: "S0000".into(), message: format!("JSONata is not built yet: {src}"), position: None })
+        Err(JsonataError {
+            code: "S0000".into(),
+            message: format!("JSONata is not built yet: {src}"),
+            position: None,
+        })
     }
     pub fn source(&self) -> &str {
         &self.src
@@ -56,8 +60,16 @@ impl Expression {
     pub fn variables(&self) -> &[String] {
         &self.variables
     }
-    pub fn eval(&self, input: Option<&Value>, bindings: &dyn Bindings) -> Result<Option<Value>, JsonataError> {
+    pub fn eval(
+        &self,
+        input: Option<&Value>,
+        bindings: &dyn Bindings,
+    ) -> Result<Option<Value>, JsonataError> {
         let _ = (input, bindings);
-        Err(JsonataError { code: "S0000".into(), message: "JSONata is not built yet".into(), position: None })
+        Err(JsonataError {
+            code: "S0000".into(),
+            message: "JSONata is not built yet".into(),
+            position: None,
+        })
     }
 }

@@ -31,7 +31,6 @@ pub fn load_value(def: &Value) -> Result<StateMachine> {
 }
 
 fn load_checked(def: &Value) -> Result<StateMachine> {
-    reject_unsupported(def, "")?;
     let mut l = Loader { diags: Vec::new() };
     let sm = l.machine(def, "", QueryLanguage::JsonPath);
     if l.diags.is_empty() {
@@ -39,35 +38,6 @@ fn load_checked(def: &Value) -> Result<StateMachine> {
     } else {
         Err(Error::Invalid(l.diags))
     }
-}
-
-/// JSONata is modelled but not run yet: say so instead of ignoring it.
-fn reject_unsupported(v: &Value, ptr: &str) -> Result<()> {
-    let mut stack = vec![(v, ptr.to_string())];
-    while let Some((v, ptr)) = stack.pop() {
-        match v {
-            Value::Object(m) => {
-                if m.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
-                    return Err(Error::Unsupported(format!(
-                        "{ptr}/QueryLanguage: the JSONata query language is not supported yet by this engine"
-                    )));
-                }
-                for (k, v) in m {
-                    stack.push((
-                        v,
-                        format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1")),
-                    ));
-                }
-            }
-            Value::Array(a) => {
-                for (i, v) in a.iter().enumerate() {
-                    stack.push((v, format!("{ptr}/{i}")));
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 fn diag(ptr: &str, state: Option<&str>, msg: impl Into<String>) -> Diagnostic {
@@ -189,6 +159,46 @@ impl Loader {
         }
     }
 
+    /// A JSONata field (absent: None).
+    fn ata(&mut self, v: Option<&Value>, ptr: &str, state: &str) -> Option<Option<Ata>> {
+        match v {
+            None => Some(None),
+            Some(v) => match Ata::compile(v) {
+                Ok(t) => Some(Some(t)),
+                Err((sub, msg)) => self.fail(&format!("{ptr}{sub}"), state, msg),
+            },
+        }
+    }
+
+    /// Arguments, Output and Assign of a JSONata state (or Choice rule, or Catcher).
+    fn ata_fields(
+        &mut self,
+        o: &JsonMap<String, Value>,
+        ptr: &str,
+        state: &str,
+    ) -> Option<Option<Box<AtaFields>>> {
+        let f = AtaFields {
+            arguments: self.ata(o.get("Arguments"), &format!("{ptr}/Arguments"), state)?,
+            output: self.ata(o.get("Output"), &format!("{ptr}/Output"), state)?,
+            assign: self.ata(o.get("Assign"), &format!("{ptr}/Assign"), state)?,
+        };
+        Some(Some(Box::new(f)))
+    }
+
+    /// A number field that may be a JSONata expression.
+    fn dynamic_ata<T>(
+        &mut self,
+        v: &Value,
+        ptr: &str,
+        state: &str,
+        lit: impl Fn(&Value) -> Option<T>,
+    ) -> Option<Option<Dynamic<T>>> {
+        match v.as_str().and_then(crate::asl::model::ata::expression_text) {
+            Some(_) => self.ata(Some(v), ptr, state).map(|t| t.map(Dynamic::Ata)),
+            None => Some(lit(v).map(Dynamic::Value)),
+        }
+    }
+
     fn dynamic_u64(
         &mut self,
         o: &JsonMap<String, Value>,
@@ -197,7 +207,7 @@ impl Loader {
         state: &str,
     ) -> Option<Option<Dynamic<u64>>> {
         if let Some(v) = o.get(field) {
-            return Some(v.as_u64().map(Dynamic::Value));
+            return self.dynamic_ata(v, &format!("{ptr}/{field}"), state, Value::as_u64);
         }
         let pf = format!("{field}Path");
         match o.get(&pf) {
@@ -262,9 +272,16 @@ impl Loader {
                     .enumerate()
                 {
                     let cptr = format!("{ptr}/Choices/{i}");
-                    let rule = match Rule::parse(c) {
-                        Ok(r) => r,
-                        Err(m) => return self.fail(&cptr, name, m),
+                    let (rule, condition, ata) = if ql == QueryLanguage::JsonAta {
+                        let cond =
+                            self.ata(c.get("Condition"), &format!("{cptr}/Condition"), name)?;
+                        let co = c.as_object()?;
+                        (None, cond, self.ata_fields(co, &cptr, name)?)
+                    } else {
+                        match Rule::parse(c) {
+                            Ok(r) => (Some(r), None, None),
+                            Err(m) => return self.fail(&cptr, name, m),
+                        }
                     };
                     let n = c.get("Next").and_then(Value::as_str).unwrap_or("");
                     let Some(next) = names.get(n).copied() else {
@@ -274,8 +291,18 @@ impl Loader {
                             format!("Next names no state in this scope: '{n}'"),
                         );
                     };
-                    let assign = self.template(c.get("Assign"), &format!("{cptr}/Assign"), name)?;
-                    choices.push(ChoiceBranch { rule, next, assign });
+                    let assign = if ql == QueryLanguage::JsonAta {
+                        None
+                    } else {
+                        self.template(c.get("Assign"), &format!("{cptr}/Assign"), name)?
+                    };
+                    choices.push(ChoiceBranch {
+                        rule,
+                        condition,
+                        next,
+                        assign,
+                        ata,
+                    });
                 }
                 let default = match o.get("Default").and_then(Value::as_str) {
                     Some(d) => match names.get(d) {
@@ -293,7 +320,22 @@ impl Loader {
                 StateKind::Choice(Choice { choices, default })
             }
             "Wait" => {
-                let wait = if let Some(v) = o.get("Seconds") {
+                let is_expr = |v: &Value| {
+                    v.as_str()
+                        .and_then(crate::asl::model::ata::expression_text)
+                        .is_some()
+                };
+                let wait = if let Some(v) = o.get("Seconds").filter(|v| is_expr(v)) {
+                    WaitFor::Ata {
+                        expr: self.ata(Some(v), &format!("{ptr}/Seconds"), name)??,
+                        timestamp: false,
+                    }
+                } else if let Some(v) = o.get("Timestamp").filter(|v| is_expr(v)) {
+                    WaitFor::Ata {
+                        expr: self.ata(Some(v), &format!("{ptr}/Timestamp"), name)??,
+                        timestamp: true,
+                    }
+                } else if let Some(v) = o.get("Seconds") {
                     WaitFor::Seconds(v.as_f64().unwrap_or(0.0))
                 } else if let Some(v) = o.get("Timestamp") {
                     WaitFor::Timestamp(v.as_str().unwrap_or("").to_string())
@@ -385,14 +427,33 @@ impl Loader {
                 error_equals: strings(c.get("ErrorEquals")),
                 next,
                 result_path: self.path(c.get("ResultPath"), &format!("{cptr}/ResultPath"), name)?,
-                assign: self.template(c.get("Assign"), &format!("{cptr}/Assign"), name)?,
+                assign: if ql == QueryLanguage::JsonAta {
+                    None
+                } else {
+                    self.template(c.get("Assign"), &format!("{cptr}/Assign"), name)?
+                },
+                ata: if ql == QueryLanguage::JsonAta {
+                    self.ata_fields(c.as_object()?, &cptr, name)?
+                } else {
+                    None
+                },
             });
         }
+        let (assign, ata) = if ql == QueryLanguage::JsonAta {
+            (None, self.ata_fields(o, ptr, name)?)
+        } else {
+            (
+                self.template(o.get("Assign"), &format!("{ptr}/Assign"), name)?,
+                None,
+            )
+        };
         Some(State {
             name: name.to_string(),
             comment: o.get("Comment").and_then(Value::as_str).map(str::to_string),
+            ql,
+            ata,
             io,
-            assign: self.template(o.get("Assign"), &format!("{ptr}/Assign"), name)?,
+            assign,
             transition: self.next(o, ptr, name, names)?,
             retry,
             catch,
@@ -408,6 +469,14 @@ impl Loader {
         state: &str,
     ) -> Option<Option<FailField>> {
         if let Some(v) = o.get(field) {
+            if v.as_str()
+                .and_then(crate::asl::model::ata::expression_text)
+                .is_some()
+            {
+                return self
+                    .ata(Some(v), &format!("{ptr}/{field}"), state)
+                    .map(|t| t.map(FailField::Ata));
+            }
             return Some(v.as_str().map(|s| FailField::Literal(s.to_string())));
         }
         let pf = format!("{field}Path");
@@ -451,7 +520,12 @@ impl Loader {
             _ => ("ItemSelector", None),
         };
         let tfp = if let Some(v) = o.get("ToleratedFailurePercentage") {
-            v.as_f64().map(Dynamic::Value)
+            self.dynamic_ata(
+                v,
+                &format!("{ptr}/ToleratedFailurePercentage"),
+                name,
+                Value::as_f64,
+            )?
         } else if let Some(v) = o.get("ToleratedFailurePercentagePath") {
             Some(Dynamic::Path(self.jpath(
                 v,
@@ -465,7 +539,17 @@ impl Loader {
             processor,
             mode,
             items_path: self.path(o.get("ItemsPath"), &format!("{ptr}/ItemsPath"), name)?,
-            item_selector: self.template(sel, &format!("{ptr}/{sel_key}"), name)?,
+            item_selector: if ql == QueryLanguage::JsonAta {
+                None
+            } else {
+                self.template(sel, &format!("{ptr}/{sel_key}"), name)?
+            },
+            items: self.ata(o.get("Items"), &format!("{ptr}/Items"), name)?,
+            item_selector_ata: if ql == QueryLanguage::JsonAta {
+                self.ata(o.get("ItemSelector"), &format!("{ptr}/ItemSelector"), name)?
+            } else {
+                None
+            },
             max_concurrency: self.dynamic_u64(o, "MaxConcurrency", ptr, name)?,
             tolerated_failure_percentage: tfp,
             tolerated_failure_count: self.dynamic_u64(o, "ToleratedFailureCount", ptr, name)?,

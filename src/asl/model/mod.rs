@@ -2,9 +2,11 @@
 //! `Next`/`End` is a [`Transition`]. Built from a definition that the validator
 //! accepted (see [`load`]); later stages never see invalid shapes.
 
+pub mod ata;
 mod load;
 pub mod template;
 
+pub use ata::Ata;
 pub use load::{load_text, load_value};
 pub use template::Template;
 
@@ -76,6 +78,10 @@ pub struct Io {
 pub struct State {
     pub name: String,
     pub comment: Option<String>,
+    /// The state's query language (its own, or inherited from the machine).
+    pub ql: QueryLanguage,
+    /// The JSONata fields of a JSONata state.
+    pub ata: Option<Box<AtaFields>>,
     pub kind: StateKind,
     pub io: Io,
     pub assign: Option<Template>,
@@ -99,6 +105,14 @@ impl State {
     }
 }
 
+/// Arguments, Output and Assign of a JSONata state.
+#[derive(Debug, Clone, Default)]
+pub struct AtaFields {
+    pub arguments: Option<Ata>,
+    pub output: Option<Ata>,
+    pub assign: Option<Ata>,
+}
+
 #[derive(Debug, Clone)]
 pub enum StateKind {
     Pass(Pass),
@@ -117,10 +131,12 @@ pub struct Pass {
 }
 
 /// A number given literally or read from a path at run time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Dynamic<T> {
     Value(T),
     Path(JsonPath),
+    /// A JSONata expression (`{% … %}`), in JSONata states.
+    Ata(Ata),
 }
 
 #[derive(Debug, Clone)]
@@ -133,9 +149,13 @@ pub struct Task {
 
 #[derive(Debug, Clone)]
 pub struct ChoiceBranch {
-    pub rule: Rule,
+    /// A JSONPath rule, or a JSONata `Condition`.
+    pub rule: Option<Rule>,
+    pub condition: Option<Ata>,
     pub next: StateId,
     pub assign: Option<Template>,
+    /// JSONata Assign and Output of the rule.
+    pub ata: Option<Box<AtaFields>>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +170,11 @@ pub enum WaitFor {
     Timestamp(String),
     SecondsPath(JsonPath),
     TimestampPath(JsonPath),
+    /// JSONata `Seconds` or `Timestamp` (`timestamp` true).
+    Ata {
+        expr: Ata,
+        timestamp: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +188,7 @@ pub enum FailField {
     Literal(String),
     Path(JsonPath),
     Intrinsic(Call),
+    Ata(Ata),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -189,6 +215,9 @@ pub struct Map {
     pub items_path: PathField,
     /// ItemSelector, or the legacy Parameters of a Map.
     pub item_selector: Option<Template>,
+    /// JSONata `Items` and `ItemSelector`.
+    pub items: Option<Ata>,
+    pub item_selector_ata: Option<Ata>,
     pub max_concurrency: Option<Dynamic<u64>>,
     pub tolerated_failure_percentage: Option<Dynamic<f64>>,
     pub tolerated_failure_count: Option<Dynamic<u64>>,
@@ -221,6 +250,8 @@ pub struct Catcher {
     pub next: StateId,
     pub result_path: PathField,
     pub assign: Option<Template>,
+    /// JSONata Output and Assign of the catcher.
+    pub ata: Option<Box<AtaFields>>,
 }
 
 /// Does an error name match a Retry/Catch `ErrorEquals` list, as AWS matches it?

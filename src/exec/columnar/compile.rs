@@ -86,6 +86,9 @@ pub(super) fn compile(
     let mut states = Vec::with_capacity(sm.states.len());
     for st in &sm.states {
         let at = |e: String| format!("state '{}': {e}", st.name);
+        if st.ql == crate::asl::model::QueryLanguage::JsonAta {
+            return Err(at("a JSONata state has no columnar form yet".into()));
+        }
         if st.assign.is_some() {
             return Err(at("Assign has no columnar form".into()));
         }
@@ -138,7 +141,15 @@ pub(super) fn compile(
                     if b.assign.is_some() {
                         return Err(at(format!("Choices[{i}]: Assign has no columnar form")));
                     }
-                    let r = rule(&b.rule).map_err(|e| at(format!("Choices[{i}]: {e}")))?;
+                    let r = b
+                        .rule
+                        .as_ref()
+                        .ok_or_else(|| {
+                            at(format!(
+                                "Choices[{i}]: a JSONata Condition has no columnar form"
+                            ))
+                        })
+                        .and_then(|r| rule(r).map_err(|e| at(format!("Choices[{i}]: {e}"))))?;
                     branches.push((r, b.next.0 as usize));
                 }
                 CState::Choice {

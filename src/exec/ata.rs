@@ -1,0 +1,270 @@
+//! JSONata states: `$states` (input, result, errorOutput, context), Arguments, Output,
+//! Assign and the JSONata forms of the other fields, as Step Functions evaluates them.
+//! Assign is evaluated before Output and both see the variables as they were when the
+//! state was entered; the new values are set when the state ends (as for JSONPath).
+
+use super::context::{StateEnv, Vars, build_context};
+use super::dataflow::set_vars;
+use super::run::{Run, ScopeFacts, Step};
+use crate::asl::Failure;
+use crate::asl::failure::names;
+use crate::asl::model::template::to_compact;
+use crate::asl::model::{Ata, AtaFields, State, StateKind, Transition};
+use crate::jsonata::Bindings;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// What a JSONata expression sees: `$states` and the workflow variables.
+pub(crate) struct AtaBindings<'a> {
+    vars: &'a Vars<'a>,
+    states: Value,
+}
+
+impl<'a> AtaBindings<'a> {
+    pub fn new(vars: &'a Vars<'a>, input: Value, context: Option<Value>) -> Self {
+        let mut m = Map::new();
+        m.insert("input".into(), input);
+        if let Some(c) = context {
+            m.insert("context".into(), c);
+        }
+        AtaBindings {
+            vars,
+            states: Value::Object(m),
+        }
+    }
+    pub fn set(&mut self, key: &str, v: Value) {
+        if let Value::Object(m) = &mut self.states {
+            m.insert(key.to_string(), v);
+        }
+    }
+    pub fn get_states(&self, key: &str) -> Option<&Value> {
+        self.states.get(key)
+    }
+    pub fn take(&mut self, key: &str) -> Option<Value> {
+        match &mut self.states {
+            Value::Object(m) => m.shift_remove(key),
+            _ => None,
+        }
+    }
+}
+
+impl Bindings for AtaBindings<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        if name == "states" {
+            Some(&self.states)
+        } else {
+            self.vars.get(name)
+        }
+    }
+}
+
+/// Whether any JSONata field of the state reads the context object (so it is built).
+fn needs_context(st: &State) -> bool {
+    // Cheap and safe: any expression that mentions `$states` may read `.context`.
+    fn t(a: &Option<Ata>) -> bool {
+        a.as_ref().is_some_and(|a| a.reads("states"))
+    }
+    let f = st.ata.as_deref();
+    let fields = f.is_some_and(|f| t(&f.arguments) || t(&f.output) || t(&f.assign));
+    let kind = match &st.kind {
+        StateKind::Map(m) => t(&m.items) || m.item_selector_ata.is_some(),
+        StateKind::Choice(c) => c.choices.iter().any(|b| {
+            t(&b.condition)
+                || b.ata
+                    .as_deref()
+                    .is_some_and(|f| t(&f.output) || t(&f.assign))
+        }),
+        _ => true,
+    };
+    fields || kind || st.catch.iter().any(|c| c.ata.is_some())
+}
+
+/// Assign: an object whose values are templates; the (name, value) pairs to set.
+pub(crate) fn eval_assign(t: &Ata, b: &dyn Bindings) -> Result<Vec<(String, Value)>, Failure> {
+    match t {
+        Ata::Object(fields) => {
+            let mut out = Vec::with_capacity(fields.len());
+            for (k, v) in fields {
+                out.push((k.clone(), v.eval(&format!("Assign/{k}"), b)?));
+            }
+            Ok(out)
+        }
+        Ata::Literal(Value::Object(m)) => {
+            Ok(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
+        other => match other.eval("Assign", b)? {
+            Value::Object(m) => Ok(m.into_iter().collect()),
+            _ => Ok(Vec::new()),
+        },
+    }
+}
+
+impl Run<'_> {
+    /// One attempt at a JSONata state.
+    pub(crate) fn attempt_ata(
+        &self,
+        st: &State,
+        raw: Cow<'_, Value>,
+        vars: &mut Vars<'_>,
+        scope: ScopeFacts<'_>,
+        entered_time: Option<chrono::DateTime<chrono::Utc>>,
+        retry: u32,
+    ) -> Result<Step, Failure> {
+        let empty = AtaFields::default();
+        let f = st.ata.as_deref().unwrap_or(&empty);
+        let facts = self.facts(st, entered_time, retry, scope);
+        let next = match st.transition {
+            Transition::Next(n) => Some(n),
+            _ => None,
+        };
+        let vars_ro: &Vars<'_> = vars;
+        let context = needs_context(st).then(|| build_context(&self.info, &facts));
+        let mut b = AtaBindings::new(vars_ro, raw.as_ref().clone(), context);
+        // The result: what the state produced, before Output.
+        let (result, target): (Option<Value>, Option<crate::asl::model::StateId>) = {
+            let mut env = StateEnv::new(&raw, &self.info, facts, vars_ro);
+            env.ata = Some(&b);
+            match &st.kind {
+                StateKind::Pass(_) | StateKind::Succeed => (None, None),
+                StateKind::Wait(w) => {
+                    self.wait(&w.wait, &env)?;
+                    (None, None)
+                }
+                StateKind::Task(t) => {
+                    let args = match &f.arguments {
+                        Some(a) => a.eval("Arguments", &b)?,
+                        None => raw.as_ref().clone(),
+                    };
+                    (Some(self.run_task(st, t, args, &env)?), None)
+                }
+                StateKind::Parallel(p) => {
+                    let args = match &f.arguments {
+                        Some(a) => a.eval("Arguments", &b)?,
+                        None => raw.as_ref().clone(),
+                    };
+                    (Some(self.run_parallel(p, args, &env)?), None)
+                }
+                StateKind::Map(m) => (Some(self.run_map(st, m, &env)?), None),
+                StateKind::Fail(fl) => {
+                    let error = self.fail_field(fl.error.as_ref(), "ErrorPath", &env)?;
+                    let cause = self.fail_field(fl.cause.as_ref(), "CausePath", &env)?;
+                    return Err(Failure { error, cause });
+                }
+                StateKind::Choice(c) => {
+                    let mut chosen = None;
+                    for br in &c.choices {
+                        let Some(cond) = &br.condition else { continue };
+                        match cond.eval("Condition", &b)? {
+                            Value::Bool(true) => {
+                                chosen = Some(br);
+                                break;
+                            }
+                            Value::Bool(false) => {}
+                            other => {
+                                return Err(Failure::new(
+                                    names::QUERY_EVALUATION_ERROR,
+                                    format!(
+                                        "The JSONata expression '{}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was: {}",
+                                        cond.as_expr().map(|e| e.source()).unwrap_or_default(),
+                                        to_compact(&other)
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    let target = match (chosen, c.default) {
+                        (Some(br), _) => br.next,
+                        (None, Some(d)) => d,
+                        (None, None) => {
+                            return Err(Failure::new(
+                                names::NO_CHOICE_MATCHED,
+                                format!("No Matches! Input: {}", to_compact(&raw)),
+                            ));
+                        }
+                    };
+                    // A rule's own Assign and Output come with the state's.
+                    let mut assigned = match &f.assign {
+                        Some(a) => eval_assign(a, &b)?,
+                        None => Vec::new(),
+                    };
+                    let rule = chosen.and_then(|br| br.ata.as_deref());
+                    if let Some(a) = rule.and_then(|r| r.assign.as_ref()) {
+                        assigned.extend(eval_assign(a, &b)?);
+                    }
+                    let output = match rule.and_then(|r| r.output.as_ref()).or(f.output.as_ref()) {
+                        Some(o) => o.eval("Output", &b)?,
+                        None => b.get_states("input").cloned().unwrap_or(Value::Null),
+                    };
+                    drop(env);
+                    drop(b);
+                    set_vars(vars, assigned);
+                    return Ok(Step {
+                        output,
+                        next: Some(target),
+                    });
+                }
+            }
+        };
+        if let Some(r) = result {
+            b.set("result", r);
+        }
+        let assigned = match &f.assign {
+            Some(a) => Some(eval_assign(a, &b)?),
+            None => None,
+        };
+        let output = match &f.output {
+            Some(o) => o.eval("Output", &b)?,
+            None => match st.kind {
+                StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+                    b.take("result").unwrap_or(Value::Null)
+                }
+                _ => b.take("input").unwrap_or(Value::Null),
+            },
+        };
+        drop(b);
+        if let Some(a) = assigned {
+            set_vars(vars, a);
+        }
+        let next = match (&st.kind, target) {
+            (StateKind::Succeed, _) => None,
+            (_, Some(t)) => Some(t),
+            _ => next,
+        };
+        Ok(Step { output, next })
+    }
+
+    /// A JSONata Catch: `$states.errorOutput`, the catcher's Assign and Output.
+    pub(crate) fn catch_ata(
+        &self,
+        st: &State,
+        c: &crate::asl::model::Catcher,
+        raw: &Value,
+        err_out: Value,
+        vars: &mut Vars<'_>,
+        facts: super::context::StateFacts<'_>,
+    ) -> Result<Value, Failure> {
+        let empty = AtaFields::default();
+        let f = c.ata.as_deref().unwrap_or(&empty);
+        let vars_ro: &Vars<'_> = vars;
+        let mut b = AtaBindings::new(
+            vars_ro,
+            raw.clone(),
+            Some(build_context(&self.info, &facts)),
+        );
+        b.set("errorOutput", err_out);
+        let assigned = match &f.assign {
+            Some(a) => Some(eval_assign(a, &b)?),
+            None => None,
+        };
+        let output = match &f.output {
+            Some(o) => o.eval("Output", &b)?,
+            None => b.take("errorOutput").unwrap_or(Value::Null),
+        };
+        let _ = st;
+        drop(b);
+        if let Some(a) = assigned {
+            set_vars(vars, a);
+        }
+        Ok(output)
+    }
+}
