@@ -54,6 +54,12 @@ pub struct ExecArgs {
     /// Run every Map on the row interpreter, never as Arrow kernels.
     #[arg(long)]
     pub no_columnar: bool,
+    /// An S3 bucket of ItemReader/ResultWriter as a local folder: NAME=DIR (repeatable).
+    #[arg(long = "bucket", value_name = "NAME=DIR")]
+    pub buckets: Vec<String>,
+    /// Buckets not given with --bucket are the folders DIR/NAME.
+    #[arg(long)]
+    pub data_root: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -161,4 +167,10 @@ pub struct BenchArgs {
     /// Run every Map on the row interpreter, never as Arrow kernels.
     #[arg(long)]
     pub no_columnar: bool,
+    /// An S3 bucket of ItemReader/ResultWriter as a local folder: NAME=DIR (repeatable).
+    #[arg(long = "bucket", value_name = "NAME=DIR")]
+    pub buckets: Vec<String>,
+    /// Buckets not given with --bucket are the folders DIR/NAME.
+    #[arg(long)]
+    pub data_root: Option<String>,
 }

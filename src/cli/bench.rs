@@ -46,6 +46,8 @@ fn exec_args(a: &BenchArgs, threads: usize) -> ExecArgs {
         progress: a.progress,
         quiet: a.quiet,
         no_columnar: a.no_columnar,
+        buckets: a.buckets.clone(),
+        data_root: a.data_root.clone(),
     }
 }
 

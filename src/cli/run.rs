@@ -38,6 +38,19 @@ pub fn build_executor(cmd: &str, a: &ExecArgs) -> Result<Executor, i32> {
         .tasks(tasks)
         .threads(a.threads.unwrap_or(0))
         .columnar(!a.no_columnar);
+    for spec in &a.buckets {
+        let Some((name, dir)) = spec
+            .split_once('=')
+            .filter(|(n, d)| !n.is_empty() && !d.is_empty())
+        else {
+            eprintln!("asl {cmd}: --bucket expects NAME=DIR, got '{spec}'");
+            return Err(EXIT_USAGE);
+        };
+        b = b.bucket(name, dir);
+    }
+    if let Some(root) = &a.data_root {
+        b = b.data_root(root);
+    }
     if a.clock == ClockKind::Virtual {
         b = b.virtual_clock();
     }

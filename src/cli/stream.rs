@@ -174,6 +174,8 @@ fn stream_executor(given: &Executor, exec: &ExecArgs) -> Result<Executor, i32> {
             progress: exec.progress,
             quiet: !exec.progress,
             no_columnar: exec.no_columnar,
+            buckets: exec.buckets.clone(),
+            data_root: exec.data_root.clone(),
         },
     )
 }

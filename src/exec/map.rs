@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// One item's outcome.
-enum Outcome {
+pub(super) enum Outcome {
     Done(Value),
     Failed(Failure),
     /// Not run: an earlier item failed, or the failure threshold was exceeded.
@@ -34,18 +34,35 @@ enum Outcome {
 
 /// When a Map fails for its failed items.
 #[derive(Clone, Copy)]
-struct Tolerance {
+pub(super) struct Tolerance {
     count: Option<u64>,
     percentage: Option<f64>,
-    items: usize,
+    /// Items in the whole Map (for the percentage).
+    pub items: usize,
+}
+
+/// What one Map run was configured with.
+pub(super) struct MapSettings<'p> {
+    pub max_concurrency: Option<u64>,
+    pub tolerance: Tolerance,
+    pub distributed: bool,
+    pub plan: Cow<'p, MapPlan>,
+    pub strategy: Strategy,
+}
+
+pub(super) fn exceeded_threshold() -> Failure {
+    Failure::new(
+        names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+        "The specified tolerated failure threshold was exceeded",
+    )
 }
 
 impl Tolerance {
-    fn tolerant(&self) -> bool {
+    pub fn tolerant(&self) -> bool {
         self.count.is_some() || self.percentage.is_some()
     }
     /// AWS: the Map fails when the failures exceed either threshold given.
-    fn exceeded(&self, failures: u64) -> bool {
+    pub fn exceeded(&self, failures: u64) -> bool {
         if failures == 0 {
             return false;
         }
@@ -61,20 +78,20 @@ impl Tolerance {
 }
 
 /// Shared by the partitions of one Map.
-struct Ctl {
+pub(super) struct Ctl {
     /// Lowest index of an unhandled failure (usize::MAX: none yet).
-    min_fail: AtomicUsize,
-    counters: std::sync::Arc<Counters>,
+    pub min_fail: AtomicUsize,
+    pub counters: std::sync::Arc<Counters>,
     /// Set when the tolerated failure threshold is exceeded.
-    stop: AtomicBool,
-    tolerance: Tolerance,
+    pub stop: AtomicBool,
+    pub tolerance: Tolerance,
 }
 
 impl Ctl {
-    fn should_skip(&self, i: usize) -> bool {
+    pub(super) fn should_skip(&self, i: usize) -> bool {
         self.stop.load(Ordering::Relaxed) || i > self.min_fail.load(Ordering::Relaxed)
     }
-    fn record(&self, i: usize, o: &Outcome) {
+    pub(super) fn record(&self, i: usize, o: &Outcome) {
         if let Outcome::Failed(_) = o {
             let n = self.counters.failures.fetch_add(1, Ordering::Relaxed) + 1;
             if self.tolerance.tolerant() {
@@ -89,13 +106,17 @@ impl Ctl {
 }
 
 /// What every item of one Map needs, shareable across threads.
-struct MapJob<'a> {
-    map: &'a Map,
-    state: StateFacts<'a>,
-    input: &'a Value,
-    vars: &'a Vars<'a>,
-    items: &'a [Value],
-    name: &'a str,
+pub(super) struct MapJob<'a> {
+    pub map: &'a Map,
+    pub state: StateFacts<'a>,
+    pub input: &'a Value,
+    pub vars: &'a Vars<'a>,
+    pub items: &'a [Value],
+    pub name: &'a str,
+    /// Index of `items[0]` in the whole Map (items come in chunks from a reader).
+    pub base: usize,
+    /// Apply the ItemSelector (off when an ItemBatcher already applied it).
+    pub selector: bool,
 }
 
 impl Run<'_> {
@@ -173,10 +194,7 @@ impl Run<'_> {
         env: &StateEnv<'_>,
     ) -> Result<Value, Failure> {
         if m.item_reader.is_some() || m.result_writer.is_some() || m.item_batcher.is_some() {
-            return Err(Failure::runtime(format!(
-                "Map state '{}' uses ItemReader, ItemBatcher or ResultWriter: the Distributed Map data plane is not supported yet by this engine",
-                st.name
-            )));
+            return self.run_map_dataplane(st, m, env);
         }
         let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
         let items_v = match (&m.items, env.ata) {
@@ -198,42 +216,13 @@ impl Run<'_> {
                 Failure::runtime(cause)
             });
         };
-        let max_concurrency =
-            self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
-        let count = self.map_integer(
-            m.tolerated_failure_count.as_ref(),
-            "ToleratedFailureCount",
-            env,
-        )?;
-        let percentage = self.tolerated_percentage(m, env)?;
-        let tolerance = Tolerance {
-            count,
-            percentage,
-            items: items.len(),
-        };
-        // A Distributed Map fails as soon as a child fails unless told to tolerate it;
-        // an inline Map fails with the child's own error.
-        let distributed = m.mode == ProcessorMode::Distributed;
+        let settings = self.map_settings(m, env, items.len())?;
         self.event("MapStateStarted", || {
             Some((
                 "mapStateStartedEventDetails",
                 json!({"length": items.len()}),
             ))
         });
-
-        let decided;
-        let mp: &MapPlan = match self.plan.and_then(|p| p.map_plan(m)) {
-            Some(mp) => mp,
-            None => {
-                decided = crate::plan::decide_with(m, &self.ex.tasks, self.ex.columnar);
-                &decided
-            }
-        };
-        let strategy = match (mp.strategy, max_concurrency) {
-            (Strategy::Blocking, _) => Strategy::Blocking,
-            (_, Some(1)) => Strategy::Sequential,
-            (s, _) => s,
-        };
         let job = MapJob {
             map: m,
             state: env.state,
@@ -241,12 +230,14 @@ impl Run<'_> {
             vars: env.vars,
             items,
             name: &st.name,
+            base: 0,
+            selector: true,
         };
         let ctl = Ctl {
             min_fail: AtomicUsize::new(usize::MAX),
             counters: Default::default(),
             stop: AtomicBool::new(false),
-            tolerance,
+            tolerance: settings.tolerance,
         };
         // Only the outermost Map shows a bar.
         let mode = if env.state.map_item.is_some() {
@@ -255,27 +246,21 @@ impl Run<'_> {
             self.ex.progress
         };
         let bar = ProgressBar::start(mode, &st.name, items.len(), &ctl.counters);
-        let outcomes = match strategy {
-            Strategy::Sequential => self.run_sequential(&job, &ctl),
-            Strategy::Blocking => self.run_blocking(&job, &ctl, max_concurrency),
-            Strategy::RowParallel => self.run_rows_parallel(&job, &ctl, max_concurrency),
-            Strategy::Columnar => self.run_columnar(&job, &ctl, mp, max_concurrency),
-        };
+        let outcomes = self.run_chunk(&job, &ctl, &settings);
         drop(bar);
 
         let failures = ctl.counters.failures.load(Ordering::Relaxed);
-        if (tolerance.tolerant() || distributed) && tolerance.exceeded(failures) {
+        if (settings.tolerance.tolerant() || settings.distributed)
+            && settings.tolerance.exceeded(failures)
+        {
             self.event("MapStateFailed", || None);
-            return Err(Failure::new(
-                names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                "The specified tolerated failure threshold was exceeded",
-            ));
+            return Err(exceeded_threshold());
         }
         let mut results = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             match o {
                 Outcome::Done(v) => results.push(v),
-                Outcome::Failed(f) if tolerance.tolerant() => {
+                Outcome::Failed(f) if settings.tolerance.tolerant() => {
                     results.push(json!({"Error": f.error, "Cause": f.cause}))
                 }
                 Outcome::Failed(f) => {
@@ -289,13 +274,79 @@ impl Run<'_> {
         Ok(Value::Array(results))
     }
 
+    /// MaxConcurrency, tolerated failures and the strategy of one Map run.
+    pub(super) fn map_settings<'p>(
+        &'p self,
+        m: &'p Map,
+        env: &StateEnv<'_>,
+        items: usize,
+    ) -> Result<MapSettings<'p>, Failure> {
+        let max_concurrency =
+            self.map_integer(m.max_concurrency.as_ref(), "MaxConcurrency", env)?;
+        let count = self.map_integer(
+            m.tolerated_failure_count.as_ref(),
+            "ToleratedFailureCount",
+            env,
+        )?;
+        let percentage = self.tolerated_percentage(m, env)?;
+        let plan = match self.plan.and_then(|p| p.map_plan(m)) {
+            Some(mp) => Cow::Borrowed(mp),
+            None => Cow::Owned(crate::plan::decide_with(
+                m,
+                &self.ex.tasks,
+                self.ex.columnar,
+            )),
+        };
+        let strategy = match (plan.strategy, max_concurrency) {
+            (Strategy::Blocking, _) => Strategy::Blocking,
+            (_, Some(1)) => Strategy::Sequential,
+            (s, _) => s,
+        };
+        Ok(MapSettings {
+            max_concurrency,
+            tolerance: Tolerance {
+                count,
+                percentage,
+                items,
+            },
+            // A Distributed Map fails as soon as a child fails unless told to tolerate
+            // it; an inline Map fails with the child's own error.
+            distributed: m.mode == ProcessorMode::Distributed,
+            plan,
+            strategy,
+        })
+    }
+
+    /// Runs the items of `job` with the Map's strategy; outcomes in input order.
+    pub(super) fn run_chunk(
+        &self,
+        job: &MapJob<'_>,
+        ctl: &Ctl,
+        s: &MapSettings<'_>,
+    ) -> Vec<Outcome> {
+        match s.strategy {
+            Strategy::Sequential => self.run_sequential(job, ctl),
+            Strategy::Blocking => self.run_blocking(job, ctl, s.max_concurrency),
+            Strategy::RowParallel => self.run_rows_parallel(job, ctl, s.max_concurrency),
+            Strategy::Columnar => self.run_columnar(job, ctl, &s.plan, s.max_concurrency),
+        }
+    }
+
     /// Runs item `i`: its input (ItemSelector with `$$.Map.Item`), then the processor.
     fn run_item(&self, job: &MapJob<'_>, i: usize, counter: &AtomicU64) -> Outcome {
         let item = &job.items[i];
-        let item_input = match (&job.map.item_selector_ata, &job.map.item_selector) {
+        let (sel_ata, sel) = if job.selector {
+            (
+                job.map.item_selector_ata.as_ref(),
+                job.map.item_selector.as_ref(),
+            )
+        } else {
+            (None, None)
+        };
+        let item_input = match (sel_ata, sel) {
             (Some(t), _) => {
                 let mut facts = job.state;
-                facts.map_item = Some((i, item));
+                facts.map_item = Some((job.base + i, item));
                 let context = super::context::build_context(&self.info, &facts);
                 let b = super::ata::AtaBindings::new(job.vars, job.input.clone(), Some(context));
                 match t.eval("ItemSelector", &b) {
@@ -305,7 +356,7 @@ impl Run<'_> {
             }
             (None, Some(t)) => {
                 let mut facts = job.state;
-                facts.map_item = Some((i, item));
+                facts.map_item = Some((job.base + i, item));
                 match t.eval(&StateEnv::new(job.input, &self.info, facts, job.vars)) {
                     Ok(v) => Cow::Owned(v),
                     Err(f) => return Outcome::Failed(f),
@@ -321,7 +372,7 @@ impl Run<'_> {
             || {
                 Some((
                     "mapIterationStartedEventDetails",
-                    json!({"name": job.name, "index": i}),
+                    json!({"name": job.name, "index": job.base + i}),
                 ))
             },
         );
@@ -331,7 +382,7 @@ impl Run<'_> {
             item_input,
             &mut vars,
             ScopeFacts {
-                map_item: Some((i, item)),
+                map_item: Some((job.base + i, item)),
                 cancel: None,
                 counter: Some(counter),
             },
@@ -344,7 +395,7 @@ impl Run<'_> {
                     || {
                         Some((
                             "mapIterationSucceededEventDetails",
-                            json!({"name": job.name, "index": i}),
+                            json!({"name": job.name, "index": job.base + i}),
                         ))
                     },
                 );
@@ -358,7 +409,7 @@ impl Run<'_> {
                     || {
                         Some((
                             "mapIterationFailedEventDetails",
-                            json!({"name": job.name, "index": i}),
+                            json!({"name": job.name, "index": job.base + i}),
                         ))
                     },
                 );
@@ -378,12 +429,12 @@ impl Run<'_> {
         let n = range.len() as u64;
         let counter = AtomicU64::new(self.history.current());
         for i in range {
-            if ctl.should_skip(i) {
+            if ctl.should_skip(job.base + i) {
                 out.push(Outcome::Skipped);
                 continue;
             }
             let o = self.run_item(job, i, &counter);
-            ctl.record(i, &o);
+            ctl.record(job.base + i, &o);
             out.push(o);
         }
         ctl.counters.done.fetch_add(n, Ordering::Relaxed);
@@ -492,7 +543,7 @@ impl Run<'_> {
                 .into_par_iter()
                 .map(|p| {
                     let range = p * part..((p + 1) * part).min(n);
-                    if ctl.should_skip(range.start) {
+                    if ctl.should_skip(job.base + range.start) {
                         return range.map(|_| Outcome::Skipped).collect();
                     }
                     let batch = super::columnar::items_to_batch(&job.items[range.clone()]);
@@ -512,7 +563,7 @@ impl Run<'_> {
                                 }
                             }
                             for (k, o) in outcomes.iter().enumerate() {
-                                ctl.record(range.start + k, o);
+                                ctl.record(job.base + range.start + k, o);
                             }
                             ctl.counters
                                 .done

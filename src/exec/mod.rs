@@ -13,6 +13,7 @@ mod clock;
 pub mod columnar;
 mod context;
 mod dataflow;
+mod dataplane;
 mod history;
 mod map;
 mod progress;
@@ -107,6 +108,8 @@ pub struct Executor {
     pub(crate) partition: Option<usize>,
     /// Whether Maps may run as Arrow kernels.
     pub(crate) columnar: bool,
+    /// S3 buckets as local folders, for ItemReader and ResultWriter.
+    pub(crate) buckets: Arc<crate::io::Buckets>,
 }
 
 /// Progress bar for long Maps on stderr.
@@ -137,6 +140,7 @@ pub struct ExecutorBuilder {
     progress: Progress,
     partition: Option<usize>,
     no_columnar: bool,
+    buckets: crate::io::Buckets,
 }
 
 impl ExecutorBuilder {
@@ -178,6 +182,16 @@ impl ExecutorBuilder {
         self.partition = (n > 0).then_some(n);
         self
     }
+    /// A bucket of ItemReader/ResultWriter as a local folder.
+    pub fn bucket(mut self, name: &str, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.buckets.named.insert(name.to_string(), dir.into());
+        self
+    }
+    /// Buckets not named with [`ExecutorBuilder::bucket`] are `root/NAME`.
+    pub fn data_root(mut self, root: impl Into<std::path::PathBuf>) -> Self {
+        self.buckets.root = Some(root.into());
+        self
+    }
     /// `false` keeps every Map on the row interpreter (default: columnar where possible).
     pub fn columnar(mut self, on: bool) -> Self {
         self.no_columnar = !on;
@@ -201,6 +215,7 @@ impl ExecutorBuilder {
             progress: self.progress,
             partition: self.partition,
             columnar: !self.no_columnar,
+            buckets: Arc::new(self.buckets),
         }
     }
 }

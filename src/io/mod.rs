@@ -29,6 +29,9 @@ pub struct Buckets {
 impl Buckets {
     /// The folder of a bucket, if one is configured.
     pub fn folder(&self, bucket: &str) -> Option<PathBuf> {
-        self.named.get(bucket).cloned().or_else(|| self.root.as_ref().map(|r| r.join(bucket)))
+        self.named
+            .get(bucket)
+            .cloned()
+            .or_else(|| self.root.as_ref().map(|r| r.join(bucket)))
     }
 }

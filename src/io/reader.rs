@@ -33,6 +33,18 @@ pub enum Chunk {
 
 pub type ItemStream = Box<dyn Iterator<Item = Result<Chunk, Failure>> + Send>;
 
-pub fn open(_cfg: &ReaderConfig, _buckets: &Buckets, _opts: &ReadOptions) -> Result<ItemStream, Failure> {
-    Err(Failure::new("States.ItemReaderFailed", "ItemReader is not supported yet by this engine"))
+pub fn open(
+    _cfg: &ReaderConfig,
+    _buckets: &Buckets,
+    _opts: &ReadOptions,
+) -> Result<ItemStream, Failure> {
+    Err(Failure::new(
+        "States.ItemReaderFailed",
+        "ItemReader is not supported yet by this engine",
+    ))
+}
+
+/// Rows of a record batch as JSON objects (placeholder).
+pub fn batch_to_items(_b: &RecordBatch) -> Vec<Value> {
+    Vec::new()
 }

@@ -28,8 +28,15 @@ pub struct ItemResult {
 pub struct ResultSink {}
 
 impl ResultSink {
-    pub fn create(_cfg: &WriterConfig, _buckets: &Buckets, _map_run_arn: &str) -> Result<ResultSink, Failure> {
-        Err(Failure::new("States.ResultWriterFailed", "ResultWriter is not supported yet by this engine"))
+    pub fn create(
+        _cfg: &WriterConfig,
+        _buckets: &Buckets,
+        _map_run_arn: &str,
+    ) -> Result<ResultSink, Failure> {
+        Err(Failure::new(
+            "States.ResultWriterFailed",
+            "ResultWriter is not supported yet by this engine",
+        ))
     }
     pub fn write_succeeded(&mut self, _items: &[ItemResult]) -> Result<(), Failure> {
         Ok(())

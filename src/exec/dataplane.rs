@@ -1,0 +1,347 @@
+//! The Distributed Map data plane in the executor: items streamed from an ItemReader
+//! in chunks, grouped by an ItemBatcher, run with the Map's strategy chunk by chunk,
+//! and written by a ResultWriter as they complete (or collected inline).
+
+use super::context::StateEnv;
+use super::dataflow::select_path;
+use super::map::{Ctl, MapJob, Outcome, exceeded_threshold};
+use super::run::Run;
+use crate::asl::Failure;
+use crate::asl::failure::names;
+use crate::asl::model::{Ata, Map, PathField, QueryLanguage, State, Template};
+use crate::io::reader::{self, Chunk, ReadOptions, ReaderConfig};
+use crate::io::writer::{ItemResult, ResultSink, WriterConfig};
+use serde_json::{Map as JsonMap, Value, json};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Items per chunk read from an ItemReader.
+const CHUNK_ROWS: usize = 8192;
+
+type Rows = Box<dyn Iterator<Item = Result<Vec<Value>, Failure>> + Send>;
+
+impl Run<'_> {
+    pub(crate) fn run_map_dataplane(
+        &self,
+        st: &State,
+        m: &Map,
+        env: &StateEnv<'_>,
+    ) -> Result<Value, Failure> {
+        let ata = st.ql == QueryLanguage::JsonAta;
+        let run_id = uuid::Uuid::new_v4();
+        let map_run_arn = format!(
+            "arn:aws:states:us-east-1:111111111111:mapRun:{}/{}:{run_id}",
+            self.info.state_machine_name,
+            m.label.as_deref().unwrap_or(&st.name)
+        );
+        let source: Rows = match &m.item_reader {
+            Some(spec) => {
+                let resolved = self.resolve_spec(spec, "ItemReader", env, ata)?;
+                let cfg = ReaderConfig::from_value(&resolved)
+                    .map_err(|e| Failure::new(names::ITEM_READER_FAILED, e))?;
+                let opts = ReadOptions {
+                    batch_rows: CHUNK_ROWS,
+                    ..Default::default()
+                };
+                let stream = reader::open(&cfg, &self.ex.buckets, &opts)?;
+                Box::new(stream.map(|c| {
+                    c.map(|c| match c {
+                        Chunk::Rows(v) => v,
+                        Chunk::Batch(b) => reader::batch_to_items(&b),
+                    })
+                }))
+            }
+            None => {
+                let items = match &m.items_path {
+                    PathField::Path(p) => select_path(p, env)?.into_owned(),
+                    _ => env.input.clone(),
+                };
+                let Value::Array(items) = items else {
+                    return Err(Failure::runtime(format!(
+                        "Map state input must be an array but was: {}",
+                        crate::asl::model::template::to_compact(&items)
+                    )));
+                };
+                let chunks: Vec<Result<Vec<Value>, Failure>> =
+                    items.chunks(CHUNK_ROWS).map(|c| Ok(c.to_vec())).collect();
+                Box::new(chunks.into_iter())
+            }
+        };
+        let batcher = match &m.item_batcher {
+            Some(spec) => Some(self.resolve_batcher(spec, env, ata)?),
+            None => None,
+        };
+        let mut sink = match &m.result_writer {
+            Some(spec) => {
+                let resolved = self.resolve_spec(spec, "ResultWriter", env, ata)?;
+                let cfg = WriterConfig::from_value(&resolved)
+                    .map_err(|e| Failure::new(names::RESULT_WRITER_FAILED, e))?;
+                Some(ResultSink::create(&cfg, &self.ex.buckets, &map_run_arn)?)
+            }
+            None => None,
+        };
+        let settings = self.map_settings(m, env, 0)?;
+        self.event("MapRunStarted", || {
+            Some((
+                "mapRunStartedEventDetails",
+                json!({"mapRunArn": map_run_arn}),
+            ))
+        });
+        let ctl = Ctl {
+            min_fail: AtomicUsize::new(usize::MAX),
+            counters: Default::default(),
+            stop: AtomicBool::new(false),
+            tolerance: settings.tolerance,
+        };
+        let tolerant = settings.tolerance.tolerant();
+        let mut results = Vec::new();
+        let mut first_failure: Option<Failure> = None;
+        let mut base = 0usize;
+        for chunk in source {
+            let items = chunk?;
+            let (inputs, selector) = match &batcher {
+                Some(b) => (self.make_batches(items, b, m, env, base)?, false),
+                None => (items, true),
+            };
+            let job = MapJob {
+                map: m,
+                state: env.state,
+                input: env.input,
+                vars: env.vars,
+                items: &inputs,
+                name: &st.name,
+                base,
+                selector,
+            };
+            let outcomes = self.run_chunk(&job, &ctl, &settings);
+            let (mut ok, mut bad) = (Vec::new(), Vec::new());
+            for (k, o) in outcomes.into_iter().enumerate() {
+                match o {
+                    Outcome::Done(v) if sink.is_some() => ok.push(ItemResult {
+                        index: base + k,
+                        input: inputs[k].clone(),
+                        output: v,
+                        error: None,
+                        cause: None,
+                    }),
+                    Outcome::Done(v) => results.push(v),
+                    Outcome::Failed(f) => {
+                        let out = json!({"Error": f.error, "Cause": f.cause});
+                        if sink.is_some() {
+                            bad.push(ItemResult {
+                                index: base + k,
+                                input: inputs[k].clone(),
+                                output: out,
+                                error: f.error.clone(),
+                                cause: f.cause.clone(),
+                            });
+                        } else if tolerant {
+                            results.push(out);
+                        }
+                        first_failure.get_or_insert(f);
+                    }
+                    Outcome::Skipped => {}
+                }
+            }
+            if let Some(s) = &mut sink {
+                s.write_succeeded(&ok)?;
+                s.write_failed(&bad)?;
+            }
+            base += inputs.len();
+            if ctl.stop.load(Ordering::Relaxed)
+                || ctl.min_fail.load(Ordering::Relaxed) != usize::MAX
+            {
+                break;
+            }
+        }
+        let mut tolerance = settings.tolerance;
+        tolerance.items = base;
+        let failures = ctl.counters.failures.load(Ordering::Relaxed);
+        // What was computed is written before the Map fails.
+        let written = match sink {
+            Some(s) => Some(s.finish()?),
+            None => None,
+        };
+        if (tolerant || settings.distributed) && tolerance.exceeded(failures) {
+            self.event("MapRunFailed", || None);
+            return Err(exceeded_threshold());
+        }
+        if let (false, Some(f)) = (tolerant || settings.distributed, first_failure) {
+            return Err(f);
+        }
+        self.event("MapRunSucceeded", || None);
+        Ok(written.unwrap_or(Value::Array(results)))
+    }
+
+    /// An ItemReader or ResultWriter object with its Parameters (JSONPath) or Arguments
+    /// (JSONata) evaluated, and `MaxItemsPath` resolved into `MaxItems`.
+    fn resolve_spec(
+        &self,
+        spec: &Value,
+        field: &str,
+        env: &StateEnv<'_>,
+        ata: bool,
+    ) -> Result<Value, Failure> {
+        let failed = |e: String| {
+            let name = if field == "ItemReader" {
+                names::ITEM_READER_FAILED
+            } else {
+                names::RESULT_WRITER_FAILED
+            };
+            Failure::new(name, e)
+        };
+        let Value::Object(obj) = spec else {
+            return Ok(spec.clone());
+        };
+        let mut out = obj.clone();
+        if ata {
+            if let Some(a) = obj.get("Arguments") {
+                let t = Ata::compile(a).map_err(|(_, e)| failed(e))?;
+                let b = env
+                    .ata
+                    .ok_or_else(|| failed("JSONata Arguments outside a JSONata state".into()))?;
+                out.insert(
+                    "Arguments".into(),
+                    t.eval(&format!("{field}/Arguments"), b)?,
+                );
+            }
+            if let Some(Value::Object(rc)) = obj.get("ReaderConfig") {
+                let mut rc = rc.clone();
+                if let Some(v) = rc.get("MaxItems").cloned() {
+                    let t = Ata::compile(&v).map_err(|(_, e)| failed(e))?;
+                    if let (false, Some(b)) = (t.is_literal(), env.ata) {
+                        rc.insert(
+                            "MaxItems".into(),
+                            t.eval(&format!("{field}/ReaderConfig/MaxItems"), b)?,
+                        );
+                    }
+                }
+                out.insert("ReaderConfig".into(), Value::Object(rc));
+            }
+        } else {
+            if let Some(p) = obj.get("Parameters") {
+                let t = Template::compile(p).map_err(|(_, e)| failed(e))?;
+                out.insert("Parameters".into(), t.eval(env)?);
+            }
+            if let Some(Value::Object(rc)) = obj.get("ReaderConfig") {
+                let mut rc = rc.clone();
+                if let Some(Value::String(p)) = rc.remove("MaxItemsPath") {
+                    let path =
+                        crate::asl::path::JsonPath::parse(&p).map_err(|e| failed(e.message))?;
+                    let v = select_path(&path, env)?.into_owned();
+                    rc.insert("MaxItems".into(), v);
+                }
+                out.insert("ReaderConfig".into(), Value::Object(rc));
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn resolve_batcher(
+        &self,
+        spec: &Value,
+        env: &StateEnv<'_>,
+        ata: bool,
+    ) -> Result<Batcher, Failure> {
+        let obj = spec.as_object().cloned().unwrap_or_default();
+        let number = |key: &str| -> Result<Option<u64>, Failure> {
+            if let Some(v) = obj.get(key) {
+                if ata {
+                    let t = Ata::compile(v).map_err(|(_, e)| Failure::runtime(e))?;
+                    if let (false, Some(b)) = (t.is_literal(), env.ata) {
+                        return Ok(t.eval(&format!("ItemBatcher/{key}"), b)?.as_u64());
+                    }
+                }
+                return Ok(v.as_u64());
+            }
+            match obj.get(&format!("{key}Path")).and_then(Value::as_str) {
+                Some(p) => {
+                    let path = crate::asl::path::JsonPath::parse(p)
+                        .map_err(|e| Failure::runtime(e.message))?;
+                    Ok(select_path(&path, env)?.as_u64())
+                }
+                None => Ok(None),
+            }
+        };
+        let batch_input = match obj.get("BatchInput") {
+            None => None,
+            Some(v) if ata => {
+                let t = Ata::compile(v).map_err(|(_, e)| Failure::runtime(e))?;
+                match env.ata {
+                    Some(b) => Some(t.eval("ItemBatcher/BatchInput", b)?),
+                    None => Some(v.clone()),
+                }
+            }
+            Some(v) => Some(
+                Template::compile(v)
+                    .map_err(|(_, e)| Failure::runtime(e))?
+                    .eval(env)?,
+            ),
+        };
+        Ok(Batcher {
+            max_items: number("MaxItemsPerBatch")?,
+            max_bytes: number("MaxInputBytesPerBatch")?,
+            batch_input,
+        })
+    }
+
+    /// Groups items into child inputs `{"BatchInput": …, "Items": […]}` as AWS does; the
+    /// ItemSelector applies to each item first.
+    fn make_batches(
+        &self,
+        items: Vec<Value>,
+        b: &Batcher,
+        m: &Map,
+        env: &StateEnv<'_>,
+        base: usize,
+    ) -> Result<Vec<Value>, Failure> {
+        let max_items = b.max_items.unwrap_or(u64::MAX).max(1) as usize;
+        let max_bytes = b.max_bytes.unwrap_or(u64::MAX) as usize;
+        let mut out = Vec::new();
+        let mut cur: Vec<Value> = Vec::new();
+        let mut cur_bytes = 0usize;
+        for (k, item) in items.into_iter().enumerate() {
+            let item = match (&m.item_selector, &m.item_selector_ata) {
+                (Some(t), _) => {
+                    let mut facts = env.state;
+                    facts.map_item = Some((base + k, &item));
+                    t.eval(&StateEnv::new(env.input, &self.info, facts, env.vars))?
+                }
+                (None, Some(t)) => {
+                    let mut facts = env.state;
+                    facts.map_item = Some((base + k, &item));
+                    let context = super::context::build_context(&self.info, &facts);
+                    let bind =
+                        super::ata::AtaBindings::new(env.vars, env.input.clone(), Some(context));
+                    t.eval("ItemSelector", &bind)?
+                }
+                _ => item,
+            };
+            let size = super::run::payload_size(&item);
+            if !cur.is_empty() && (cur.len() >= max_items || cur_bytes + size > max_bytes) {
+                out.push(batch_value(std::mem::take(&mut cur), &b.batch_input));
+                cur_bytes = 0;
+            }
+            cur_bytes += size;
+            cur.push(item);
+        }
+        if !cur.is_empty() {
+            out.push(batch_value(cur, &b.batch_input));
+        }
+        Ok(out)
+    }
+}
+
+struct Batcher {
+    max_items: Option<u64>,
+    max_bytes: Option<u64>,
+    batch_input: Option<Value>,
+}
+
+fn batch_value(items: Vec<Value>, batch_input: &Option<Value>) -> Value {
+    let mut m = JsonMap::new();
+    if let Some(bi) = batch_input {
+        m.insert("BatchInput".into(), bi.clone());
+    }
+    m.insert("Items".into(), Value::Array(items));
+    Value::Object(m)
+}
