@@ -785,3 +785,18 @@ fn config_errors_name_the_field() {
     );
     assert!(bad(json!({"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": 3, "Key": "k"}})).contains("Bucket"));
 }
+
+#[test]
+fn projection_of_no_known_column_keeps_the_item_count() {
+    let r = root("proj_none");
+    put(&r, "b", "c.csv", b"a,b\n1,2\n3,4\n5,6\n");
+    write_parquet(&r.join("b/d.parquet"));
+    let o = ReadOptions {
+        projection: Some(vec!["zzz".into()]),
+        batch_rows: 2,
+        ..Default::default()
+    };
+    let n = |cfg: &ReaderConfig| chunks(cfg, &buckets(&r), &o).unwrap().iter().map(Chunk::len).sum::<usize>();
+    assert_eq!(n(&get("CSV", "b", "c.csv", json!({}))), 3);
+    assert_eq!(n(&get("PARQUET", "b", "d.parquet", json!({}))), 35);
+}
