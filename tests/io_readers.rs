@@ -796,7 +796,13 @@ fn projection_of_no_known_column_keeps_the_item_count() {
         batch_rows: 2,
         ..Default::default()
     };
-    let n = |cfg: &ReaderConfig| chunks(cfg, &buckets(&r), &o).unwrap().iter().map(Chunk::len).sum::<usize>();
+    let n = |cfg: &ReaderConfig| {
+        chunks(cfg, &buckets(&r), &o)
+            .unwrap()
+            .iter()
+            .map(Chunk::len)
+            .sum::<usize>()
+    };
     assert_eq!(n(&get("CSV", "b", "c.csv", json!({}))), 3);
     assert_eq!(n(&get("PARQUET", "b", "d.parquet", json!({}))), 35);
 }
