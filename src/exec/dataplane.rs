@@ -96,12 +96,26 @@ impl Run<'_> {
         let mut results = Vec::new();
         let mut first_failure: Option<Failure> = None;
         let mut base = 0usize;
-        for chunk in source {
-            let items = chunk?;
-            let (inputs, selector) = match &batcher {
-                Some(b) => (self.make_batches(items, b, m, env, base)?, false),
-                None => (items, true),
+        let mut read = 0usize;
+        let mut pending = Pending::default();
+        // A trailing None flushes the last partial batch.
+        let chunks = source.map(Some).chain(std::iter::once(None));
+        for chunk in chunks {
+            let (inputs, selector) = match (chunk, &batcher) {
+                (Some(items), Some(b)) => {
+                    let items = items?;
+                    let n = items.len();
+                    let batches = self.make_batches(items, b, m, env, read, &mut pending)?;
+                    read += n;
+                    (batches, false)
+                }
+                (None, Some(b)) => (pending.flush(&b.batch_input).into_iter().collect(), false),
+                (Some(items), None) => (items?, true),
+                (None, None) => break,
             };
+            if inputs.is_empty() {
+                continue;
+            }
             let job = MapJob {
                 map: m,
                 state: env.state,
@@ -285,7 +299,9 @@ impl Run<'_> {
     }
 
     /// Groups items into child inputs `{"BatchInput": …, "Items": […]}` as AWS does; the
-    /// ItemSelector applies to each item first.
+    /// ItemSelector applies to each item first. A batch may span reader chunks: the
+    /// items of an unfinished batch wait in `pending`.
+    #[allow(clippy::too_many_arguments)]
     fn make_batches(
         &self,
         items: Vec<Value>,
@@ -293,12 +309,11 @@ impl Run<'_> {
         m: &Map,
         env: &StateEnv<'_>,
         base: usize,
+        pending: &mut Pending,
     ) -> Result<Vec<Value>, Failure> {
         let max_items = b.max_items.unwrap_or(u64::MAX).max(1) as usize;
         let max_bytes = b.max_bytes.unwrap_or(u64::MAX) as usize;
         let mut out = Vec::new();
-        let mut cur: Vec<Value> = Vec::new();
-        let mut cur_bytes = 0usize;
         for (k, item) in items.into_iter().enumerate() {
             let item = match (&m.item_selector, &m.item_selector_ata) {
                 (Some(t), _) => {
@@ -317,17 +332,29 @@ impl Run<'_> {
                 _ => item,
             };
             let size = super::run::payload_size(&item);
-            if !cur.is_empty() && (cur.len() >= max_items || cur_bytes + size > max_bytes) {
-                out.push(batch_value(std::mem::take(&mut cur), &b.batch_input));
-                cur_bytes = 0;
+            if !pending.items.is_empty()
+                && (pending.items.len() >= max_items || pending.bytes + size > max_bytes)
+            {
+                out.extend(pending.flush(&b.batch_input));
             }
-            cur_bytes += size;
-            cur.push(item);
-        }
-        if !cur.is_empty() {
-            out.push(batch_value(cur, &b.batch_input));
+            pending.bytes += size;
+            pending.items.push(item);
         }
         Ok(out)
+    }
+}
+
+/// Items of the batch being filled.
+#[derive(Default)]
+struct Pending {
+    items: Vec<Value>,
+    bytes: usize,
+}
+
+impl Pending {
+    fn flush(&mut self, batch_input: &Option<Value>) -> Option<Value> {
+        self.bytes = 0;
+        (!self.items.is_empty()).then(|| batch_value(std::mem::take(&mut self.items), batch_input))
     }
 }
 
