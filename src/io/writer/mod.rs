@@ -34,15 +34,15 @@ mod parquet;
 mod tests;
 
 pub use atomic::{AtomicFile, is_temp_name};
-pub use parquet::VALUE_COLUMN;
+pub use self::parquet::VALUE_COLUMN;
 
 use super::Buckets;
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use json::JsonPart;
-use parquet::ParquetPart;
+use self::json::JsonPart;
+use self::parquet::ParquetPart;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
@@ -266,7 +266,6 @@ impl Part {
 
 /// The files of one status: at most one open at a time.
 struct KindFiles {
-    kind: Kind,
     open: Option<Part>,
     next: usize,
     done: Vec<(String, u64)>,
@@ -274,8 +273,8 @@ struct KindFiles {
 }
 
 impl KindFiles {
-    fn new(kind: Kind) -> KindFiles {
-        KindFiles { kind, open: None, next: 0, done: Vec::new(), schema: None }
+    fn new() -> KindFiles {
+        KindFiles { open: None, next: 0, done: Vec::new(), schema: None }
     }
 }
 
@@ -346,8 +345,8 @@ impl ResultSink {
             map_run_arn: map_run_arn.to_string(),
             arn_head,
             sm_path,
-            succeeded: KindFiles::new(Kind::Succeeded),
-            failed: KindFiles::new(Kind::Failed),
+            succeeded: KindFiles::new(),
+            failed: KindFiles::new(),
         })
     }
 
@@ -525,16 +524,16 @@ impl ResultSink {
                 self.push_json(kind, bytes.iter().map(Vec::as_slice))
             }
             OutputType::Parquet => {
-                let rows: Vec<Value> = records.into_iter().map(parquet::as_row).collect();
+                let rows: Vec<Value> = records.into_iter().map(self::parquet::as_row).collect();
                 let schema = match self.files(kind).schema.clone() {
                     Some(s) => s,
                     None => {
-                        let s = parquet::infer_schema(&rows).map_err(|e| self.fail(&self.next_path(kind), "write", e))?;
+                        let s = self::parquet::infer_schema(&rows).map_err(|e| self.fail(&self.next_path(kind), "write", e))?;
                         self.files(kind).schema = Some(s.clone());
                         s
                     }
                 };
-                let batch = parquet::decode_rows(&schema, &rows).map_err(|e| self.fail(&self.next_path(kind), "write", e))?;
+                let batch = self::parquet::decode_rows(&schema, &rows).map_err(|e| self.fail(&self.next_path(kind), "write", e))?;
                 self.push_batch(kind, &batch)
             }
         }
@@ -614,7 +613,7 @@ impl ResultSink {
 /// folder, fsync, rename). The schema is the first batch's (`schema` when there are none).
 /// Returns the file's size.
 pub fn write_batches_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, Failure> {
-    parquet::write_batches(path, schema, batches).map_err(|e| {
+    self::parquet::write_batches(path, schema, batches).map_err(|e| {
         Failure::new(names::RESULT_WRITER_FAILED, format!("Failed to write Parquet file '{}': {e}", path.display()))
     })
 }
