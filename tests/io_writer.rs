@@ -12,16 +12,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const ARN: &str = "arn:aws:states:us-east-1:123456789012:mapRun:crash/Map:0f0e0d0c-0000-4000-8000-000000000001";
+const ARN: &str =
+    "arn:aws:states:us-east-1:123456789012:mapRun:crash/Map:0f0e0d0c-0000-4000-8000-000000000001";
 const RUN: &str = "0f0e0d0c-0000-4000-8000-000000000001";
 const PER_FILE: usize = 25;
 
 /// The child: writes `ASL_WRITER_CHILD_ITEMS` items (10 a chunk, a pause between chunks).
 #[test]
 fn child_writes_results() {
-    let Ok(dir) = std::env::var("ASL_WRITER_CHILD_DIR") else { return };
+    let Ok(dir) = std::env::var("ASL_WRITER_CHILD_DIR") else {
+        return;
+    };
     let output = std::env::var("ASL_WRITER_CHILD_TYPE").unwrap();
-    let total: usize = std::env::var("ASL_WRITER_CHILD_ITEMS").unwrap().parse().unwrap();
+    let total: usize = std::env::var("ASL_WRITER_CHILD_ITEMS")
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut cfg = WriterConfig::from_value(&json!({
         "Resource": "arn:aws:states:::s3:putObject",
         "Parameters": {"Bucket": "out", "Prefix": "runs"},
@@ -29,13 +35,22 @@ fn child_writes_results() {
     }))
     .unwrap();
     cfg.max_file_items = PER_FILE;
-    let buckets = Buckets { named: Default::default(), root: Some(PathBuf::from(dir)) };
+    let buckets = Buckets {
+        named: Default::default(),
+        root: Some(PathBuf::from(dir)),
+    };
     let mut sink = ResultSink::create(&cfg, &buckets, ARN).unwrap();
     let pad = "x".repeat(4000);
     let mut i = 0;
     while i < total {
         let items: Vec<ItemResult> = (i..(i + 10).min(total))
-            .map(|n| ItemResult { index: n, input: json!(n), output: json!({"n": n, "pad": pad}), error: None, cause: None })
+            .map(|n| ItemResult {
+                index: n,
+                input: json!(n),
+                output: json!({"n": n, "pad": pad}),
+                error: None,
+                cause: None,
+            })
             .collect();
         i += items.len();
         sink.write_succeeded(&items).unwrap();
@@ -67,9 +82,17 @@ fn count_records(path: &Path) -> usize {
     if name.ends_with(".jsonl") {
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.ends_with('\n'), "{name} ends mid-line");
-        text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{name}: {e}"))).count()
+        text.lines()
+            .filter(|l| {
+                serde_json::from_str::<Value>(l)
+                    .map_err(|e| panic!("{name}: {e}"))
+                    .is_ok()
+            })
+            .count()
     } else {
-        serde_json::from_slice::<Vec<Value>>(&bytes).unwrap_or_else(|e| panic!("{name} is not complete JSON: {e}")).len()
+        serde_json::from_slice::<Vec<Value>>(&bytes)
+            .unwrap_or_else(|e| panic!("{name} is not complete JSON: {e}"))
+            .len()
     }
 }
 
@@ -88,18 +111,26 @@ fn check_folder(dir: &Path) -> (usize, bool) {
         }
         let n = count_records(&dir.join(&name));
         if name.starts_with("SUCCEEDED_") {
-            assert!(n == PER_FILE || manifest_lists_last(dir, &name), "{name} has {n} records");
+            assert!(
+                n == PER_FILE || manifest_lists_last(dir, &name),
+                "{name} has {n} records"
+            );
         }
         assert!(n > 0, "{name} is empty");
         finals += 1;
     }
     if manifest {
-        let m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let m: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
         for kind in ["SUCCEEDED", "FAILED"] {
             for f in m["ResultFiles"][kind].as_array().unwrap() {
                 let key = f["Key"].as_str().unwrap();
                 let path = dir.join(key.rsplit('/').next().unwrap());
-                assert_eq!(std::fs::metadata(&path).unwrap().len(), f["Size"].as_u64().unwrap(), "{key}");
+                assert_eq!(
+                    std::fs::metadata(&path).unwrap().len(),
+                    f["Size"].as_u64().unwrap(),
+                    "{key}"
+                );
                 count_records(&path);
             }
         }
@@ -109,15 +140,24 @@ fn check_folder(dir: &Path) -> (usize, bool) {
 
 /// The last SUCCEEDED file of a finished run may hold fewer records.
 fn manifest_lists_last(dir: &Path, name: &str) -> bool {
-    let Ok(bytes) = std::fs::read(dir.join("manifest.json")) else { return false };
+    let Ok(bytes) = std::fs::read(dir.join("manifest.json")) else {
+        return false;
+    };
     let m: Value = serde_json::from_slice(&bytes).unwrap();
     let files = m["ResultFiles"]["SUCCEEDED"].as_array().unwrap();
-    files.last().is_some_and(|f| f["Key"].as_str().unwrap().ends_with(name))
+    files
+        .last()
+        .is_some_and(|f| f["Key"].as_str().unwrap().ends_with(name))
 }
 
 fn spawn_child(root: &Path, output: &str, items: usize) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["child_writes_results", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "child_writes_results",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("ASL_WRITER_CHILD_DIR", root)
         .env("ASL_WRITER_CHILD_TYPE", output)
         .env("ASL_WRITER_CHILD_ITEMS", items.to_string())
@@ -128,14 +168,18 @@ fn spawn_child(root: &Path, output: &str, items: usize) -> std::process::Child {
 
 fn final_files(dir: &Path) -> usize {
     std::fs::read_dir(dir)
-        .map(|rd| rd.filter(|e| !is_temp_name(e.as_ref().unwrap().file_name().to_str().unwrap())).count())
+        .map(|rd| {
+            rd.filter(|e| !is_temp_name(e.as_ref().unwrap().file_name().to_str().unwrap()))
+                .count()
+        })
         .unwrap_or(0)
 }
 
 #[test]
 fn sigkill_mid_run_leaves_only_complete_files() {
     for output in ["JSON", "JSONL", "PARQUET"] {
-        let root = std::env::temp_dir().join(format!("asl-writer-kill-{}-{}", std::process::id(), output));
+        let root =
+            std::env::temp_dir().join(format!("asl-writer-kill-{}-{}", std::process::id(), output));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("out")).unwrap();
         let dir = root.join("out/runs").join(RUN);
@@ -159,7 +203,8 @@ fn sigkill_mid_run_leaves_only_complete_files() {
 #[test]
 fn finished_child_has_manifest_and_complete_files() {
     for output in ["JSON", "PARQUET"] {
-        let root = std::env::temp_dir().join(format!("asl-writer-done-{}-{}", std::process::id(), output));
+        let root =
+            std::env::temp_dir().join(format!("asl-writer-done-{}-{}", std::process::id(), output));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("out")).unwrap();
         let status = spawn_child(&root, output, 120).wait().unwrap();
@@ -167,8 +212,16 @@ fn finished_child_has_manifest_and_complete_files() {
         let dir = root.join("out/runs").join(RUN);
         let (finals, manifest) = check_folder(&dir);
         assert!(manifest);
-        assert_eq!(finals, 120 / PER_FILE + 1 + 1, "{output}: 5 SUCCEEDED files and 1 FAILED");
-        assert!(!std::fs::read_dir(&dir).unwrap().any(|e| is_temp_name(e.unwrap().file_name().to_str().unwrap())));
+        assert_eq!(
+            finals,
+            120 / PER_FILE + 1 + 1,
+            "{output}: 5 SUCCEEDED files and 1 FAILED"
+        );
+        assert!(
+            !std::fs::read_dir(&dir)
+                .unwrap()
+                .any(|e| is_temp_name(e.unwrap().file_name().to_str().unwrap()))
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

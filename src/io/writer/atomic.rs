@@ -29,10 +29,19 @@ impl AtomicFile {
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-        let temp = dir.join(format!("{TEMP_PREFIX}{name}{TEMP_MARKER}{}", uuid::Uuid::new_v4().simple()));
-        let file = fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        let temp = dir.join(format!(
+            "{TEMP_PREFIX}{name}{TEMP_MARKER}{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
         Ok(AtomicFile {
-            out: Some(CountingWriter { inner: BufWriter::with_capacity(1 << 16, file), written: 0 }),
+            out: Some(CountingWriter {
+                inner: BufWriter::with_capacity(1 << 16, file),
+                written: 0,
+            }),
             temp,
             path: path.to_path_buf(),
         })

@@ -17,7 +17,11 @@ impl JsonPart {
         if !lines {
             file.write_all(b"[")?;
         }
-        Ok(JsonPart { file, items: 0, lines })
+        Ok(JsonPart {
+            file,
+            items: 0,
+            lines,
+        })
     }
 
     pub(crate) fn items(&self) -> usize {

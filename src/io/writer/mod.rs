@@ -33,16 +33,16 @@ mod parquet;
 #[cfg(test)]
 mod tests;
 
-pub use atomic::{AtomicFile, is_temp_name};
 pub use self::parquet::VALUE_COLUMN;
+pub use atomic::{AtomicFile, is_temp_name};
 
+use self::json::JsonPart;
+use self::parquet::ParquetPart;
 use super::Buckets;
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use self::json::JsonPart;
-use self::parquet::ParquetPart;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
@@ -107,7 +107,9 @@ fn str_field<'a>(o: &'a Map<String, Value>, k: &str) -> Result<Option<&'a str>, 
     match o.get(k) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!("ResultWriter field '{k}' must be a string, got {other}")),
+        Some(other) => Err(format!(
+            "ResultWriter field '{k}' must be a string, got {other}"
+        )),
     }
 }
 
@@ -116,9 +118,14 @@ impl WriterConfig {
     /// {"OutputType", "Transformation"}}`. Without a WriterConfig an export writes JSON with the
     /// NONE transformation; a WriterConfig alone (no Resource) defaults to JSON and COMPACT.
     pub fn from_value(v: &Value) -> Result<WriterConfig, String> {
-        let o = v.as_object().ok_or_else(|| format!("ResultWriter must be an object, got {v}"))?;
+        let o = v
+            .as_object()
+            .ok_or_else(|| format!("ResultWriter must be an object, got {v}"))?;
         for k in o.keys() {
-            if !matches!(k.as_str(), "Resource" | "Parameters" | "Arguments" | "WriterConfig") {
+            if !matches!(
+                k.as_str(),
+                "Resource" | "Parameters" | "Arguments" | "WriterConfig"
+            ) {
                 return Err(format!("ResultWriter has an unknown field '{k}'"));
             }
         }
@@ -126,40 +133,60 @@ impl WriterConfig {
         if let Some(r) = resource
             && r != PUT_OBJECT_RESOURCE
         {
-            return Err(format!("ResultWriter Resource must be '{PUT_OBJECT_RESOURCE}', got '{r}'"));
+            return Err(format!(
+                "ResultWriter Resource must be '{PUT_OBJECT_RESOURCE}', got '{r}'"
+            ));
         }
         let params = match (o.get("Parameters"), o.get("Arguments")) {
-            (Some(_), Some(_)) => return Err("ResultWriter has both Parameters and Arguments".into()),
-            (Some(p), None) | (None, Some(p)) => {
-                Some(p.as_object().ok_or_else(|| format!("ResultWriter Parameters must be an object, got {p}"))?)
+            (Some(_), Some(_)) => {
+                return Err("ResultWriter has both Parameters and Arguments".into());
             }
+            (Some(p), None) | (None, Some(p)) => Some(
+                p.as_object()
+                    .ok_or_else(|| format!("ResultWriter Parameters must be an object, got {p}"))?,
+            ),
             (None, None) => None,
         };
         let wc = match o.get("WriterConfig") {
             None => None,
             Some(Value::Object(m)) => Some(m),
-            Some(other) => return Err(format!("ResultWriter WriterConfig must be an object, got {other}")),
+            Some(other) => {
+                return Err(format!(
+                    "ResultWriter WriterConfig must be an object, got {other}"
+                ));
+            }
         };
         if resource.is_some() != params.is_some() {
             return Err("ResultWriter needs both Resource and Parameters (or Arguments)".into());
         }
         if resource.is_none() && wc.is_none() {
-            return Err("ResultWriter must have Resource and Parameters, a WriterConfig, or all three".into());
+            return Err(
+                "ResultWriter must have Resource and Parameters, a WriterConfig, or all three"
+                    .into(),
+            );
         }
         let (bucket, prefix) = match params {
             Some(p) => {
-                let b = str_field(p, "Bucket")?.ok_or("ResultWriter Parameters must have a Bucket")?;
+                let b =
+                    str_field(p, "Bucket")?.ok_or("ResultWriter Parameters must have a Bucket")?;
                 if b.is_empty() {
                     return Err("ResultWriter Bucket must not be empty".into());
                 }
-                let prefix = str_field(p, "Prefix")?.unwrap_or("").trim_matches('/').to_string();
+                let prefix = str_field(p, "Prefix")?
+                    .unwrap_or("")
+                    .trim_matches('/')
+                    .to_string();
                 (Some(b.to_string()), prefix)
             }
             None => (None, String::new()),
         };
         let exporting = bucket.is_some();
         let mut output_type = OutputType::Json;
-        let mut transformation = if exporting && wc.is_none() { Transformation::None } else { Transformation::Compact };
+        let mut transformation = if exporting && wc.is_none() {
+            Transformation::None
+        } else {
+            Transformation::Compact
+        };
         if let Some(wc) = wc {
             for k in wc.keys() {
                 if !matches!(k.as_str(), "OutputType" | "Transformation") {
@@ -171,7 +198,11 @@ impl WriterConfig {
                     "JSON" => OutputType::Json,
                     "JSONL" => OutputType::Jsonl,
                     "PARQUET" => OutputType::Parquet,
-                    other => return Err(format!("WriterConfig OutputType must be JSON or JSONL, got '{other}'")),
+                    other => {
+                        return Err(format!(
+                            "WriterConfig OutputType must be JSON or JSONL, got '{other}'"
+                        ));
+                    }
                 };
             }
             if let Some(t) = str_field(wc, "Transformation")? {
@@ -180,7 +211,9 @@ impl WriterConfig {
                     "COMPACT" => Transformation::Compact,
                     "FLATTEN" => Transformation::Flatten,
                     other => {
-                        return Err(format!("WriterConfig Transformation must be NONE, COMPACT or FLATTEN, got '{other}'"));
+                        return Err(format!(
+                            "WriterConfig Transformation must be NONE, COMPACT or FLATTEN, got '{other}'"
+                        ));
                     }
                 };
             }
@@ -252,7 +285,7 @@ impl Kind {
 
 enum Part {
     Json(JsonPart),
-    Parquet(ParquetPart),
+    Parquet(Box<ParquetPart>),
 }
 
 impl Part {
@@ -274,7 +307,12 @@ struct KindFiles {
 
 impl KindFiles {
     fn new() -> KindFiles {
-        KindFiles { open: None, next: 0, done: Vec::new(), schema: None }
+        KindFiles {
+            open: None,
+            next: 0,
+            done: Vec::new(),
+            schema: None,
+        }
     }
 }
 
@@ -292,14 +330,23 @@ pub struct ResultSink {
 }
 
 fn now_iso() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 impl ResultSink {
     /// Checks the bucket's folder and creates `<Prefix>/<map-run-id>/` in it.
-    pub fn create(cfg: &WriterConfig, buckets: &Buckets, map_run_arn: &str) -> Result<ResultSink, Failure> {
+    pub fn create(
+        cfg: &WriterConfig,
+        buckets: &Buckets,
+        map_run_arn: &str,
+    ) -> Result<ResultSink, Failure> {
         let bucket = cfg.bucket.clone().ok_or_else(|| {
-            Failure::new(names::RESULT_WRITER_FAILED, "ResultWriter has no Bucket: results are not exported")
+            Failure::new(
+                names::RESULT_WRITER_FAILED,
+                "ResultWriter has no Bucket: results are not exported",
+            )
         })?;
         let root = buckets.folder(&bucket).ok_or_else(|| {
             Failure::new(
@@ -310,22 +357,40 @@ impl ResultSink {
         if !root.is_dir() {
             return Err(Failure::new(
                 names::RESULT_WRITER_FAILED,
-                format!("Bucket '{bucket}' does not exist: no folder at '{}'", root.display()),
+                format!(
+                    "Bucket '{bucket}' does not exist: no folder at '{}'",
+                    root.display()
+                ),
             ));
         }
         if cfg.prefix.split('/').any(|c| c == ".." || c == ".") {
             return Err(Failure::new(
                 names::RESULT_WRITER_FAILED,
-                format!("ResultWriter Prefix '{}' for bucket '{bucket}' has a '.' or '..' segment", cfg.prefix),
+                format!(
+                    "ResultWriter Prefix '{}' for bucket '{bucket}' has a '.' or '..' segment",
+                    cfg.prefix
+                ),
             ));
         }
-        let run_id = map_run_arn.rsplit(':').next().filter(|s| !s.is_empty()).unwrap_or("map-run").to_string();
-        let key_prefix = if cfg.prefix.is_empty() { format!("{run_id}/") } else { format!("{}/{run_id}/", cfg.prefix) };
+        let run_id = map_run_arn
+            .rsplit(':')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("map-run")
+            .to_string();
+        let key_prefix = if cfg.prefix.is_empty() {
+            format!("{run_id}/")
+        } else {
+            format!("{}/{run_id}/", cfg.prefix)
+        };
         let dir = root.join(&key_prefix);
         std::fs::create_dir_all(&dir).map_err(|e| {
             Failure::new(
                 names::RESULT_WRITER_FAILED,
-                format!("Cannot create '{key_prefix}' in bucket '{bucket}' (folder '{}'): {e}", dir.display()),
+                format!(
+                    "Cannot create '{key_prefix}' in bucket '{bucket}' (folder '{}'): {e}",
+                    dir.display()
+                ),
             )
         })?;
         // arn:aws:states:REGION:ACCOUNT:mapRun:STATE_MACHINE/MAP_LABEL:RUN_ID
@@ -335,7 +400,10 @@ impl ResultSink {
             let sm = rest.rsplit_once(':').map_or(rest, |(a, _)| a);
             (parts[..5].join(":"), sm.to_string())
         } else {
-            ("arn:aws:states:local:000000000000".to_string(), "local/Map".to_string())
+            (
+                "arn:aws:states:local:000000000000".to_string(),
+                "local/Map".to_string(),
+            )
         };
         Ok(ResultSink {
             cfg: cfg.clone(),
@@ -356,7 +424,10 @@ impl ResultSink {
     }
 
     fn fail(&self, path: &Path, what: &str, e: impl std::fmt::Display) -> Failure {
-        let key = path.file_name().and_then(|n| n.to_str()).map(|n| format!("{}{n}", self.key_prefix));
+        let key = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| format!("{}{n}", self.key_prefix));
         Failure::new(
             names::RESULT_WRITER_FAILED,
             format!(
@@ -374,7 +445,12 @@ impl ResultSink {
         let now = now_iso();
         let mut m = Map::new();
         if kind == Kind::Failed {
-            let field = |k: &str| item.output.get(k).and_then(Value::as_str).map(str::to_string);
+            let field = |k: &str| {
+                item.output
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
             if let Some(c) = item.cause.clone().or_else(|| field("Cause")) {
                 m.insert("Cause".into(), Value::String(c));
             }
@@ -382,7 +458,13 @@ impl ResultSink {
                 m.insert("Error".into(), Value::String(e));
             }
         }
-        m.insert("ExecutionArn".into(), json!(format!("{}:execution:{}:{name}", self.arn_head, self.sm_path)));
+        m.insert(
+            "ExecutionArn".into(),
+            json!(format!(
+                "{}:execution:{}:{name}",
+                self.arn_head, self.sm_path
+            )),
+        );
         m.insert("Input".into(), Value::String(item.input.to_string()));
         m.insert("InputDetails".into(), json!({"Included": true}));
         m.insert("Name".into(), Value::String(name));
@@ -393,12 +475,18 @@ impl ResultSink {
         m.insert("RedriveCount".into(), json!(0));
         if kind == Kind::Succeeded {
             m.insert("RedriveStatus".into(), json!("NOT_REDRIVABLE"));
-            m.insert("RedriveStatusReason".into(), json!("Execution is SUCCEEDED and cannot be redriven"));
+            m.insert(
+                "RedriveStatusReason".into(),
+                json!("Execution is SUCCEEDED and cannot be redriven"),
+            );
         } else {
             m.insert("RedriveStatus".into(), json!("REDRIVABLE_BY_MAP_RUN"));
         }
         m.insert("StartDate".into(), Value::String(now.clone()));
-        m.insert("StateMachineArn".into(), json!(format!("{}:stateMachine:{}", self.arn_head, self.sm_path)));
+        m.insert(
+            "StateMachineArn".into(),
+            json!(format!("{}:stateMachine:{}", self.arn_head, self.sm_path)),
+        );
         m.insert("Status".into(), json!(kind.name()));
         m.insert("StopDate".into(), Value::String(now));
         Value::Object(m)
@@ -408,7 +496,9 @@ impl ResultSink {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             match (kind, self.cfg.transformation) {
-                (Kind::Failed, _) | (_, Transformation::None) => out.push(self.full_record(kind, item)),
+                (Kind::Failed, _) | (_, Transformation::None) => {
+                    out.push(self.full_record(kind, item))
+                }
                 (_, Transformation::Compact) => out.push(item.output.clone()),
                 (_, Transformation::Flatten) => flatten_into(item.output.clone(), &mut out),
             }
@@ -428,19 +518,32 @@ impl ResultSink {
             Kind::Succeeded => &self.succeeded,
             Kind::Failed => &self.failed,
         };
-        self.dir.join(format!("{}_{}.{}", kind.name(), f.next, self.cfg.output_type.extension()))
+        self.dir.join(format!(
+            "{}_{}.{}",
+            kind.name(),
+            f.next,
+            self.cfg.output_type.extension()
+        ))
     }
 
     /// Commits the open file of `kind`, if any.
     fn close(&mut self, kind: Kind) -> Result<(), Failure> {
-        let Some(part) = self.files(kind).open.take() else { return Ok(()) };
+        let Some(part) = self.files(kind).open.take() else {
+            return Ok(());
+        };
         let path = part.path().to_path_buf();
         let size = match part {
             Part::Json(p) => p.commit(),
             Part::Parquet(p) => p.commit(),
         }
         .map_err(|e| self.fail(&path, "write", e))?;
-        let key = format!("{}{}", self.key_prefix, path.file_name().and_then(|n| n.to_str()).unwrap_or_default());
+        let key = format!(
+            "{}{}",
+            self.key_prefix,
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+        );
         self.files(kind).done.push((key, size));
         Ok(())
     }
@@ -460,23 +563,31 @@ impl ResultSink {
         let part = ParquetPart::create(&path, schema).map_err(|e| self.fail(&path, "create", e))?;
         let f = self.files(kind);
         f.next += 1;
-        f.open = Some(Part::Parquet(part));
+        f.open = Some(Part::Parquet(Box::new(part)));
         Ok(())
     }
 
     /// Appends serialized JSON records (one value each, no newline), splitting files.
-    fn push_json<'a>(&mut self, kind: Kind, records: impl Iterator<Item = &'a [u8]>) -> Result<(), Failure> {
+    fn push_json<'a>(
+        &mut self,
+        kind: Kind,
+        records: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<(), Failure> {
         let (max_bytes, max_items) = (self.cfg.max_file_bytes, self.cfg.max_file_items);
         for rec in records {
             let full = match &self.files(kind).open {
-                Some(Part::Json(p)) => p.items() > 0 && (p.items() >= max_items || p.size_with(rec.len()) > max_bytes),
+                Some(Part::Json(p)) => {
+                    p.items() > 0 && (p.items() >= max_items || p.size_with(rec.len()) > max_bytes)
+                }
                 _ => true,
             };
             if full {
                 self.close(kind)?;
                 self.open_json(kind)?;
             }
-            let Some(Part::Json(p)) = &mut self.files(kind).open else { unreachable!() };
+            let Some(Part::Json(p)) = &mut self.files(kind).open else {
+                unreachable!()
+            };
             if let Err(e) = p.push(rec) {
                 let path = p.path().to_path_buf();
                 return Err(self.fail(&path, "write", e));
@@ -491,7 +602,9 @@ impl ResultSink {
         let mut offset = 0;
         while offset < batch.num_rows() {
             let room = match &self.files(kind).open {
-                Some(Part::Parquet(p)) if p.items() < max_items && (p.items() == 0 || p.size() < max_bytes) => {
+                Some(Part::Parquet(p))
+                    if p.items() < max_items && (p.items() == 0 || p.size() < max_bytes) =>
+                {
                     max_items - p.items()
                 }
                 _ => {
@@ -502,7 +615,9 @@ impl ResultSink {
             };
             let n = room.min(batch.num_rows() - offset);
             let slice = batch.slice(offset, n);
-            let Some(Part::Parquet(p)) = &mut self.files(kind).open else { unreachable!() };
+            let Some(Part::Parquet(p)) = &mut self.files(kind).open else {
+                unreachable!()
+            };
             if let Err(e) = p.write(&slice) {
                 let path = p.path().to_path_buf();
                 return Err(self.fail(&path, "write", e));
@@ -519,8 +634,10 @@ impl ResultSink {
         }
         match self.cfg.output_type {
             OutputType::Json | OutputType::Jsonl => {
-                let bytes: Vec<Vec<u8>> =
-                    records.iter().map(|r| serde_json::to_vec(r).expect("a JSON value serializes")).collect();
+                let bytes: Vec<Vec<u8>> = records
+                    .iter()
+                    .map(|r| serde_json::to_vec(r).expect("a JSON value serializes"))
+                    .collect();
                 self.push_json(kind, bytes.iter().map(Vec::as_slice))
             }
             OutputType::Parquet => {
@@ -528,12 +645,14 @@ impl ResultSink {
                 let schema = match self.files(kind).schema.clone() {
                     Some(s) => s,
                     None => {
-                        let s = self::parquet::infer_schema(&rows).map_err(|e| self.fail(&self.next_path(kind), "write", e))?;
+                        let s = self::parquet::infer_schema(&rows)
+                            .map_err(|e| self.fail(&self.next_path(kind), "write", e))?;
                         self.files(kind).schema = Some(s.clone());
                         s
                     }
                 };
-                let batch = self::parquet::decode_rows(&schema, &rows).map_err(|e| self.fail(&self.next_path(kind), "write", e))?;
+                let batch = self::parquet::decode_rows(&schema, &rows)
+                    .map_err(|e| self.fail(&self.next_path(kind), "write", e))?;
                 self.push_batch(kind, &batch)
             }
         }
@@ -576,7 +695,10 @@ impl ResultSink {
                     .and_then(|_| w.finish())
                     .map_err(|e| self.fail(&self.next_path(Kind::Succeeded), "write", e))?;
                 let buf = w.into_inner();
-                self.push_json(Kind::Succeeded, buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()))
+                self.push_json(
+                    Kind::Succeeded,
+                    buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()),
+                )
             }
         }
     }
@@ -586,7 +708,12 @@ impl ResultSink {
     pub fn finish(mut self) -> Result<Value, Failure> {
         self.close(Kind::Succeeded)?;
         self.close(Kind::Failed)?;
-        let list = |f: &KindFiles| -> Vec<Value> { f.done.iter().map(|(k, s)| json!({"Key": k, "Size": s})).collect() };
+        let list = |f: &KindFiles| -> Vec<Value> {
+            f.done
+                .iter()
+                .map(|(k, s)| json!({"Key": k, "Size": s}))
+                .collect()
+        };
         let manifest = json!({
             "DestinationBucket": self.bucket,
             "MapRunArn": self.map_run_arn,
@@ -612,8 +739,15 @@ impl ResultSink {
 /// Writes record batches to a Parquet file (snappy), atomically (temporary name in the same
 /// folder, fsync, rename). The schema is the first batch's (`schema` when there are none).
 /// Returns the file's size.
-pub fn write_batches_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, Failure> {
+pub fn write_batches_parquet(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<u64, Failure> {
     self::parquet::write_batches(path, schema, batches).map_err(|e| {
-        Failure::new(names::RESULT_WRITER_FAILED, format!("Failed to write Parquet file '{}': {e}", path.display()))
+        Failure::new(
+            names::RESULT_WRITER_FAILED,
+            format!("Failed to write Parquet file '{}': {e}", path.display()),
+        )
     })
 }

@@ -1,13 +1,13 @@
 //! Parquet result files (a local extension: AWS writes only JSON and JSON Lines).
 
 use super::atomic::AtomicFile;
+use ::parquet::arrow::ArrowWriter;
+use ::parquet::basic::Compression;
+use ::parquet::file::properties::WriterProperties;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use arrow::json::reader::{ReaderBuilder, infer_json_schema_from_iterator};
-use ::parquet::arrow::ArrowWriter;
-use ::parquet::basic::Compression;
-use ::parquet::file::properties::WriterProperties;
 use serde_json::Value;
 use std::io;
 use std::path::Path;
@@ -51,11 +51,15 @@ pub(crate) fn decode_rows(schema: &SchemaRef, rows: &[Value]) -> Result<RecordBa
         .with_coerce_primitive(true)
         .build_decoder()?;
     decoder.serialize(rows)?;
-    Ok(decoder.flush()?.unwrap_or_else(|| RecordBatch::new_empty(schema.clone())))
+    Ok(decoder
+        .flush()?
+        .unwrap_or_else(|| RecordBatch::new_empty(schema.clone())))
 }
 
 fn props() -> WriterProperties {
-    WriterProperties::builder().set_compression(Compression::SNAPPY).build()
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build()
 }
 
 fn to_io(e: impl std::fmt::Display) -> io::Error {
@@ -73,7 +77,11 @@ impl ParquetPart {
     pub(crate) fn create(path: &Path, schema: SchemaRef) -> io::Result<ParquetPart> {
         let file = AtomicFile::create(path)?;
         let writer = ArrowWriter::try_new(file, schema, Some(props())).map_err(to_io)?;
-        Ok(ParquetPart { writer, items: 0, path: path.to_path_buf() })
+        Ok(ParquetPart {
+            writer,
+            items: 0,
+            path: path.to_path_buf(),
+        })
     }
 
     pub(crate) fn items(&self) -> usize {
@@ -105,7 +113,11 @@ impl ParquetPart {
 /// Writes record batches to a Parquet file (snappy) atomically: a temporary name in the same
 /// folder, fsync, rename. Returns the file's size. The schema is the first batch's (`schema`
 /// when there are none).
-pub(crate) fn write_batches(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> io::Result<u64> {
+pub(crate) fn write_batches(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+) -> io::Result<u64> {
     let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
     let mut part = ParquetPart::create(path, schema)?;
     for b in batches {
