@@ -137,3 +137,120 @@ fn missing_bucket_and_key_name_the_place() {
         out.cause
     );
 }
+
+const WRITER: &str = r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"run"},"WriterConfig":{"OutputType":"JSONL","Transformation":"FLATTEN"}},"#;
+
+#[test]
+fn result_writer_writes_manifest_and_flattened_results() {
+    let d = dir("writer-in");
+    let out_dir = dir("writer-out");
+    jsonl(&d, 1000);
+    let reader = r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"logs","Key":"log.jsonl"}}"#;
+    // Keep the 500s (every 7th item), drop the rest with [] (FLATTEN).
+    let p = r#""StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.status","NumericEquals":500,"Next":"Keep"}],"Default":"Drop"},
+        "Keep":{"Type":"Pass","Parameters":{"i.$":"$.i"},"End":true},"Drop":{"Type":"Pass","Result":[],"End":true}}"#;
+    let sm = load_text(&map(reader, WRITER, p)).unwrap();
+    let ex = Executor::builder()
+        .bucket("logs", &d)
+        .bucket("out", &out_dir)
+        .build();
+    let out = ex.run(&sm, json!({}));
+    assert_eq!(out.status, Status::Succeeded, "{:?}", out.cause);
+    let o = out.output.unwrap();
+    assert_eq!(o["ResultWriterDetails"]["Bucket"], "out");
+    let key = o["ResultWriterDetails"]["Key"].as_str().unwrap();
+    assert!(
+        key.starts_with("run/") && key.ends_with("/manifest.json"),
+        "{key}"
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join(key)).unwrap()).unwrap();
+    let files = manifest["ResultFiles"]["SUCCEEDED"].as_array().unwrap();
+    let mut kept = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(out_dir.join(f["Key"].as_str().unwrap())).unwrap();
+        kept.extend(
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap()),
+        );
+    }
+    let expected: Vec<Value> = (0..1000)
+        .filter(|i| i % 7 == 0)
+        .map(|i| json!({"i": i}))
+        .collect();
+    assert_eq!(kept, expected);
+}
+
+/// Killing `asl run` while a ResultWriter writes leaves no file under its final name that
+/// is incomplete, and no manifest unless everything was written.
+#[test]
+fn killing_the_process_never_leaves_a_partial_result_file() {
+    let d = dir("kill-in");
+    let out_dir = dir("kill-out");
+    jsonl(&d, 200_000);
+    let reader = r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"logs","Key":"log.jsonl"}}"#;
+    let def = d.join("wf.json");
+    std::fs::write(&def, map(reader, WRITER, PASS_I)).unwrap();
+    for delay_ms in [50u64, 150, 400] {
+        let _ = std::fs::remove_dir_all(&out_dir);
+        std::fs::create_dir_all(&out_dir).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+            .arg("run")
+            .arg(&def)
+            .arg("--bucket")
+            .arg(format!("logs={}", d.display()))
+            .arg("--bucket")
+            .arg(format!("out={}", out_dir.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut manifest = None;
+        let mut finals = Vec::new();
+        let mut stack = vec![out_dir.clone()];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let e = e.unwrap().path();
+                let name = e.file_name().unwrap().to_string_lossy().to_string();
+                if e.is_dir() {
+                    stack.push(e);
+                } else if name == "manifest.json" {
+                    manifest = Some(e);
+                } else if !name.starts_with('.') {
+                    finals.push(e);
+                }
+            }
+        }
+        // Every file under its final name is complete JSONL.
+        for f in &finals {
+            let text = std::fs::read_to_string(f).unwrap();
+            assert!(
+                text.ends_with('\n') || text.is_empty(),
+                "{f:?} is cut short"
+            );
+            for l in text.lines() {
+                serde_json::from_str::<Value>(l)
+                    .unwrap_or_else(|e| panic!("{f:?}: partial line: {e}"));
+            }
+        }
+        // A manifest only exists when the run finished, and then lists complete files.
+        if let Some(m) = manifest {
+            let m: Value = serde_json::from_str(&std::fs::read_to_string(m).unwrap()).unwrap();
+            let n: usize = m["ResultFiles"]["SUCCEEDED"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    std::fs::read_to_string(out_dir.join(f["Key"].as_str().unwrap()))
+                        .unwrap()
+                        .lines()
+                        .count()
+                })
+                .sum();
+            assert_eq!(n, 200_000);
+        }
+    }
+}

@@ -70,12 +70,20 @@ impl Run<'_> {
             Some(spec) => Some(self.resolve_batcher(spec, env, ata)?),
             None => None,
         };
+        // A ResultWriter with a bucket exports the results; one with only a WriterConfig
+        // transforms the Map's inline output.
+        let mut inline_transform = None;
         let mut sink = match &m.result_writer {
             Some(spec) => {
                 let resolved = self.resolve_spec(spec, "ResultWriter", env, ata)?;
                 let cfg = WriterConfig::from_value(&resolved)
                     .map_err(|e| Failure::new(names::RESULT_WRITER_FAILED, e))?;
-                Some(ResultSink::create(&cfg, &self.ex.buckets, &map_run_arn)?)
+                if cfg.exports() {
+                    Some(ResultSink::create(&cfg, &self.ex.buckets, &map_run_arn)?)
+                } else {
+                    inline_transform = Some(cfg);
+                    None
+                }
             }
             None => None,
         };
@@ -183,6 +191,10 @@ impl Run<'_> {
             return Err(f);
         }
         self.event("MapRunSucceeded", || None);
+        let results = match inline_transform {
+            Some(cfg) => cfg.transform_outputs(results),
+            None => results,
+        };
         Ok(written.unwrap_or(Value::Array(results)))
     }
 
