@@ -183,12 +183,21 @@ fn eval_error(e: EvaluatorError) -> JsonataError {
     }
 }
 
-/// `"T2001: message"` into its code and message; `fallback` when there is no code.
+/// `"T2001: message"` into its code and message; the code may follow a prefix of the
+/// crate's own (`"Invalid syntax: S0209: ..."`). `fallback` when there is no code.
 fn split_coded(text: &str, fallback: &str) -> JsonataError {
-    match error_code_prefix(text) {
-        Some(code) => JsonataError::new(code, text[6..].trim_start()),
-        None => JsonataError::new(fallback, text),
+    if let Some(code) = error_code_prefix(text) {
+        return JsonataError::new(code, text[6..].trim_start());
     }
+    let b = text.as_bytes();
+    for i in 0..b.len().saturating_sub(5) {
+        if (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && let Some(code) = error_code_prefix(&text[i..])
+        {
+            return JsonataError::new(code, text[i + 6..].trim_start());
+        }
+    }
+    JsonataError::new(fallback, text)
 }
 
 #[cfg(test)]
