@@ -31,6 +31,42 @@ pub enum Command {
     /// Map items/s, state transitions/s and speed-up over 1 thread (exit 0 done,
     /// 1 an execution failed, 2 usage or I/O error, 3 invalid definition).
     Bench(BenchArgs),
+    /// Evaluate a JSONata expression as Step Functions does (JSONata 2.0.6 plus
+    /// $partition, $range, $hash, $random, $uuid, $parse), like jq: prints the result as
+    /// JSON, nothing for undefined (exit 0), or the error (exit 1 evaluation or syntax
+    /// error, 2 usage or I/O error).
+    Jsonata(JsonataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonataArgs {
+    /// The JSONata expression.
+    pub expression: String,
+    /// Input document (a JSON file, or - for stdin). Without it the input is undefined.
+    #[arg(long, short)]
+    pub input: Option<String>,
+    /// A JSON file holding an object of variables to bind (names without `$`).
+    #[arg(long, short)]
+    pub bindings: Option<String>,
+    /// Print one JSON object: {"result": ...}, {"undefined": true} or
+    /// {"error": {"code", "message"}}.
+    #[arg(long, value_enum)]
+    pub report: Option<JsonataReport>,
+    /// Print the result on one line.
+    #[arg(long, short)]
+    pub compact: bool,
+    /// Stop the evaluation after this many milliseconds (error U1001).
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// Most nested evaluation levels (error U1001 beyond).
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JsonataReport {
+    /// One JSON object: {"result"}, {"undefined": true} or {"error": {"code", "message"}}.
+    Json,
 }
 
 /// Flags that shape how executions run.

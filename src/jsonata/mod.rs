@@ -10,7 +10,35 @@
 //! - `Expression::variables()`: the `$name`s the expression reads (so a caller binds only
 //!   those).
 //! - `JsonataError { code, message, position }`.
+//!
+//! Implementation: jsonata-core 2.2.13. The parsed `AstNode` is shared (`Arc`); each
+//! evaluation builds its own `Evaluator` on the calling thread (jsonata-core's values
+//! use `Rc`, so nothing of an evaluation crosses threads), converts the input and the
+//! bound variables to its values, registers the Step Functions functions the
+//! expression names, and converts the result back.
+//!
+//! Differences from jsonata-core, to match Step Functions' JSONata 2.0.6:
+//! - `??` and `?:` (JSONata 2.1) are syntax errors, S0211, as JSONata 2.0.6 reports
+//!   them ("The symbol ? cannot be used as a unary operator" / "The symbol : ...").
+//! - `$eval` is removed: calling it raises T1006 ("Attempted to invoke a
+//!   non-function"), what jsonata-js raises for a function that is not defined.
+//! - `$partition`, `$range`, `$hash`, `$random([seed])`, `$uuid`, `$parse` (Step
+//!   Functions) and `$clone` (2.0.6, missing from the crate) are provided.
+//! - Errors without a JSONata code get `S0201` (parse) or `D1000` (evaluation); an
+//!   unterminated comment is S0106.
+//! - The crate's guardrail errors (D1011 stack depth, D1012 time limit) are reported as
+//!   U1001, the code jsonata-js's own harness uses for both.
 
+mod analyze;
+pub mod convert;
+pub mod functions;
+
+use std::sync::Arc;
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions, error_code_prefix};
+use jsonata_core::parser::ParserError;
+use jsonata_core::value::JValue;
 use serde_json::Value;
 
 /// Variables visible to an expression (`$states`, workflow variables).
@@ -30,6 +58,12 @@ impl Bindings for [(&str, &Value)] {
     }
 }
 
+impl Bindings for serde_json::Map<String, Value> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        serde_json::Map::get(self, name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct JsonataError {
@@ -40,36 +74,131 @@ pub struct JsonataError {
     pub position: Option<usize>,
 }
 
+impl JsonataError {
+    fn new(code: &str, message: impl Into<String>) -> JsonataError {
+        JsonataError { code: code.to_string(), message: message.into(), position: None }
+    }
+}
+
+/// Limits for one evaluation (jsonata-core's guardrails). Exceeding either raises
+/// U1001. The default has none beyond the crate's own (30,000 nested evaluation levels).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock limit in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Most nested evaluation levels.
+    pub max_depth: Option<usize>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Expression {
     src: String,
     variables: Vec<String>,
+    ast: Arc<AstNode>,
+    /// `functions::*` bits: which of our functions to register per evaluation.
+    functions: u16,
 }
 
 impl Expression {
     pub fn parse(src: &str) -> Result<Expression, JsonataError> {
-        Err(JsonataError {
-            code: "S0000".into(),
-            message: format!("JSONata is not built yet: {src}"),
-            position: None,
+        let ast = jsonata_core::parser::parse(src).map_err(parse_error)?;
+        let analysis = analyze::analyze(&ast);
+        if let Some(op) = analysis.rejected {
+            let symbol = &op[1..];
+            let mut e = JsonataError::new("S0211", format!("The symbol {symbol} cannot be used as a unary operator"));
+            e.position = src.find(op).map(|i| src[..i].chars().count() + 2);
+            return Err(e);
+        }
+        Ok(Expression {
+            src: src.to_string(),
+            variables: analysis.variables.into_iter().collect(),
+            ast: Arc::new(ast),
+            functions: analysis.functions,
         })
     }
+
     pub fn source(&self) -> &str {
         &self.src
     }
+
     pub fn variables(&self) -> &[String] {
         &self.variables
     }
-    pub fn eval(
+
+    pub fn eval(&self, input: Option<&Value>, bindings: &dyn Bindings) -> Result<Option<Value>, JsonataError> {
+        self.eval_with_limits(input, bindings, Limits::default())
+    }
+
+    /// `eval` under `limits`.
+    pub fn eval_with_limits(
         &self,
         input: Option<&Value>,
         bindings: &dyn Bindings,
+        limits: Limits,
     ) -> Result<Option<Value>, JsonataError> {
-        let _ = (input, bindings);
-        Err(JsonataError {
-            code: "S0000".into(),
-            message: "JSONata is not built yet".into(),
-            position: None,
-        })
+        let input = input.map(convert::to_jvalue).unwrap_or(JValue::Undefined);
+        let mut vars = Vec::new();
+        for name in &self.variables {
+            if let Some(v) = bindings.get(name) {
+                vars.push((name.as_str(), convert::to_jvalue(v)));
+            }
+        }
+        let result = self.eval_jvalue(&input, vars, limits)?;
+        Ok(convert::from_jvalue(&result))
+    }
+
+    /// Evaluation on jsonata-core values, for callers that convert an input once and
+    /// evaluate several expressions over it (on the same thread). `vars` are bound as
+    /// given (names without `$`).
+    pub fn eval_jvalue<'a>(
+        &self,
+        input: &JValue,
+        vars: impl IntoIterator<Item = (&'a str, JValue)>,
+        limits: Limits,
+    ) -> Result<JValue, JsonataError> {
+        let mut ctx = Context::new();
+        for (name, value) in vars {
+            ctx.bind(name.to_string(), value);
+        }
+        let options = EvaluatorOptions { timeout_ms: limits.timeout_ms, max_stack_depth: limits.max_depth, ..Default::default() };
+        let mut ev = Evaluator::with_options(ctx, options);
+        functions::register(&mut ev, self.functions | functions::EVAL);
+        ev.evaluate(&self.ast, input).map_err(eval_error)
     }
 }
+
+fn parse_error(e: ParserError) -> JsonataError {
+    if matches!(e, ParserError::UnclosedComment) {
+        return JsonataError::new("S0106", "Comment has no closing tag");
+    }
+    let text = e.to_string();
+    split_coded(&text, "S0201")
+}
+
+fn eval_error(e: EvaluatorError) -> JsonataError {
+    let e = split_coded(e.message(), "D1000");
+    match e.code.as_str() {
+        "D1011" | "D1012" => JsonataError { code: "U1001".into(), ..e },
+        _ => e,
+    }
+}
+
+/// `"T2001: message"` into its code and message; the code may follow a prefix of the
+/// crate's own (`"Invalid syntax: S0209: ..."`). `fallback` when there is no code.
+fn split_coded(text: &str, fallback: &str) -> JsonataError {
+    if let Some(code) = error_code_prefix(text) {
+        return JsonataError::new(code, text[6..].trim_start());
+    }
+    let b = text.as_bytes();
+    for i in 0..b.len().saturating_sub(5) {
+        if (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && let Some(code) = error_code_prefix(&text[i..])
+        {
+            return JsonataError::new(code, text[i + 6..].trim_start());
+        }
+    }
+    JsonataError::new(fallback, text)
+}
+
+#[cfg(test)]
+mod tests;
