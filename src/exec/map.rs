@@ -333,7 +333,7 @@ impl Run<'_> {
     }
 
     /// Runs item `i`: its input (ItemSelector with `$$.Map.Item`), then the processor.
-    fn run_item(&self, job: &MapJob<'_>, i: usize, counter: &AtomicU64) -> Outcome {
+    fn run_item(&self, job: &MapJob<'_>, i: usize, counter: Option<&AtomicU64>) -> Outcome {
         let item = &job.items[i];
         let (sel_ata, sel) = if job.selector {
             (
@@ -365,17 +365,13 @@ impl Run<'_> {
             // Borrowed: copied only if the processor's first state needs its own copy.
             (None, None) => Cow::Borrowed(item),
         };
-        self.history.event_with(
-            Some(counter),
-            &*self.ex.clock,
-            "MapIterationStarted",
-            || {
+        self.history
+            .event_with(counter, &*self.ex.clock, "MapIterationStarted", || {
                 Some((
                     "mapIterationStartedEventDetails",
                     json!({"name": job.name, "index": job.base + i}),
                 ))
-            },
-        );
+            });
         let mut vars = Vars::child(job.vars);
         match self.run_scope(
             &job.map.processor,
@@ -384,35 +380,27 @@ impl Run<'_> {
             ScopeFacts {
                 map_item: Some((job.base + i, item)),
                 cancel: None,
-                counter: Some(counter),
+                counter,
             },
         ) {
             Ok(v) => {
-                self.history.event_with(
-                    Some(counter),
-                    &*self.ex.clock,
-                    "MapIterationSucceeded",
-                    || {
+                self.history
+                    .event_with(counter, &*self.ex.clock, "MapIterationSucceeded", || {
                         Some((
                             "mapIterationSucceededEventDetails",
                             json!({"name": job.name, "index": job.base + i}),
                         ))
-                    },
-                );
+                    });
                 Outcome::Done(v)
             }
             Err(f) => {
-                self.history.event_with(
-                    Some(counter),
-                    &*self.ex.clock,
-                    "MapIterationFailed",
-                    || {
+                self.history
+                    .event_with(counter, &*self.ex.clock, "MapIterationFailed", || {
                         Some((
                             "mapIterationFailedEventDetails",
                             json!({"name": job.name, "index": job.base + i}),
                         ))
-                    },
-                );
+                    });
                 Outcome::Failed(f)
             }
         }
@@ -424,16 +412,20 @@ impl Run<'_> {
         job: &MapJob<'_>,
         ctl: &Ctl,
         range: std::ops::Range<usize>,
+        sequential: bool,
     ) -> Vec<Outcome> {
         let mut out = Vec::with_capacity(range.len());
         let n = range.len() as u64;
-        let counter = AtomicU64::new(self.history.current());
+        // Partitions running side by side count their events apart (no contention on one
+        // atomic); one at a time, they count on the execution's counter, as AWS numbers them.
+        let local = AtomicU64::new(self.history.current());
+        let counter = (!sequential).then_some(&local);
         for i in range {
             if ctl.should_skip(job.base + i) {
                 out.push(Outcome::Skipped);
                 continue;
             }
-            let o = self.run_item(job, i, &counter);
+            let o = self.run_item(job, i, counter);
             ctl.record(job.base + i, &o);
             out.push(o);
         }
@@ -442,7 +434,7 @@ impl Run<'_> {
     }
 
     fn run_sequential(&self, job: &MapJob<'_>, ctl: &Ctl) -> Vec<Outcome> {
-        self.run_range(job, ctl, 0..job.items.len())
+        self.run_range(job, ctl, 0..job.items.len(), true)
     }
 
     /// Partitions on rayon's pool. With MaxConcurrency N below the pool size, N workers
@@ -465,7 +457,7 @@ impl Run<'_> {
                     n,
                     part,
                     mc as usize,
-                    |r| self.run_range(job, ctl, r),
+                    |r| self.run_range(job, ctl, r, false),
                     |w| {
                         rayon::scope(|s| {
                             for _ in 0..mc {
@@ -478,7 +470,7 @@ impl Run<'_> {
             _ => self.ex.in_pool(|| {
                 let parts: Vec<Vec<Outcome>> = (0..n.div_ceil(part))
                     .into_par_iter()
-                    .map(|p| self.run_range(job, ctl, p * part..((p + 1) * part).min(n)))
+                    .map(|p| self.run_range(job, ctl, p * part..((p + 1) * part).min(n), false))
                     .collect();
                 parts.into_iter().flatten().collect()
             }),
@@ -505,7 +497,7 @@ impl Run<'_> {
             n,
             1,
             workers,
-            |r| self.run_range(job, ctl, r),
+            |r| self.run_range(job, ctl, r, false),
             |w| {
                 std::thread::scope(|s| {
                     for _ in 0..workers {
@@ -570,7 +562,7 @@ impl Run<'_> {
                                 .fetch_add(range.len() as u64, Ordering::Relaxed);
                             outcomes
                         }
-                        None => self.run_range(job, ctl, range),
+                        None => self.run_range(job, ctl, range, false),
                     }
                 })
                 .collect();

@@ -44,7 +44,9 @@ pub fn number(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
         return Value::Number(Number::from(n as i64));
     }
-    Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+    Number::from_f64(n)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 /// A result back to JSON; `None` for `undefined` (and for a bare function value,
@@ -57,7 +59,12 @@ pub fn from_jvalue(v: &JValue) -> Option<Value> {
         JValue::Bool(b) => Value::Bool(*b),
         JValue::Number(n) => number(*n),
         JValue::String(s) => Value::String(s.to_string()),
-        JValue::Array(items) => Value::Array(items.iter().map(|i| from_jvalue(i).unwrap_or(Value::Null)).collect()),
+        JValue::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| from_jvalue(i).unwrap_or(Value::Null))
+                .collect(),
+        ),
         JValue::Object(map) => {
             let mut m = Map::with_capacity(map.len());
             for (k, v) in map.iter() {
