@@ -19,6 +19,7 @@ macro_rules! out {
 
 mod args;
 mod bench;
+mod datasets;
 mod run;
 mod stream;
 mod validate;
@@ -44,6 +45,7 @@ pub fn main() -> i32 {
         args::Command::Validate(a) => validate::validate(a),
         args::Command::Explain(a) => run::explain(a),
         args::Command::Bench(a) => bench::bench(a),
+        args::Command::Datasets(a) => datasets::datasets(a),
     }
 }
 
