@@ -241,8 +241,22 @@ struct PathInfo {
 /// A fixed list of a few hundred paths (the same for every seed), most popular first.
 fn paths() -> Vec<PathInfo> {
     let mut v = Vec::new();
-    let mut add = |p: String, bytes: f64, api: bool| v.push(PathInfo { path: p, bytes, api });
-    for p in ["/", "/index.html", "/login", "/logout", "/cart", "/checkout", "/search"] {
+    let mut add = |p: String, bytes: f64, api: bool| {
+        v.push(PathInfo {
+            path: p,
+            bytes,
+            api,
+        })
+    };
+    for p in [
+        "/",
+        "/index.html",
+        "/login",
+        "/logout",
+        "/cart",
+        "/checkout",
+        "/search",
+    ] {
         add(p.into(), 18_000.0, false);
     }
     for p in ["/healthz", "/favicon.ico", "/robots.txt", "/sitemap.xml"] {
@@ -264,7 +278,9 @@ fn paths() -> Vec<PathInfo> {
         add(format!("/static/js/{name}.3f9a2c.js"), 90_000.0, false);
         add(format!("/static/css/{name}.77b1e0.css"), 25_000.0, false);
     }
-    let categories = ["shoes", "shirts", "jackets", "bags", "watches", "hats", "socks", "jeans"];
+    let categories = [
+        "shoes", "shirts", "jackets", "bags", "watches", "hats", "socks", "jeans",
+    ];
     for c in categories {
         add(format!("/category/{c}"), 22_000.0, false);
         add(format!("/api/v1/categories/{c}/products"), 6_000.0, true);
@@ -273,13 +289,23 @@ fn paths() -> Vec<PathInfo> {
         let c = categories[id % categories.len()];
         add(format!("/products/{c}-{}", 1000 + id * 7), 20_000.0, false);
         add(format!("/api/v1/products/{}", 1000 + id * 7), 2_500.0, true);
-        add(format!("/static/img/products/{}.jpg", 1000 + id * 7), 120_000.0, false);
+        add(
+            format!("/static/img/products/{}.jpg", 1000 + id * 7),
+            120_000.0,
+            false,
+        );
     }
     for id in 1..=40 {
         add(format!("/api/v1/users/{}", 50_000 + id * 13), 900.0, true);
-        add(format!("/api/v1/orders/{}", 700_000 + id * 31), 1_800.0, true);
+        add(
+            format!("/api/v1/orders/{}", 700_000 + id * 31),
+            1_800.0,
+            true,
+        );
     }
-    for p in ["about", "contact", "careers", "privacy", "terms", "help", "returns", "shipping"] {
+    for p in [
+        "about", "contact", "careers", "privacy", "terms", "help", "returns", "shipping",
+    ] {
         add(format!("/{p}"), 12_000.0, false);
     }
     for slug in [
@@ -348,11 +374,18 @@ impl Generator {
         // Neither needs JSON escaping; paths need no CSV quoting.
         assert!(paths.iter().all(|p| !p.path.contains(['"', '\\', ','])));
         assert!(USER_AGENTS.iter().all(|u| !u.contains(['"', '\\'])));
-        Generator { base: mix(seed ^ 0x5EED_0FA5_1065_0000), paths, api, ua_csv }
+        Generator {
+            base: mix(seed ^ 0x5EED_0FA5_1065_0000),
+            paths,
+            api,
+            ua_csv,
+        }
     }
 
     fn row(&self, i: u64) -> Row {
-        let s = self.base.wrapping_add(i.wrapping_mul(DRAWS).wrapping_mul(GOLDEN));
+        let s = self
+            .base
+            .wrapping_add(i.wrapping_mul(DRAWS).wrapping_mul(GOLDEN));
         let d = |j: u64| mix(s.wrapping_add(j.wrapping_mul(GOLDEN)));
         let ts_ms = BASE_MS + (i * STEP_MS + d(0) % STEP_MS) as i64;
         let m = d(1) % 100;
@@ -366,7 +399,10 @@ impl Generator {
             self.api[(skew * self.api.len() as f64) as usize]
         };
         let r = d(3) % 10_000;
-        let mut status = STATUS_CUM.iter().find(|&&(_, c)| r < c).map_or(200, |&(s, _)| s);
+        let mut status = STATUS_CUM
+            .iter()
+            .find(|&&(_, c)| r < c)
+            .map_or(200, |&(s, _)| s);
         if status == 201 && method == 0 {
             status = 200;
         }
@@ -394,7 +430,16 @@ impl Generator {
             a += 1;
         }
         let ip = (a << 24) | ((h >> 8) as u32 & 0x00FF_FFFF);
-        Row { ts_ms, method, path, status, bytes, latency_ms, ua, ip }
+        Row {
+            ts_ms,
+            method,
+            path,
+            status,
+            bytes,
+            latency_ms,
+            ua,
+            ip,
+        }
     }
 
     fn record_batch(&self, lo: u64, hi: u64) -> RecordBatch {
