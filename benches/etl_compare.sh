@@ -17,8 +17,9 @@
 #    latency_ms, distinct minutes, first and last timestamp) and checks they are equal;
 # 5. prints: tool, wall s, rows/s (input rows), peak MiB, wall time as a ratio to DuckDB's.
 #
-# A tool that fails is reported as "failed (see log)" (logs are kept in the temp folder,
-# which is removed unless ETL_KEEP=1); the others are still measured. Exit 1 when two
+# A tool that fails is reported as "failed (see log: FILE)", FILE being
+# ${TMPDIR:-/tmp}/asl-etl-TOOL.log (the temp folder itself is removed unless ETL_KEEP=1);
+# the others are still measured. Exit 1 when two
 # outputs disagree or the build/generation fails, else 0.
 set -u
 
@@ -113,7 +114,7 @@ run_tool engine "$ASL" run "$ROOT/datasets/logs/etl.asl.json" --quiet \
 # --- check -------------------------------------------------------------------------------
 outputs() {
 	case $1 in
-	engine) find "$WORK/out" -name '*.parquet' -type f | sort ;;
+	engine) find "$WORK/out" -name '*.parquet' ! -name 'FAILED*' ! -name 'PENDING*' -type f | sort ;;
 	*) echo "$WORK/$1.parquet" ;;
 	esac
 }
@@ -129,7 +130,12 @@ echo "query: status >= 500 OR latency_ms > 1000, + slow, minute; $ROWS input row
 printf '%-8s %8s %14s %9s %9s  %s\n' tool "wall s" "rows/s" "peak MiB" "vs DuckDB" "output"
 for tool in "${TOOLS[@]}"; do
 	if [ "${T[$tool]}" = failed ]; then
-		printf '%-8s %s\n' "$tool" "failed (see log: $WORK/$tool.log$([ "${ETL_KEEP:-0}" = 1 ] || echo ', ETL_KEEP=1 keeps it'))"
+		log=$WORK/$tool.log
+		if [ "${ETL_KEEP:-0}" != 1 ]; then
+			log=${TMPDIR:-/tmp}/asl-etl-$tool.log
+			cp "$WORK/$tool.log" "$log"
+		fi
+		printf '%s: failed (see log: %s)\n' "$tool" "$log"
 		[ "$tool" = engine ] && sed -n '1,3p' "$WORK/engine.log" | sed 's/^/         | /'
 		continue
 	fi
