@@ -67,6 +67,53 @@ pub struct JsonataArgs {
 pub enum JsonataReport {
     /// One JSON object: {"result"}, {"undefined": true} or {"error": {"code", "message"}}.
     Json,
+    /// Generate sample datasets (deterministic for a seed) for Distributed Map
+    /// examples and benchmarks.
+    Datasets(DatasetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetsArgs {
+    #[command(subcommand)]
+    pub kind: DatasetKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetKind {
+    /// Web-server access logs: timestamp (ISO-8601 UTC string), method, path, status,
+    /// bytes, latency_ms, user_agent, client_ip. Row i depends only on the seed and i,
+    /// so every format and every --files split holds the same rows in the same order.
+    /// Writes DIR/access.EXT, or with --files K, DIR/part-00000.EXT ... part-(K-1).EXT.
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    /// Parquet, snappy-compressed, row groups of 1,000,000 rows.
+    Parquet,
+    /// One JSON object per line.
+    Jsonl,
+    /// CSV with a header row.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Number of rows.
+    #[arg(long, value_parser = clap::value_parser!(u64))]
+    pub rows: u64,
+    /// File format.
+    #[arg(long, value_enum)]
+    pub format: DataFormat,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: String,
+    /// Split the rows into this many files, part-00000.EXT, ... (contiguous ranges).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub files: Option<u64>,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 /// Flags that shape how executions run.

@@ -20,6 +20,7 @@ macro_rules! out {
 mod args;
 mod bench;
 mod jsonata;
+mod datasets;
 mod run;
 mod stream;
 mod validate;
@@ -46,6 +47,7 @@ pub fn main() -> i32 {
         args::Command::Explain(a) => run::explain(a),
         args::Command::Bench(a) => bench::bench(a),
         args::Command::Jsonata(a) => jsonata::jsonata(a),
+        args::Command::Datasets(a) => datasets::datasets(a),
     }
 }
 
