@@ -36,6 +36,9 @@ pub enum Command {
     /// JSON, nothing for undefined (exit 0), or the error (exit 1 evaluation or syntax
     /// error, 2 usage or I/O error).
     Jsonata(JsonataArgs),
+    /// Generate sample datasets (deterministic for a seed) for Distributed Map
+    /// examples and benchmarks.
+    Datasets(DatasetsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,9 +70,6 @@ pub struct JsonataArgs {
 pub enum JsonataReport {
     /// One JSON object: {"result"}, {"undefined": true} or {"error": {"code", "message"}}.
     Json,
-    /// Generate sample datasets (deterministic for a seed) for Distributed Map
-    /// examples and benchmarks.
-    Datasets(DatasetsArgs),
 }
 
 #[derive(Debug, Args)]
