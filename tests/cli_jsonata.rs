@@ -7,11 +7,23 @@ use serde_json::{Value, json};
 
 fn asl(args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_asl"));
-    cmd.arg("jsonata").args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.arg("jsonata")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = cmd.spawn().expect("spawn asl");
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     child.wait_with_output().unwrap()
 }
@@ -34,7 +46,10 @@ fn temp(name: &str, text: &str) -> String {
 
 #[test]
 fn evaluates_over_input_from_stdin_and_file() {
-    let o = asl(&["--compact", "--input", "-", "a.b[1] * 2"], Some(r#"{"a": {"b": [1, 2.5]}}"#));
+    let o = asl(
+        &["--compact", "--input", "-", "a.b[1] * 2"],
+        Some(r#"{"a": {"b": [1, 2.5]}}"#),
+    );
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o), "5\n");
     let f = temp("in.json", r#"{"xs": [3, 1, 2]}"#);
@@ -54,14 +69,23 @@ fn no_input_is_undefined_not_null() {
     assert_eq!((o.status.code(), stdout(&o)), (Some(0), String::new()));
     let o = asl(&["--report", "json", "$"], None);
     assert_eq!(report(&o), json!({"undefined": true}));
-    let o = asl(&["--report", "json", "--input", "-", "$ = null"], Some("null"));
+    let o = asl(
+        &["--report", "json", "--input", "-", "$ = null"],
+        Some("null"),
+    );
     assert_eq!(report(&o), json!({"result": true}));
 }
 
 #[test]
 fn bindings_file_binds_variables() {
-    let b = temp("bindings.json", r#"{"x": 2, "states": {"input": {"n": 40}}}"#);
-    let o = asl(&["--report", "json", "--bindings", &b, "$states.input.n + $x"], None);
+    let b = temp(
+        "bindings.json",
+        r#"{"x": 2, "states": {"input": {"n": 40}}}"#,
+    );
+    let o = asl(
+        &["--report", "json", "--bindings", &b, "$states.input.n + $x"],
+        None,
+    );
     assert_eq!(report(&o), json!({"result": 42}));
 }
 
@@ -71,7 +95,13 @@ fn errors_report_code_and_exit_1() {
     assert_eq!(o.status.code(), Some(1));
     let r = report(&o);
     assert_eq!(r["error"]["code"], "T2001");
-    assert!(r["error"]["message"].as_str().unwrap().contains("left side"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("left side"),
+        "{r}"
+    );
     let o = asl(&["--report", "json", "(1 +"], None);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(report(&o)["error"]["code"], "S0207");
@@ -86,13 +116,32 @@ fn step_functions_semantics() {
     assert_eq!(report(&o)["error"]["code"], "S0211");
     let o = asl(&["--report", "json", "$eval('1')"], None);
     assert_eq!(report(&o)["error"]["code"], "T1006");
-    let o = asl(&["--report", "json", "[$partition([1,2,3], 2), $range(0, 4, 2), $random(0), $hash('abc', 'MD5')]"], None);
-    assert_eq!(report(&o), json!({"result": [[1, 2], [3], 0, 2, 4, 0.730967787376657, "900150983cd24fb0d6963f7d28e17f72"]}));
+    let o = asl(
+        &[
+            "--report",
+            "json",
+            "[$partition([1,2,3], 2), $range(0, 4, 2), $random(0), $hash('abc', 'MD5')]",
+        ],
+        None,
+    );
+    assert_eq!(
+        report(&o),
+        json!({"result": [[1, 2], [3], 0, 2, 4, 0.730967787376657, "900150983cd24fb0d6963f7d28e17f72"]})
+    );
 }
 
 #[test]
 fn guardrails_raise_u1001() {
-    let o = asl(&["--report", "json", "--max-depth", "50", "($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(1000))"], None);
+    let o = asl(
+        &[
+            "--report",
+            "json",
+            "--max-depth",
+            "50",
+            "($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(1000))",
+        ],
+        None,
+    );
     assert_eq!(report(&o)["error"]["code"], "U1001");
 }
 

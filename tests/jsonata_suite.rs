@@ -36,7 +36,9 @@ fn cases_dir() -> PathBuf {
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -73,12 +75,17 @@ fn equal(a: &Value, b: &Value, unordered: bool) -> bool {
             }
             let mut used = vec![false; y.len()];
             x.iter().all(|a| {
-                let hit = y.iter().enumerate().position(|(i, b)| !used[i] && equal(a, b, false));
+                let hit = y
+                    .iter()
+                    .enumerate()
+                    .position(|(i, b)| !used[i] && equal(a, b, false));
                 hit.map(|i| used[i] = true).is_some()
             })
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w, false)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w, false)))
         }
         _ => a == b,
     }
@@ -94,7 +101,10 @@ fn run(case: &Case, tmp: &Path, slot: usize) -> Result<(), String> {
     if data.is_some() {
         cmd.args(["--input", "-"]);
     }
-    if let Some(b) = c.get("bindings").filter(|b| b.as_object().is_some_and(|m| !m.is_empty())) {
+    if let Some(b) = c
+        .get("bindings")
+        .filter(|b| b.as_object().is_some_and(|m| !m.is_empty()))
+    {
         let f = tmp.join(format!("bindings-{slot}.json"));
         std::fs::write(&f, b.to_string()).map_err(|e| e.to_string())?;
         cmd.arg("--bindings").arg(f);
@@ -108,7 +118,11 @@ fn run(case: &Case, tmp: &Path, slot: usize) -> Result<(), String> {
         cmd.args(["--max-depth", &d.to_string()]);
     }
     cmd.arg("--").arg(expr);
-    cmd.stdin(if data.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdin(if data.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
     if let Some(d) = data {
@@ -134,7 +148,12 @@ fn run(case: &Case, tmp: &Path, slot: usize) -> Result<(), String> {
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let got: Value = serde_json::from_str(stdout.trim()).map_err(|_| {
-        format!("no report (exit {:?}): {} {}", out.status.code(), stdout.trim(), String::from_utf8_lossy(&out.stderr).trim())
+        format!(
+            "no report (exit {:?}): {} {}",
+            out.status.code(),
+            stdout.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
     })?;
     let unordered = c.get("unordered").and_then(Value::as_bool).unwrap_or(false);
     if let Some(code) = c.get("code").and_then(Value::as_str) {
@@ -144,9 +163,15 @@ fn run(case: &Case, tmp: &Path, slot: usize) -> Result<(), String> {
         };
     }
     if c.get("undefinedResult").and_then(Value::as_bool) == Some(true) {
-        return if got.get("undefined").is_some() { Ok(()) } else { Err(format!("expected undefined, got {got}")) };
+        return if got.get("undefined").is_some() {
+            Ok(())
+        } else {
+            Err(format!("expected undefined, got {got}"))
+        };
     }
-    let want = c.get("result").ok_or("case without result, undefinedResult or code")?;
+    let want = c
+        .get("result")
+        .ok_or("case without result, undefinedResult or code")?;
     match got.get("result") {
         Some(r) if equal(r, want, unordered) => Ok(()),
         _ => Err(format!("expected {{\"result\":{want}}}, got {got}")),
@@ -158,28 +183,51 @@ fn main() {
     let mut files = Vec::new();
     collect(&dir, &mut files);
     if files.is_empty() {
-        println!("NOTICE: {} not found or empty; JSONata reference suite skipped", dir.display());
+        println!(
+            "NOTICE: {} not found or empty; JSONata reference suite skipped",
+            dir.display()
+        );
         return;
     }
     files.sort();
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let mut cases = Vec::new();
     for f in files {
-        let group = f.parent().and_then(Path::file_name).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let group = f
+            .parent()
+            .and_then(Path::file_name)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let id = format!("{group}/{name}");
-        if filter.as_ref().is_some_and(|flt| !id.contains(flt.as_str())) {
+        if filter
+            .as_ref()
+            .is_some_and(|flt| !id.contains(flt.as_str()))
+        {
             continue;
         }
-        let json: Value = match std::fs::read_to_string(&f).ok().and_then(|t| serde_json::from_str(&t).ok()) {
+        let json: Value = match std::fs::read_to_string(&f)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+        {
             Some(j) => j,
             None => {
                 println!("FAIL {id}: unreadable case file {}", f.display());
                 std::process::exit(1);
             }
         };
-        let in_scope = json.get("in_v2_0_6").and_then(Value::as_bool) != Some(false) && group != "function-eval";
-        cases.push(Case { id, group, file: f, in_scope, json });
+        let in_scope = json.get("in_v2_0_6").and_then(Value::as_bool) != Some(false)
+            && group != "function-eval";
+        cases.push(Case {
+            id,
+            group,
+            file: f,
+            in_scope,
+            json,
+        });
     }
     let tmp = std::env::temp_dir().join(format!("asl-jsonata-suite-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temp dir");
@@ -239,7 +287,13 @@ fn main() {
             out_passed += ok as usize;
         }
     }
-    let pct = |a: usize, b: usize| if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 };
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            100.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
     for (g, (p, t)) in &by_group {
         if p != t {
             println!("group {g}: {p}/{t}");
@@ -260,5 +314,8 @@ fn main() {
         println!("jsonata: {} unexpected result(s)", unexpected.len());
         std::process::exit(1);
     }
-    println!("jsonata: {passed} passed, 0 failed, {} skipped", cases.len() - passed);
+    println!(
+        "jsonata: {passed} passed, 0 failed, {} skipped",
+        cases.len() - passed
+    );
 }

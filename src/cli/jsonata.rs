@@ -18,11 +18,19 @@ pub fn jsonata(a: JsonataArgs) -> i32 {
         Ok(Some(_)) => return usage("--bindings: the file must hold a JSON object"),
         Err(e) => return usage(&format!("--bindings {e}")),
     };
-    let limits = Limits { timeout_ms: a.timeout_ms, max_depth: a.max_depth };
-    let result = Expression::parse(&a.expression).and_then(|e| e.eval_with_limits(input.as_ref(), &bindings, limits));
+    let limits = Limits {
+        timeout_ms: a.timeout_ms,
+        max_depth: a.max_depth,
+    };
+    let result = Expression::parse(&a.expression)
+        .and_then(|e| e.eval_with_limits(input.as_ref(), &bindings, limits));
     let report = a.report.is_some();
     let print = |v: &Value| {
-        let text = if a.compact || report { v.to_string() } else { serde_json::to_string_pretty(v).unwrap_or_default() };
+        let text = if a.compact || report {
+            v.to_string()
+        } else {
+            serde_json::to_string_pretty(v).unwrap_or_default()
+        };
         outln!("{text}");
     };
     match result {
@@ -30,7 +38,11 @@ pub fn jsonata(a: JsonataArgs) -> i32 {
         Ok(Some(v)) => print(&v),
         Ok(None) if report => print(&json!({ "undefined": true })),
         Ok(None) => {}
-        Err(JsonataError { code, message, position }) => {
+        Err(JsonataError {
+            code,
+            message,
+            position,
+        }) => {
             if report {
                 let mut err = json!({ "code": code, "message": message });
                 if let Some(p) = position {

@@ -22,7 +22,10 @@ pub struct Analysis {
 }
 
 pub fn analyze(ast: &AstNode) -> Analysis {
-    let mut w = Walker { out: Analysis::default(), scopes: vec![Vec::new()] };
+    let mut w = Walker {
+        out: Analysis::default(),
+        scopes: vec![Vec::new()],
+    };
     w.node(ast);
     w.out
 }
@@ -153,7 +156,11 @@ impl Walker {
                 self.node(input);
                 self.pairs(pattern);
             }
-            AstNode::Conditional { condition, then_branch, else_branch } => {
+            AstNode::Conditional {
+                condition,
+                then_branch,
+                else_branch,
+            } => {
                 self.node(condition);
                 self.node(then_branch);
                 if let Some(e) = else_branch {
@@ -167,7 +174,11 @@ impl Walker {
                     self.node(t);
                 }
             }
-            AstNode::Transform { location, update, delete } => {
+            AstNode::Transform {
+                location,
+                update,
+                delete,
+            } => {
                 self.node(location);
                 self.node(update);
                 if let Some(d) = delete {
@@ -182,13 +193,70 @@ impl Walker {
 pub fn is_builtin(name: &str) -> bool {
     matches!(
         name,
-        "string" | "length" | "substring" | "substringBefore" | "substringAfter" | "uppercase" | "lowercase"
-            | "trim" | "pad" | "contains" | "split" | "join" | "match" | "replace" | "eval" | "base64encode"
-            | "base64decode" | "encodeUrlComponent" | "encodeUrl" | "decodeUrlComponent" | "decodeUrl" | "number"
-            | "abs" | "floor" | "ceil" | "round" | "power" | "sqrt" | "random" | "formatNumber" | "formatBase"
-            | "formatInteger" | "parseInteger" | "sum" | "max" | "min" | "average" | "boolean" | "not" | "exists"
-            | "count" | "append" | "sort" | "reverse" | "shuffle" | "distinct" | "zip" | "keys" | "lookup"
-            | "spread" | "merge" | "sift" | "each" | "error" | "assert" | "type" | "map" | "filter" | "reduce"
-            | "single" | "now" | "millis" | "fromMillis" | "toMillis" | "clone"
+        "string"
+            | "length"
+            | "substring"
+            | "substringBefore"
+            | "substringAfter"
+            | "uppercase"
+            | "lowercase"
+            | "trim"
+            | "pad"
+            | "contains"
+            | "split"
+            | "join"
+            | "match"
+            | "replace"
+            | "eval"
+            | "base64encode"
+            | "base64decode"
+            | "encodeUrlComponent"
+            | "encodeUrl"
+            | "decodeUrlComponent"
+            | "decodeUrl"
+            | "number"
+            | "abs"
+            | "floor"
+            | "ceil"
+            | "round"
+            | "power"
+            | "sqrt"
+            | "random"
+            | "formatNumber"
+            | "formatBase"
+            | "formatInteger"
+            | "parseInteger"
+            | "sum"
+            | "max"
+            | "min"
+            | "average"
+            | "boolean"
+            | "not"
+            | "exists"
+            | "count"
+            | "append"
+            | "sort"
+            | "reverse"
+            | "shuffle"
+            | "distinct"
+            | "zip"
+            | "keys"
+            | "lookup"
+            | "spread"
+            | "merge"
+            | "sift"
+            | "each"
+            | "error"
+            | "assert"
+            | "type"
+            | "map"
+            | "filter"
+            | "reduce"
+            | "single"
+            | "now"
+            | "millis"
+            | "fromMillis"
+            | "toMillis"
+            | "clone"
     )
 }

@@ -47,7 +47,10 @@ fn err(code: &str, msg: impl std::fmt::Display) -> EvaluatorError {
 }
 
 fn signature(n: usize, f: &str) -> EvaluatorError {
-    err("T0410", format!("Argument {n} of function \"{f}\" does not match function signature"))
+    err(
+        "T0410",
+        format!("Argument {n} of function \"{f}\" does not match function signature"),
+    )
 }
 
 fn arg(args: &[JValue], i: usize) -> &JValue {
@@ -57,7 +60,10 @@ fn arg(args: &[JValue], i: usize) -> &JValue {
 fn integer(v: &JValue, n: usize, f: &str) -> Result<f64, EvaluatorError> {
     match v {
         JValue::Number(x) if x.is_finite() && x.fract() == 0.0 => Ok(*x),
-        JValue::Number(_) => Err(err("D3137", format!("Argument {n} of function \"{f}\" must be an integer"))),
+        JValue::Number(_) => Err(err(
+            "D3137",
+            format!("Argument {n} of function \"{f}\" must be an integer"),
+        )),
         _ => Err(signature(n, f)),
     }
 }
@@ -84,15 +90,23 @@ pub fn partition(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     let items: Vec<JValue> = match arg(args, 0) {
         JValue::Undefined => return Ok(JValue::Undefined),
         JValue::Array(a) => a.iter().cloned().collect(),
-        JValue::Lambda(_) | JValue::Builtin { .. } | JValue::Regex { .. } => return Err(signature(1, "partition")),
+        JValue::Lambda(_) | JValue::Builtin { .. } | JValue::Regex { .. } => {
+            return Err(signature(1, "partition"));
+        }
         other => vec![other.clone()],
     };
     let size = integer(arg(args, 1), 2, "partition")?;
     if size < 1.0 {
-        return Err(err("D3138", "Argument 2 of function \"partition\" must be a positive integer"));
+        return Err(err(
+            "D3138",
+            "Argument 2 of function \"partition\" must be a positive integer",
+        ));
     }
     let size = size.min(MAX_ITEMS) as usize;
-    let chunks = items.chunks(size).map(|c| JValue::Array(JArray::new(c.to_vec()))).collect();
+    let chunks = items
+        .chunks(size)
+        .map(|c| JValue::Array(JArray::new(c.to_vec())))
+        .collect();
     Ok(JValue::Array(JArray::new(chunks)))
 }
 
@@ -110,7 +124,10 @@ pub fn range(args: &[JValue]) -> Result<JValue, EvaluatorError> {
         v => integer(v, 3, "range")?,
     };
     if step == 0.0 {
-        return Err(err("D3139", "Argument 3 of function \"range\" must not be 0"));
+        return Err(err(
+            "D3139",
+            "Argument 3 of function \"range\" must not be 0",
+        ));
     }
     let count = if (step > 0.0 && start > end) || (step < 0.0 && start < end) {
         0.0
@@ -118,9 +135,16 @@ pub fn range(args: &[JValue]) -> Result<JValue, EvaluatorError> {
         ((end - start) / step).floor() + 1.0
     };
     if count > MAX_ITEMS {
-        return Err(err("D2014", format!("The size of the sequence allocated by the range operator must not exceed {MAX_ITEMS}")));
+        return Err(err(
+            "D2014",
+            format!(
+                "The size of the sequence allocated by the range operator must not exceed {MAX_ITEMS}"
+            ),
+        ));
     }
-    let items = (0..count as u64).map(|k| JValue::Number(start + k as f64 * step)).collect();
+    let items = (0..count as u64)
+        .map(|k| JValue::Number(start + k as f64 * step))
+        .collect();
     Ok(sequence(items))
 }
 
@@ -147,7 +171,9 @@ pub fn hash(args: &[JValue]) -> Result<JValue, EvaluatorError> {
         other => {
             return Err(err(
                 "D3140",
-                format!("Unsupported hash algorithm \"{other}\" in function \"hash\"; supported: MD5, SHA-1, SHA-256, SHA-384, SHA-512"),
+                format!(
+                    "Unsupported hash algorithm \"{other}\" in function \"hash\"; supported: MD5, SHA-1, SHA-256, SHA-384, SHA-512"
+                ),
             ));
         }
     };
@@ -166,7 +192,9 @@ impl JavaRandom {
     const MASK: u64 = (1 << 48) - 1;
 
     pub fn new(seed: i64) -> JavaRandom {
-        JavaRandom { seed: (seed as u64 ^ Self::MULTIPLIER) & Self::MASK }
+        JavaRandom {
+            seed: (seed as u64 ^ Self::MULTIPLIER) & Self::MASK,
+        }
     }
 
     fn next(&mut self, bits: u32) -> u64 {
@@ -205,7 +233,10 @@ pub fn parse(args: &[JValue]) -> Result<JValue, EvaluatorError> {
         JValue::Undefined => Ok(JValue::Undefined),
         JValue::String(s) => match serde_json::from_str::<serde_json::Value>(s) {
             Ok(v) => Ok(super::convert::to_jvalue(&v)),
-            Err(e) => Err(err("D3141", format!("Argument 1 of function \"parse\" is not valid JSON: {e}"))),
+            Err(e) => Err(err(
+                "D3141",
+                format!("Argument 1 of function \"parse\" is not valid JSON: {e}"),
+            )),
         },
         _ => Err(signature(1, "parse")),
     }
@@ -220,12 +251,20 @@ pub fn clone(args: &[JValue]) -> Result<JValue, EvaluatorError> {
 /// `$eval` is not available in Step Functions: calling it is calling an undefined
 /// function, T1006 in jsonata-js.
 pub fn eval_removed(_args: &[JValue]) -> Result<JValue, EvaluatorError> {
-    Err(err("T1006", "Attempted to invoke a non-function (\"$eval\" is not available in Step Functions)"))
+    Err(err(
+        "T1006",
+        "Attempted to invoke a non-function (\"$eval\" is not available in Step Functions)",
+    ))
 }
 
 /// Registers the functions in `set` on `ev`.
 pub fn register(ev: &mut Evaluator, set: u16) {
-    let table: [(u16, &str, fn(&[JValue]) -> Result<JValue, EvaluatorError>, bool); 8] = [
+    let table: [(
+        u16,
+        &str,
+        fn(&[JValue]) -> Result<JValue, EvaluatorError>,
+        bool,
+    ); 8] = [
         (PARTITION, "partition", partition, false),
         (RANGE, "range", range, false),
         (HASH, "hash", hash, false),
@@ -238,7 +277,11 @@ pub fn register(ev: &mut Evaluator, set: u16) {
     for (b, name, f, builtin) in table {
         if set & b != 0 {
             // Registration only fails on a name clash, which the table rules out.
-            let _ = if builtin { ev.register_fn_override(name, f) } else { ev.register_fn(name, f) };
+            let _ = if builtin {
+                ev.register_fn_override(name, f)
+            } else {
+                ev.register_fn(name, f)
+            };
         }
     }
 }

@@ -36,7 +36,9 @@ pub mod functions;
 use std::sync::Arc;
 
 use jsonata_core::ast::AstNode;
-use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions, error_code_prefix};
+use jsonata_core::evaluator::{
+    Context, Evaluator, EvaluatorError, EvaluatorOptions, error_code_prefix,
+};
 use jsonata_core::parser::ParserError;
 use jsonata_core::value::JValue;
 use serde_json::Value;
@@ -58,6 +60,30 @@ impl Bindings for [(&str, &Value)] {
     }
 }
 
+impl<const N: usize> Bindings for [(&str, &Value); N] {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+impl Bindings for Vec<(&str, &Value)> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+impl<B: Bindings + ?Sized> Bindings for &B {
+    fn get(&self, name: &str) -> Option<&Value> {
+        (**self).get(name)
+    }
+}
+
+impl Bindings for std::collections::HashMap<String, Value> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        std::collections::HashMap::get(self, name)
+    }
+}
+
 impl Bindings for serde_json::Map<String, Value> {
     fn get(&self, name: &str) -> Option<&Value> {
         serde_json::Map::get(self, name)
@@ -76,7 +102,11 @@ pub struct JsonataError {
 
 impl JsonataError {
     fn new(code: &str, message: impl Into<String>) -> JsonataError {
-        JsonataError { code: code.to_string(), message: message.into(), position: None }
+        JsonataError {
+            code: code.to_string(),
+            message: message.into(),
+            position: None,
+        }
     }
 }
 
@@ -105,7 +135,10 @@ impl Expression {
         let analysis = analyze::analyze(&ast);
         if let Some(op) = analysis.rejected {
             let symbol = &op[1..];
-            let mut e = JsonataError::new("S0211", format!("The symbol {symbol} cannot be used as a unary operator"));
+            let mut e = JsonataError::new(
+                "S0211",
+                format!("The symbol {symbol} cannot be used as a unary operator"),
+            );
             e.position = src.find(op).map(|i| src[..i].chars().count() + 2);
             return Err(e);
         }
@@ -125,7 +158,11 @@ impl Expression {
         &self.variables
     }
 
-    pub fn eval(&self, input: Option<&Value>, bindings: &dyn Bindings) -> Result<Option<Value>, JsonataError> {
+    pub fn eval(
+        &self,
+        input: Option<&Value>,
+        bindings: &dyn Bindings,
+    ) -> Result<Option<Value>, JsonataError> {
         self.eval_with_limits(input, bindings, Limits::default())
     }
 
@@ -160,9 +197,13 @@ impl Expression {
         for (name, value) in vars {
             ctx.bind(name.to_string(), value);
         }
-        let options = EvaluatorOptions { timeout_ms: limits.timeout_ms, max_stack_depth: limits.max_depth, ..Default::default() };
+        let options = EvaluatorOptions {
+            timeout_ms: limits.timeout_ms,
+            max_stack_depth: limits.max_depth,
+            ..Default::default()
+        };
         let mut ev = Evaluator::with_options(ctx, options);
-        functions::register(&mut ev, self.functions | functions::EVAL);
+        functions::register(&mut ev, self.functions);
         ev.evaluate(&self.ast, input).map_err(eval_error)
     }
 }
@@ -178,7 +219,10 @@ fn parse_error(e: ParserError) -> JsonataError {
 fn eval_error(e: EvaluatorError) -> JsonataError {
     let e = split_coded(e.message(), "D1000");
     match e.code.as_str() {
-        "D1011" | "D1012" => JsonataError { code: "U1001".into(), ..e },
+        "D1011" | "D1012" => JsonataError {
+            code: "U1001".into(),
+            ..e
+        },
         _ => e,
     }
 }

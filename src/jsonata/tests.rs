@@ -15,9 +15,18 @@ fn expression_is_send_sync_clone() {
 #[test]
 fn basics() {
     let doc = json!({"a": {"b": [1, 2, 3]}, "s": "x"});
-    assert_eq!(eval("a.b", Some(doc.clone())).unwrap(), Some(json!([1, 2, 3])));
-    assert_eq!(eval("$sum(a.b)", Some(doc.clone())).unwrap(), Some(json!(6)));
-    assert_eq!(serde_json::to_string(&eval("3.0", None).unwrap().unwrap()).unwrap(), "3");
+    assert_eq!(
+        eval("a.b", Some(doc.clone())).unwrap(),
+        Some(json!([1, 2, 3]))
+    );
+    assert_eq!(
+        eval("$sum(a.b)", Some(doc.clone())).unwrap(),
+        Some(json!(6))
+    );
+    assert_eq!(
+        serde_json::to_string(&eval("3.0", None).unwrap().unwrap()).unwrap(),
+        "3"
+    );
     assert_eq!(eval("nothing", Some(doc)).unwrap(), None);
     assert_eq!(eval("$", None).unwrap(), None);
     assert_eq!(eval("1/4", None).unwrap(), Some(json!(0.25)));
@@ -25,7 +34,10 @@ fn basics() {
 
 #[test]
 fn variables_are_free_reads() {
-    let e = Expression::parse("$states.input.x + $y + ($z := 1; $z) + $map([1], function($v){$v + $w})").unwrap();
+    let e = Expression::parse(
+        "$states.input.x + $y + ($z := 1; $z) + $map([1], function($v){$v + $w})",
+    )
+    .unwrap();
     assert_eq!(e.variables(), ["states", "w", "y"]);
     let input = json!({"x": 1});
     let states = json!({"input": input});
@@ -49,23 +61,49 @@ fn rejects_2_1_operators_and_eval() {
 
 #[test]
 fn step_functions_functions() {
-    assert_eq!(eval("$partition([1,2,3], 2)", None).unwrap(), Some(json!([[1, 2], [3]])));
-    assert_eq!(eval("$partition([0], 1)", None).unwrap(), Some(json!([[0]])));
-    assert_eq!(eval("$range(0, 10, 3)", None).unwrap(), Some(json!([0, 3, 6, 9])));
+    assert_eq!(
+        eval("$partition([1,2,3], 2)", None).unwrap(),
+        Some(json!([[1, 2], [3]]))
+    );
+    assert_eq!(
+        eval("$partition([0], 1)", None).unwrap(),
+        Some(json!([[0]]))
+    );
+    assert_eq!(
+        eval("$range(0, 10, 3)", None).unwrap(),
+        Some(json!([0, 3, 6, 9]))
+    );
     assert_eq!(eval("$range(1, 9, 9)", None).unwrap(), Some(json!(1)));
     assert_eq!(
         eval("$hash('abc', 'SHA-256')", None).unwrap(),
-        Some(json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+        Some(json!(
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        ))
     );
-    assert_eq!(eval("$hash('abc', 'MD5')", None).unwrap(), Some(json!("900150983cd24fb0d6963f7d28e17f72")));
-    assert_eq!(eval("$random(0)", None).unwrap(), Some(json!(0.730967787376657)));
+    assert_eq!(
+        eval("$hash('abc', 'MD5')", None).unwrap(),
+        Some(json!("900150983cd24fb0d6963f7d28e17f72"))
+    );
+    assert_eq!(
+        eval("$random(0)", None).unwrap(),
+        Some(json!(0.730967787376657))
+    );
     let r = eval("$random()", None).unwrap().unwrap().as_f64().unwrap();
     assert!((0.0..1.0).contains(&r));
     let u = eval("$uuid()", None).unwrap().unwrap();
     assert_eq!(u.as_str().unwrap().len(), 36);
-    assert_eq!(eval("$parse('[1, 2, \"a\"]')", None).unwrap(), Some(json!([1, 2, "a"])));
-    assert_eq!(serde_json::to_string(&eval("$parse('-0')", None).unwrap().unwrap()).unwrap(), "0");
-    assert_eq!(eval("$clone({'a': 1})", None).unwrap(), Some(json!({"a": 1})));
+    assert_eq!(
+        eval("$parse('[1, 2, \"a\"]')", None).unwrap(),
+        Some(json!([1, 2, "a"]))
+    );
+    assert_eq!(
+        serde_json::to_string(&eval("$parse('-0')", None).unwrap().unwrap()).unwrap(),
+        "0"
+    );
+    assert_eq!(
+        eval("$clone({'a': 1})", None).unwrap(),
+        Some(json!({"a": 1}))
+    );
 }
 
 #[test]
@@ -73,6 +111,17 @@ fn errors_carry_codes() {
     let e = eval("'a' + 1", None).unwrap_err();
     assert_eq!(e.code, "T2001");
     assert!(!e.message.starts_with("T2001"));
+}
+
+#[test]
+fn bindings_forms() {
+    let e = Expression::parse("$a + $b").unwrap();
+    let (a, b) = (json!(1), json!(2));
+    let pairs = [("a", &a), ("b", &b)];
+    assert_eq!(e.eval(None, &pairs).unwrap(), Some(json!(3)));
+    let slice: &[(&str, &Value)] = &pairs;
+    assert_eq!(e.eval(None, &slice).unwrap(), Some(json!(3)));
+    assert_eq!(e.eval(None, &pairs.to_vec()).unwrap(), Some(json!(3)));
 }
 
 #[test]
