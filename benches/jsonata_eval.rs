@@ -6,7 +6,8 @@
 //! Run: `cargo bench --bench jsonata_eval` (criterion; `-- --quick` for a short run).
 //! With `ASL_JSONATA_PLAIN=SECONDS` it prints instead `NAME EVALS_PER_SEC` per
 //! expression after timing each for that many seconds (used by
-//! `benches/jsonata_vs_node.sh`).
+//! `benches/jsonata_vs_node.sh`); with `ASL_JSONATA_DUMP=1` it prints the expressions
+//! and the document as JSON (`{"exprs": [[name, expression], ...], "doc": ...}`).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -81,6 +82,11 @@ fn plain(seconds: f64) {
 criterion_group!(benches, bench);
 
 fn main() {
+    if std::env::var_os("ASL_JSONATA_DUMP").is_some() {
+        let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
+        println!("{}", serde_json::json!({ "exprs": EXPRESSIONS, "doc": doc }));
+        return;
+    }
     if let Some(s) = std::env::var("ASL_JSONATA_PLAIN")
         .ok()
         .and_then(|s| s.parse().ok())
