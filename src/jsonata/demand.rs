@@ -37,6 +37,17 @@ impl Demand {
         }
         *d = Demand::All;
     }
+
+    /// Marks `path` as read without reading any field below it.
+    fn touch(&mut self, path: &[String]) {
+        let mut d = self;
+        for name in path {
+            match d {
+                Demand::All => return,
+                Demand::Fields(m) => d = m.entry(name.clone()).or_insert_with(|| Demand::Fields(BTreeMap::new())),
+            }
+        }
+    }
 }
 
 /// The demands of an expression: on the input and on each variable it reads.
@@ -93,15 +104,18 @@ fn context_arity(name: &str) -> Option<usize> {
 
 impl Walker {
     fn consume(&mut self, origin: Origin) {
+        self.mark(origin, false);
+    }
+
+    /// `shape_only`: only whether the values exist and how many there are is read
+    /// (`$count`, `$exists`), so their fields are not.
+    fn mark(&mut self, origin: Origin, shape_only: bool) {
         for (root, path) in origin {
-            match root {
-                None => self.input.at(&path),
-                Some(v) => self
-                    .variables
-                    .entry(v)
-                    .or_insert_with(|| Demand::Fields(BTreeMap::new()))
-                    .at(&path),
-            }
+            let d = match root {
+                None => &mut self.input,
+                Some(v) => self.variables.entry(v).or_insert_with(|| Demand::Fields(BTreeMap::new())),
+            };
+            if shape_only { d.touch(&path) } else { d.at(&path) }
         }
     }
 
@@ -182,11 +196,13 @@ impl Walker {
                     // A function held by a variable.
                     self.consume(vec![(Some(name.clone()), Vec::new())]);
                 }
+                let shape_only = matches!(name.as_str(), "count" | "exists") && args.len() == 1;
                 for a in args {
                     if matches!(a, AstNode::Placeholder) {
                         self.bail = true;
                     }
-                    self.eval_consume(a, ctx);
+                    let o = self.eval(a, ctx);
+                    self.mark(o, shape_only);
                 }
                 Vec::new()
             }

@@ -151,6 +151,8 @@ fn reads_are_narrowed() {
     let doc = json!({"Account": {"x": [{"y": 2, "z": 3, "w": 9}, {"y": 0, "z": 4}]}, "other": 1});
     let states = json!({"input": {"a": {"b": 10, "c": 11}, "d": 1}});
     assert_eq!(e.eval(Some(&doc), &[("states", &states)]).unwrap(), Some(json!(13)));
+    let e = Expression::parse("[$count(Account.x), $exists(Account.x[0].w), $exists(Account.q)]").unwrap();
+    assert_eq!(e.eval(Some(&doc), &()).unwrap(), Some(json!([2, true, false])));
     let e = Expression::parse("Account.x.$string()").unwrap();
     assert_eq!(
         e.eval(Some(&doc), &()).unwrap(),
