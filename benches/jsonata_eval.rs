@@ -84,7 +84,10 @@ criterion_group!(benches, bench);
 fn main() {
     if std::env::var_os("ASL_JSONATA_DUMP").is_some() {
         let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
-        println!("{}", serde_json::json!({ "exprs": EXPRESSIONS, "doc": doc }));
+        println!(
+            "{}",
+            serde_json::json!({ "exprs": EXPRESSIONS, "doc": doc })
+        );
         return;
     }
     if let Some(s) = std::env::var("ASL_JSONATA_PLAIN")

@@ -32,7 +32,11 @@ impl Demand {
         for name in path {
             match d {
                 Demand::All => return,
-                Demand::Fields(m) => d = m.entry(name.clone()).or_insert_with(|| Demand::Fields(BTreeMap::new())),
+                Demand::Fields(m) => {
+                    d = m
+                        .entry(name.clone())
+                        .or_insert_with(|| Demand::Fields(BTreeMap::new()))
+                }
             }
         }
         *d = Demand::All;
@@ -44,7 +48,11 @@ impl Demand {
         for name in path {
             match d {
                 Demand::All => return,
-                Demand::Fields(m) => d = m.entry(name.clone()).or_insert_with(|| Demand::Fields(BTreeMap::new())),
+                Demand::Fields(m) => {
+                    d = m
+                        .entry(name.clone())
+                        .or_insert_with(|| Demand::Fields(BTreeMap::new()))
+                }
             }
         }
     }
@@ -77,25 +85,32 @@ struct Walker {
 
 /// `None` when the expression's reads cannot be narrowed.
 pub fn analyze(ast: &AstNode) -> Option<Demands> {
-    let mut w = Walker { input: Demand::Fields(BTreeMap::new()), variables: BTreeMap::new(), bail: false };
+    let mut w = Walker {
+        input: Demand::Fields(BTreeMap::new()),
+        variables: BTreeMap::new(),
+        bail: false,
+    };
     let root: Origin = vec![(None, Vec::new())];
     let out = w.eval(ast, &root);
     w.consume(out);
     if w.bail || (w.input == Demand::All && w.variables.values().all(|d| *d == Demand::All)) {
         return None;
     }
-    Some(Demands { input: w.input, variables: w.variables })
+    Some(Demands {
+        input: w.input,
+        variables: w.variables,
+    })
 }
 
 /// Functions that take the context as their first argument when called with fewer
 /// arguments than this many (JSONata signatures with `-`).
 fn context_arity(name: &str) -> Option<usize> {
     Some(match name {
-        "lowercase" | "uppercase" | "length" | "trim" | "base64encode" | "base64decode" | "encodeUrlComponent"
-        | "encodeUrl" | "decodeUrlComponent" | "decodeUrl" | "number" | "floor" | "ceil" | "abs" | "sqrt"
-        | "boolean" | "not" | "keys" | "spread" | "clone" => 1,
-        "string" | "substringBefore" | "substringAfter" | "contains" | "power" | "formatBase" | "formatInteger"
-        | "parseInteger" | "lookup" | "each" | "sift" | "toMillis" | "round" => 2,
+        "lowercase" | "uppercase" | "length" | "trim" | "base64encode" | "base64decode"
+        | "encodeUrlComponent" | "encodeUrl" | "decodeUrlComponent" | "decodeUrl" | "number"
+        | "floor" | "ceil" | "abs" | "sqrt" | "boolean" | "not" | "keys" | "spread" | "clone" => 1,
+        "string" | "substringBefore" | "substringAfter" | "contains" | "power" | "formatBase"
+        | "formatInteger" | "parseInteger" | "lookup" | "each" | "sift" | "toMillis" | "round" => 2,
         "substring" | "pad" | "match" | "split" | "formatNumber" | "fromMillis" => 3,
         "replace" => 4,
         _ => return None,
@@ -113,9 +128,16 @@ impl Walker {
         for (root, path) in origin {
             let d = match root {
                 None => &mut self.input,
-                Some(v) => self.variables.entry(v).or_insert_with(|| Demand::Fields(BTreeMap::new())),
+                Some(v) => self
+                    .variables
+                    .entry(v)
+                    .or_insert_with(|| Demand::Fields(BTreeMap::new())),
             };
-            if shape_only { d.touch(&path) } else { d.at(&path) }
+            if shape_only {
+                d.touch(&path)
+            } else {
+                d.at(&path)
+            }
         }
     }
 
@@ -155,7 +177,10 @@ impl Walker {
             AstNode::Path { steps } => {
                 let mut cur = ctx.clone();
                 for step in steps {
-                    if step.focus.is_some() || step.index_var.is_some() || step.ancestor_label.is_some() || step.is_tuple
+                    if step.focus.is_some()
+                        || step.index_var.is_some()
+                        || step.ancestor_label.is_some()
+                        || step.is_tuple
                     {
                         self.bail = true;
                         return Vec::new();
@@ -172,7 +197,10 @@ impl Walker {
                 cur
             }
             AstNode::Binary { op, lhs, rhs } => {
-                if matches!(op, BinaryOp::ColonEqual | BinaryOp::FocusBind | BinaryOp::IndexBind) {
+                if matches!(
+                    op,
+                    BinaryOp::ColonEqual | BinaryOp::FocusBind | BinaryOp::IndexBind
+                ) {
                     self.bail = true;
                     return Vec::new();
                 }
@@ -227,7 +255,11 @@ impl Walker {
                 }
                 Vec::new()
             }
-            AstNode::Conditional { condition, then_branch, else_branch } => {
+            AstNode::Conditional {
+                condition,
+                then_branch,
+                else_branch,
+            } => {
                 self.eval_consume(condition, ctx);
                 self.eval_consume(then_branch, ctx);
                 if let Some(e) = else_branch {
@@ -262,7 +294,9 @@ impl Walker {
 
 /// Converts the parts of `v` that `d` reads.
 pub fn to_jvalue_pruned(v: &Value, d: &Demand) -> JValue {
-    let Demand::Fields(fields) = d else { return to_jvalue(v) };
+    let Demand::Fields(fields) = d else {
+        return to_jvalue(v);
+    };
     match v {
         Value::Object(map) => {
             let m: JMap = fields

@@ -142,17 +142,33 @@ fn reads_are_narrowed() {
     use demand::Demand;
     let e = Expression::parse("$states.input.a.b + Account.x[y > 1].z").unwrap();
     let d = e.demands.as_deref().unwrap();
-    let Demand::Fields(states) = d.variable("states") else { panic!() };
+    let Demand::Fields(states) = d.variable("states") else {
+        panic!()
+    };
     assert_eq!(states.len(), 1);
-    let Demand::Fields(input) = &d.input else { panic!() };
+    let Demand::Fields(input) = &d.input else {
+        panic!()
+    };
     assert_eq!(input.len(), 1);
     assert!(Expression::parse("$keys($)").unwrap().demands.is_none());
-    assert!(Expression::parse("($x := a; $x)").unwrap().demands.is_none());
+    assert!(
+        Expression::parse("($x := a; $x)")
+            .unwrap()
+            .demands
+            .is_none()
+    );
     let doc = json!({"Account": {"x": [{"y": 2, "z": 3, "w": 9}, {"y": 0, "z": 4}]}, "other": 1});
     let states = json!({"input": {"a": {"b": 10, "c": 11}, "d": 1}});
-    assert_eq!(e.eval(Some(&doc), &[("states", &states)]).unwrap(), Some(json!(13)));
-    let e = Expression::parse("[$count(Account.x), $exists(Account.x[0].w), $exists(Account.q)]").unwrap();
-    assert_eq!(e.eval(Some(&doc), &()).unwrap(), Some(json!([2, true, false])));
+    assert_eq!(
+        e.eval(Some(&doc), &[("states", &states)]).unwrap(),
+        Some(json!(13))
+    );
+    let e = Expression::parse("[$count(Account.x), $exists(Account.x[0].w), $exists(Account.q)]")
+        .unwrap();
+    assert_eq!(
+        e.eval(Some(&doc), &()).unwrap(),
+        Some(json!([2, true, false]))
+    );
     let e = Expression::parse("Account.x.$string()").unwrap();
     assert_eq!(
         e.eval(Some(&doc), &()).unwrap(),
