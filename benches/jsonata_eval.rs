@@ -6,7 +6,8 @@
 //! Run: `cargo bench --bench jsonata_eval` (criterion; `-- --quick` for a short run).
 //! With `ASL_JSONATA_PLAIN=SECONDS` it prints instead `NAME EVALS_PER_SEC` per
 //! expression after timing each for that many seconds (used by
-//! `benches/jsonata_vs_node.sh`).
+//! `benches/jsonata_vs_node.sh`); with `ASL_JSONATA_DUMP=1` it prints the expressions
+//! and the document as JSON (`{"exprs": [[name, expression], ...], "doc": ...}`).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -23,30 +24,46 @@ pub const EXPRESSIONS: [(&str, &str); 5] = [
     ("field", "Account.`Account Name`"),
     ("filter", "Account.Order.Product[Price > 30].Price"),
     ("sum", "$sum(Account.Order.Product.(Price * Quantity))"),
-    ("object", "{'name': Account.`Account Name`, 'skus': Account.Order.Product.SKU, 'n': $count(Account.Order.Product)}"),
-    ("strings", "$join(Account.Order.Product.$uppercase($substring(`Product Name`, 0, 5)), ', ')"),
+    (
+        "object",
+        "{'name': Account.`Account Name`, 'skus': Account.Order.Product.SKU, 'n': $count(Account.Order.Product)}",
+    ),
+    (
+        "strings",
+        "$join(Account.Order.Product.$uppercase($substring(`Product Name`, 0, 5)), ', ')",
+    ),
 ];
 
 /// dataset5 of the JSONata reference suite (compact).
-pub const {"Account":{"Account Name":"Firefly","Order":[{"OrderID":"order103","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"0406654608","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":2},{"Product Name":"Trilby hat","ProductID":858236,"SKU":"0406634348","Description":{"Colour":"Orange","Width":300,"Height":200,"Depth":210,"Weight":0.6},"Price":21.67,"Quantity":1}]},{"OrderID":"order104","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"040657863","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":4},{"ProductID":345664,"SKU":"0406654603","Product Name":"Cloak","Description":{"Colour":"Black","Width":30,"Height":20,"Depth":210,"Weight":2},"Price":107.99,"Quantity":1}]}]}}UMENT: &str = r#"{"Account":{"Account Name":"Firefly","Order":[{"OrderID":"order103","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"0406654608","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":2},{"Product Name":"Trilby hat","ProductID":858236,"SKU":"0406634348","Description":{"Colour":"Orange","Width":300,"Height":200,"Depth":210,"Weight":0.6},"Price":21.67,"Quantity":1}]},{"OrderID":"order104","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"040657863","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":4},{"ProductID":345664,"SKU":"0406654603","Product Name":"Cloak","Description":{"Colour":"Black","Width":30,"Height":20,"Depth":210,"Weight":2},"Price":107.99,"Quantity":1}]}]}}"#;
+pub const DOCUMENT: &str = r#"{"Account":{"Account Name":"Firefly","Order":[{"OrderID":"order103","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"0406654608","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":2},{"Product Name":"Trilby hat","ProductID":858236,"SKU":"0406634348","Description":{"Colour":"Orange","Width":300,"Height":200,"Depth":210,"Weight":0.6},"Price":21.67,"Quantity":1}]},{"OrderID":"order104","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"040657863","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":4},{"ProductID":345664,"SKU":"0406654603","Product Name":"Cloak","Description":{"Colour":"Black","Width":30,"Height":20,"Depth":210,"Weight":2},"Price":107.99,"Quantity":1}]}]}}"#;
 
 fn bench(c: &mut Criterion) {
-    let input: Value = serde_json::from_str({"Account":{"Account Name":"Firefly","Order":[{"OrderID":"order103","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"0406654608","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":2},{"Product Name":"Trilby hat","ProductID":858236,"SKU":"0406634348","Description":{"Colour":"Orange","Width":300,"Height":200,"Depth":210,"Weight":0.6},"Price":21.67,"Quantity":1}]},{"OrderID":"order104","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"040657863","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":4},{"ProductID":345664,"SKU":"0406654603","Product Name":"Cloak","Description":{"Colour":"Black","Width":30,"Height":20,"Depth":210,"Weight":2},"Price":107.99,"Quantity":1}]}]}}UMENT).unwrap();
+    let input: Value = serde_json::from_str(DOCUMENT).unwrap();
     let mut g = c.benchmark_group("jsonata");
     for (name, src) in EXPRESSIONS {
         let e = Expression::parse(src).unwrap();
-        assert!(e.eval(Some(&input), &()).unwrap().is_some(), "{name} is undefined");
-        g.bench_function(name, |b| b.iter(|| e.eval(Some(black_box(&input)), &()).unwrap()));
+        assert!(
+            e.eval(Some(&input), &()).unwrap().is_some(),
+            "{name} is undefined"
+        );
+        g.bench_function(name, |b| {
+            b.iter(|| e.eval(Some(black_box(&input)), &()).unwrap())
+        });
     }
-    g.bench_function("parse/object", |b| b.iter(|| Expression::parse(black_box(EXPRESSIONS[3].1)).unwrap()));
+    g.bench_function("parse/object", |b| {
+        b.iter(|| Expression::parse(black_box(EXPRESSIONS[3].1)).unwrap())
+    });
     g.finish();
 }
 
 fn plain(seconds: f64) {
-    let input: Value = serde_json::from_str({"Account":{"Account Name":"Firefly","Order":[{"OrderID":"order103","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"0406654608","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":2},{"Product Name":"Trilby hat","ProductID":858236,"SKU":"0406634348","Description":{"Colour":"Orange","Width":300,"Height":200,"Depth":210,"Weight":0.6},"Price":21.67,"Quantity":1}]},{"OrderID":"order104","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"040657863","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":4},{"ProductID":345664,"SKU":"0406654603","Product Name":"Cloak","Description":{"Colour":"Black","Width":30,"Height":20,"Depth":210,"Weight":2},"Price":107.99,"Quantity":1}]}]}}UMENT).unwrap();
+    let input: Value = serde_json::from_str(DOCUMENT).unwrap();
     for (name, src) in EXPRESSIONS {
         let e = Expression::parse(src).unwrap();
-        println!("# {name} = {}", serde_json::to_string(&e.eval(Some(&input), &()).unwrap()).unwrap());
+        println!(
+            "# {name} = {}",
+            serde_json::to_string(&e.eval(Some(&input), &()).unwrap()).unwrap()
+        );
         for _ in 0..1000 {
             black_box(e.eval(Some(&input), &()).unwrap());
         }
@@ -65,7 +82,18 @@ fn plain(seconds: f64) {
 criterion_group!(benches, bench);
 
 fn main() {
-    if let Some(s) = std::env::var("ASL_JSONATA_PLAIN").ok().and_then(|s| s.parse().ok()) {
+    if std::env::var_os("ASL_JSONATA_DUMP").is_some() {
+        let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
+        println!(
+            "{}",
+            serde_json::json!({ "exprs": EXPRESSIONS, "doc": doc })
+        );
+        return;
+    }
+    if let Some(s) = std::env::var("ASL_JSONATA_PLAIN")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         plain(s);
         return;
     }

@@ -37,13 +37,7 @@ if ! (cd "$TMP" && npm init -y >/dev/null && npm install --silent --no-audit --n
 fi
 
 # The expressions and the document, taken from the Rust bench so both sides agree.
-python3 - benches/jsonata_eval.rs > "$TMP/cases.json" <<'PY'
-import json, re, sys
-src = open(sys.argv[1]).read()
-exprs = re.findall(r'\("(\w+)", "((?:[^"\\]|\\.)*)"\),', src.split('pub const EXPRESSIONS')[1].split('];')[0])
-doc = src.split('pub const DOCUMENT: &str = r#"')[1].split('"#;')[0]
-print(json.dumps({"exprs": [[n, json.loads('"' + e + '"')] for n, e in exprs], "doc": json.loads(doc)}))
-PY
+ASL_JSONATA_DUMP=1 cargo bench -q --bench jsonata_eval 2>/dev/null > "$TMP/cases.json"
 
 cat > "$TMP/bench.js" <<'JS'
 const jsonata = require('jsonata');

@@ -1,7 +1,7 @@
 //! serde_json::Value <-> jsonata-core's `JValue`.
 //!
-//! Numbers: JSONata has only doubles. A result that is integral (and exactly
-//! representable, |n| < 2^53) is written as a JSON integer (`3`, not `3.0`), as AWS
+//! Numbers: JSONata has only doubles. A result that is integral (and |n| < 9e18, so
+//! exactly an i64) is written as a JSON integer (`3`, not `3.0`), as AWS
 //! (JavaScript's `JSON.stringify`) writes it; `-0` becomes `0`. Other finite numbers
 //! keep their f64 value. NaN/Infinity cannot reach a result (JSONata raises D1001/D3001
 //! first); if one does, it becomes `null` like `JSON.stringify`.
@@ -41,7 +41,7 @@ pub fn number(n: f64) -> Value {
     if !n.is_finite() {
         return Value::Null;
     }
-    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+    if n.fract() == 0.0 && n.abs() < 9.0e18 {
         return Value::Number(Number::from(n as i64));
     }
     Number::from_f64(n)

@@ -257,14 +257,12 @@ pub fn eval_removed(_args: &[JValue]) -> Result<JValue, EvaluatorError> {
     ))
 }
 
+/// A function we provide.
+type HostFn = fn(&[JValue]) -> Result<JValue, EvaluatorError>;
+
 /// Registers the functions in `set` on `ev`.
 pub fn register(ev: &mut Evaluator, set: u16) {
-    let table: [(
-        u16,
-        &str,
-        fn(&[JValue]) -> Result<JValue, EvaluatorError>,
-        bool,
-    ); 8] = [
+    let table: [(u16, &str, HostFn, bool); 8] = [
         (PARTITION, "partition", partition, false),
         (RANGE, "range", range, false),
         (HASH, "hash", hash, false),

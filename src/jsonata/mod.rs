@@ -31,6 +31,7 @@
 
 mod analyze;
 pub mod convert;
+pub mod demand;
 pub mod functions;
 
 use std::sync::Arc;
@@ -57,6 +58,30 @@ impl Bindings for () {
 impl Bindings for [(&str, &Value)] {
     fn get(&self, name: &str) -> Option<&Value> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+impl<const N: usize> Bindings for [(&str, &Value); N] {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+impl Bindings for Vec<(&str, &Value)> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+impl<B: Bindings + ?Sized> Bindings for &B {
+    fn get(&self, name: &str) -> Option<&Value> {
+        (**self).get(name)
+    }
+}
+
+impl Bindings for std::collections::HashMap<String, Value> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        std::collections::HashMap::get(self, name)
     }
 }
 
@@ -103,6 +128,8 @@ pub struct Expression {
     ast: Arc<AstNode>,
     /// `functions::*` bits: which of our functions to register per evaluation.
     functions: u16,
+    /// The parts of the input and variables the expression can read (`None`: all).
+    demands: Option<Arc<demand::Demands>>,
 }
 
 impl Expression {
@@ -121,8 +148,9 @@ impl Expression {
         Ok(Expression {
             src: src.to_string(),
             variables: analysis.variables.into_iter().collect(),
-            ast: Arc::new(ast),
             functions: analysis.functions,
+            demands: demand::analyze(&ast).map(Arc::new),
+            ast: Arc::new(ast),
         })
     }
 
@@ -149,11 +177,20 @@ impl Expression {
         bindings: &dyn Bindings,
         limits: Limits,
     ) -> Result<Option<Value>, JsonataError> {
-        let input = input.map(convert::to_jvalue).unwrap_or(JValue::Undefined);
+        let demands = self.demands.as_deref();
+        let input = match (input, demands) {
+            (None, _) => JValue::Undefined,
+            (Some(v), Some(d)) => demand::to_jvalue_pruned(v, &d.input),
+            (Some(v), None) => convert::to_jvalue(v),
+        };
         let mut vars = Vec::new();
         for name in &self.variables {
             if let Some(v) = bindings.get(name) {
-                vars.push((name.as_str(), convert::to_jvalue(v)));
+                let v = match demands {
+                    Some(d) => demand::to_jvalue_pruned(v, d.variable(name)),
+                    None => convert::to_jvalue(v),
+                };
+                vars.push((name.as_str(), v));
             }
         }
         let result = self.eval_jvalue(&input, vars, limits)?;
@@ -179,7 +216,7 @@ impl Expression {
             ..Default::default()
         };
         let mut ev = Evaluator::with_options(ctx, options);
-        functions::register(&mut ev, self.functions | functions::EVAL);
+        functions::register(&mut ev, self.functions);
         ev.evaluate(&self.ast, input).map_err(eval_error)
     }
 }

@@ -114,6 +114,17 @@ fn errors_carry_codes() {
 }
 
 #[test]
+fn bindings_forms() {
+    let e = Expression::parse("$a + $b").unwrap();
+    let (a, b) = (json!(1), json!(2));
+    let pairs = [("a", &a), ("b", &b)];
+    assert_eq!(e.eval(None, &pairs).unwrap(), Some(json!(3)));
+    let slice: &[(&str, &Value)] = &pairs;
+    assert_eq!(e.eval(None, &slice).unwrap(), Some(json!(3)));
+    assert_eq!(e.eval(None, &pairs.to_vec()).unwrap(), Some(json!(3)));
+}
+
+#[test]
 fn shared_across_threads() {
     let e = Arc::new(Expression::parse("$sum(xs)").unwrap());
     let handles: Vec<_> = (0..2)
@@ -124,4 +135,43 @@ fn shared_across_threads() {
         .collect();
     let out: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(out, vec![Some(json!(1)), Some(json!(2))]);
+}
+
+#[test]
+fn reads_are_narrowed() {
+    use demand::Demand;
+    let e = Expression::parse("$states.input.a.b + Account.x[y > 1].z").unwrap();
+    let d = e.demands.as_deref().unwrap();
+    let Demand::Fields(states) = d.variable("states") else {
+        panic!()
+    };
+    assert_eq!(states.len(), 1);
+    let Demand::Fields(input) = &d.input else {
+        panic!()
+    };
+    assert_eq!(input.len(), 1);
+    assert!(Expression::parse("$keys($)").unwrap().demands.is_none());
+    assert!(
+        Expression::parse("($x := a; $x)")
+            .unwrap()
+            .demands
+            .is_none()
+    );
+    let doc = json!({"Account": {"x": [{"y": 2, "z": 3, "w": 9}, {"y": 0, "z": 4}]}, "other": 1});
+    let states = json!({"input": {"a": {"b": 10, "c": 11}, "d": 1}});
+    assert_eq!(
+        e.eval(Some(&doc), &[("states", &states)]).unwrap(),
+        Some(json!(13))
+    );
+    let e = Expression::parse("[$count(Account.x), $exists(Account.x[0].w), $exists(Account.q)]")
+        .unwrap();
+    assert_eq!(
+        e.eval(Some(&doc), &()).unwrap(),
+        Some(json!([2, true, false]))
+    );
+    let e = Expression::parse("Account.x.$string()").unwrap();
+    assert_eq!(
+        e.eval(Some(&doc), &()).unwrap(),
+        Some(json!(["{\"y\":2,\"z\":3,\"w\":9}", "{\"y\":0,\"z\":4}"]))
+    );
 }
