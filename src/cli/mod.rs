@@ -19,8 +19,8 @@ macro_rules! out {
 
 mod args;
 mod bench;
-mod jsonata;
 mod datasets;
+mod jsonata;
 mod run;
 mod stream;
 mod validate;

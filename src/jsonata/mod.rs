@@ -130,7 +130,12 @@ pub struct Expression {
     functions: u16,
     /// The parts of the input and variables the expression can read (`None`: all).
     demands: Option<Arc<demand::Demands>>,
+    /// A function result is an error (see [`Expression::rejecting_functions`]).
+    no_functions: bool,
 }
+
+/// Error code of a function result where a value is needed.
+pub const FUNCTION_RESULT: &str = "ASL_FUNCTION_RESULT";
 
 impl Expression {
     pub fn parse(src: &str) -> Result<Expression, JsonataError> {
@@ -151,6 +156,7 @@ impl Expression {
             functions: analysis.functions,
             demands: demand::analyze(&ast).map(Arc::new),
             ast: Arc::new(ast),
+            no_functions: false,
         })
     }
 
@@ -194,7 +200,20 @@ impl Expression {
             }
         }
         let result = self.eval_jvalue(&input, vars, limits)?;
+        if self.no_functions && matches!(result, JValue::Lambda(_) | JValue::Builtin { .. }) {
+            return Err(JsonataError::new(
+                FUNCTION_RESULT,
+                "the expression returned a function",
+            ));
+        }
         Ok(convert::from_jvalue(&result))
+    }
+
+    /// Makes a function result an error ([`FUNCTION_RESULT`]) instead of `""` (the
+    /// reference test harness's convention): Step Functions fields can't hold functions.
+    pub fn rejecting_functions(mut self) -> Self {
+        self.no_functions = true;
+        self
     }
 
     /// Evaluation on jsonata-core values, for callers that convert an input once and

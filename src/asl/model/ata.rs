@@ -87,6 +87,13 @@ pub fn eval_expr(e: &Expression, field: &str, b: &dyn Bindings) -> Result<Value,
                 e.source()
             ),
         )),
+        Err(err) if err.code == crate::jsonata::FUNCTION_RESULT => Err(Failure::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned an unsupported result type.",
+                e.source()
+            ),
+        )),
         Err(err) => Err(Failure::new(
             names::QUERY_EVALUATION_ERROR,
             format!(
@@ -105,7 +112,7 @@ fn compile(v: &Value, depth: usize) -> Result<Ata, (String, String)> {
     match v {
         Value::String(s) => match expression_text(s) {
             Some(src) => Expression::parse(src.trim())
-                .map(|e| Ata::Expr(Arc::new(e)))
+                .map(|e| Ata::Expr(Arc::new(e.rejecting_functions())))
                 .map_err(|e| {
                     (
                         String::new(),
