@@ -20,7 +20,7 @@ fn map(reader: &str, extra: &str, processor: &str) -> String {
     )
 }
 
-fn jsonl(d: &PathBuf, n: usize) {
+fn jsonl(d: &std::path::Path, n: usize) {
     let lines: Vec<String> = (0..n)
         .map(|i| json!({"i": i, "status": if i % 7 == 0 { 500 } else { 200 }}).to_string())
         .collect();

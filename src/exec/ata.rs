@@ -3,7 +3,7 @@
 //! Assign is evaluated before Output and both see the variables as they were when the
 //! state was entered; the new values are set when the state ends (as for JSONPath).
 
-use super::context::{StateEnv, Vars, build_context};
+use super::context::{StateEnv, Vars, build_context, build_context_with};
 use super::dataflow::set_vars;
 use super::run::{Run, ScopeFacts, Step};
 use crate::asl::Failure;
@@ -58,25 +58,94 @@ impl Bindings for AtaBindings<'_> {
     }
 }
 
-/// Whether any JSONata field of the state reads the context object (so it is built).
-fn needs_context(st: &State) -> bool {
-    // Cheap and safe: any expression that mentions `$states` may read `.context`.
-    fn t(a: &Option<Ata>) -> bool {
-        a.as_ref().is_some_and(|a| a.reads("states"))
+/// Whether an expression may read `$states.context` (so the context object, which
+/// holds the whole execution input, is built for it): it mentions `context`, or uses
+/// `$states` other than through `.input`, `.result` or `.errorOutput`.
+fn reads_context(src: &str) -> bool {
+    if src.contains("context") {
+        return true;
     }
-    let f = st.ata.as_deref();
-    let fields = f.is_some_and(|f| t(&f.arguments) || t(&f.output) || t(&f.assign));
-    let kind = match &st.kind {
-        StateKind::Map(m) => t(&m.items) || m.item_selector_ata.is_some(),
-        StateKind::Choice(c) => c.choices.iter().any(|b| {
-            t(&b.condition)
-                || b.ata
-                    .as_deref()
-                    .is_some_and(|f| t(&f.output) || t(&f.assign))
-        }),
-        _ => true,
+    let mut rest = src;
+    while let Some(i) = rest.find("$states") {
+        let after = &rest[i + "$states".len()..];
+        if !(after.starts_with(".input")
+            || after.starts_with(".result")
+            || after.starts_with(".errorOutput"))
+        {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+/// Whether any expression of the state mentions `Execution` (only then does its
+/// context object carry the execution input).
+fn mentions_execution(st: &State) -> bool {
+    let m = |a: &Option<Ata>| {
+        a.as_ref().is_some_and(|a| {
+            a.any_source(&|s: &str| {
+                s.contains("Execution") || (reads_context(s) && !s.contains("context"))
+            })
+        })
     };
-    fields || kind || st.catch.iter().any(|c| c.ata.is_some())
+    let f = st.ata.as_deref();
+    f.is_some_and(|f| m(&f.arguments) || m(&f.output) || m(&f.assign))
+        || match &st.kind {
+            StateKind::Map(mp) => m(&mp.items),
+            StateKind::Choice(c) => c.choices.iter().any(|b| m(&b.condition)),
+            _ => true,
+        }
+}
+
+/// The context object for a template, if it reads one (with the execution input only
+/// if it mentions `Execution`).
+pub(crate) fn context_for(
+    t: &Ata,
+    exec: &super::context::ExecutionInfo,
+    facts: &super::context::StateFacts<'_>,
+) -> Option<Value> {
+    t.any_source(&reads_context).then(|| {
+        build_context_with(
+            exec,
+            facts,
+            t.any_source(&|s: &str| s.contains("Execution")),
+        )
+    })
+}
+
+/// `$states.input` for a per-item template (ItemSelector): the Map's input, copied only
+/// if the template can read it (the Map's input can be large, the items many).
+pub(crate) fn input_if_read(t: &Ata, input: &Value) -> Value {
+    if t.any_source(&|s: &str| s.contains("input") || reads_context(s)) {
+        input.clone()
+    } else {
+        Value::Null
+    }
+}
+
+/// Whether any JSONata field of the state reads the context object.
+fn needs_context(st: &State) -> bool {
+    let t = |a: &Option<Ata>| a.as_ref().is_some_and(|a| a.any_source(&reads_context));
+    let fields = st
+        .ata
+        .as_deref()
+        .is_some_and(|f| t(&f.arguments) || t(&f.output) || t(&f.assign));
+    let kind = match &st.kind {
+        StateKind::Map(m) => t(&m.items) || t(&m.item_selector_ata),
+        StateKind::Choice(c) => c.choices.iter().any(|b| {
+            t(&b.condition) || b.ata.as_deref().is_some_and(|f| t(&f.output) || t(&f.assign))
+        }),
+        StateKind::Wait(w) => match &w.wait {
+            crate::asl::model::WaitFor::Ata { expr, .. } => expr.any_source(&reads_context),
+            _ => false,
+        },
+        StateKind::Fail(f) => [&f.error, &f.cause].iter().any(|x| {
+            matches!(x, Some(crate::asl::model::FailField::Ata(a)) if a.any_source(&reads_context))
+        }),
+        _ => false,
+    };
+    fields || kind
 }
 
 /// Assign: an object whose values are templates; the (name, value) pairs to set.
@@ -118,7 +187,8 @@ impl Run<'_> {
             _ => None,
         };
         let vars_ro: &Vars<'_> = vars;
-        let context = needs_context(st).then(|| build_context(&self.info, &facts));
+        let context = needs_context(st)
+            .then(|| build_context_with(&self.info, &facts, mentions_execution(st)));
         let mut b = AtaBindings::new(vars_ro, raw.as_ref().clone(), context);
         // The result: what the state produced, before Output.
         let (result, target): (Option<Value>, Option<crate::asl::model::StateId>) = {

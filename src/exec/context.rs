@@ -81,6 +81,7 @@ pub struct StateEnv<'a> {
     /// In a JSONata state: `$states` and the variables, for `{% %}` fields.
     pub ata: Option<&'a dyn crate::jsonata::Bindings>,
     context: OnceCell<Value>,
+    light: OnceCell<Value>,
 }
 
 impl<'a> StateEnv<'a> {
@@ -97,6 +98,7 @@ impl<'a> StateEnv<'a> {
             vars,
             ata: None,
             context: OnceCell::new(),
+            light: OnceCell::new(),
         }
     }
     /// The same env with another `$` root.
@@ -108,6 +110,7 @@ impl<'a> StateEnv<'a> {
             vars: self.vars,
             ata: self.ata,
             context: OnceCell::new(),
+            light: OnceCell::new(),
         }
     }
 }
@@ -120,20 +123,35 @@ impl Env for StateEnv<'_> {
         self.context
             .get_or_init(|| build_context(self.exec, &self.state))
     }
+    fn context_without_input(&self) -> &Value {
+        if let Some(full) = self.context.get() {
+            return full;
+        }
+        self.light
+            .get_or_init(|| build_context_with(self.exec, &self.state, false))
+    }
     fn variable(&self, name: &str) -> Option<&Value> {
         self.vars.get(name)
     }
 }
 
 pub fn build_context(exec: &ExecutionInfo, st: &StateFacts<'_>) -> Value {
+    build_context_with(exec, st, true)
+}
+
+/// The context object; without `Execution.Input` when `with_input` is false (a path or
+/// expression that can't read it).
+pub fn build_context_with(exec: &ExecutionInfo, st: &StateFacts<'_>, with_input: bool) -> Value {
     let mut ctx = Map::new();
     let mut execution = json!({
         "Id": exec.id,
-        "Input": *exec.input,
         "StartTime": exec.start_time,
         "Name": exec.name,
         "RoleArn": exec.role_arn,
     });
+    if with_input {
+        execution["Input"] = exec.input.as_ref().clone();
+    }
     if exec.mode != super::ExecutionMode::ExpressSync {
         execution["RedriveCount"] = json!(0);
     }

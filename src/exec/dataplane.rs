@@ -336,9 +336,12 @@ impl Run<'_> {
                 (None, Some(t)) => {
                     let mut facts = env.state;
                     facts.map_item = Some((base + k, &item));
-                    let context = super::context::build_context(&self.info, &facts);
-                    let bind =
-                        super::ata::AtaBindings::new(env.vars, env.input.clone(), Some(context));
+                    let context = super::ata::context_for(t, &self.info, &facts);
+                    let bind = super::ata::AtaBindings::new(
+                        env.vars,
+                        super::ata::input_if_read(t, env.input),
+                        context,
+                    );
                     t.eval("ItemSelector", &bind)?
                 }
                 _ => item,

@@ -347,8 +347,12 @@ impl Run<'_> {
             (Some(t), _) => {
                 let mut facts = job.state;
                 facts.map_item = Some((job.base + i, item));
-                let context = super::context::build_context(&self.info, &facts);
-                let b = super::ata::AtaBindings::new(job.vars, job.input.clone(), Some(context));
+                let context = super::ata::context_for(t, &self.info, &facts);
+                let b = super::ata::AtaBindings::new(
+                    job.vars,
+                    super::ata::input_if_read(t, job.input),
+                    context,
+                );
                 match t.eval("ItemSelector", &b) {
                     Ok(v) => Cow::Owned(v),
                     Err(f) => return Outcome::Failed(f),

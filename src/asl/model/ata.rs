@@ -42,6 +42,16 @@ impl Ata {
         }
     }
 
+    /// Whether any expression's source text satisfies `f`.
+    pub fn any_source(&self, f: &dyn Fn(&str) -> bool) -> bool {
+        match self {
+            Ata::Literal(_) => false,
+            Ata::Expr(e) => f(e.source()),
+            Ata::Object(fs) => fs.iter().any(|(_, t)| t.any_source(f)),
+            Ata::Array(a) => a.iter().any(|t| t.any_source(f)),
+        }
+    }
+
     /// Whether any expression of the template reads `$name`.
     pub fn reads(&self, name: &str) -> bool {
         match self {

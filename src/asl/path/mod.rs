@@ -77,6 +77,10 @@ pub enum PathRoot {
 pub trait Env {
     fn input(&self) -> &Value;
     fn context(&self) -> &Value;
+    /// The context object without `Execution.Input`, for paths that can't read it.
+    fn context_without_input(&self) -> &Value {
+        self.context()
+    }
     fn variable(&self, name: &str) -> Option<&Value>;
 }
 
@@ -134,10 +138,18 @@ impl JsonPath {
     pub fn select_in<'v>(&self, env: &'v dyn Env) -> Option<Cow<'v, Value>> {
         let root = match &self.root {
             PathRoot::Input => env.input(),
+            // A path that can't reach `Execution` gets the context object without the
+            // execution input (which can be large): the same answer, far cheaper.
+            PathRoot::Context if self.skips_execution() => env.context_without_input(),
             PathRoot::Context => env.context(),
             PathRoot::Variable(name) => env.variable(name)?,
         };
         self.select(root)
+    }
+
+    /// True when the first step is a plain name other than `Execution`.
+    fn skips_execution(&self) -> bool {
+        matches!(self.segs.first(), Some(Segment::Name(n)) if &**n != "Execution")
     }
     /// ResultPath: `$` replaces the target; missing fields along the path are created
     /// as objects; a step into something that is not an object (names) or an array
