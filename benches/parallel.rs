@@ -22,9 +22,12 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use serde_json::{Value, json};
 use std::hint::black_box;
 
+#[path = "common.rs"]
+mod common;
+use common::{expected, make_input};
+
 const BRANCHES: usize = 4;
 const WORKFLOW: &str = include_str!("../datasets/map/workflow.asl.json");
-const CATEGORIES: [&str; 5] = ["books", "garden", "toys", "tools", "music"];
 
 /// The Parallel definition: each branch is the benchmark workflow's Map state, its
 /// states renamed with the branch number (state names must be unique machine-wide).
@@ -65,38 +68,6 @@ fn definition() -> String {
         "States": { "FanOut": { "Type": "Parallel", "Branches": branches, "End": true } }
     })
     .to_string()
-}
-
-fn make_input(n: usize) -> Value {
-    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    let items: Vec<Value> = (0..n)
-        .map(|i| {
-            json!({
-                "a": next() % 1000,
-                "b": next() % 1000,
-                "name": format!("item-{i}"),
-                "category": CATEGORIES[(next() % CATEGORIES.len() as u64) as usize],
-            })
-        })
-        .collect();
-    json!({ "items": items })
-}
-
-fn expected(item: &Value) -> Value {
-    let sum = item["a"].as_i64().unwrap() + item["b"].as_i64().unwrap();
-    json!({
-        "sum": sum,
-        "label": format!("{} of {}", item["name"].as_str().unwrap(), item["category"].as_str().unwrap()),
-        "a": item["a"],
-        "name": item["name"],
-        "size": if sum > 1000 { "big" } else { "small" },
-    })
 }
 
 fn bench(c: &mut Criterion) {
