@@ -10,9 +10,6 @@ pub enum Error {
     /// The definition is not valid ASL; every problem found is listed.
     #[error("invalid state machine definition:\n{}", format_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
-    /// The definition uses something this engine cannot run yet.
-    #[error("{0}")]
-    Unsupported(String),
     #[error("{path}: {source}")]
     Io {
         path: String,

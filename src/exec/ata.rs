@@ -191,30 +191,30 @@ impl Run<'_> {
             .then(|| build_context_with(&self.info, &facts, mentions_execution(st)));
         let mut b = AtaBindings::new(vars_ro, raw.as_ref().clone(), context);
         // The result: what the state produced, before Output.
-        let (result, target): (Option<Value>, Option<crate::asl::model::StateId>) = {
+        let result: Option<Value> = {
             let mut env = StateEnv::new(&raw, &self.info, facts, vars_ro);
             env.ata = Some(&b);
             match &st.kind {
-                StateKind::Pass(_) | StateKind::Succeed => (None, None),
+                StateKind::Pass(_) | StateKind::Succeed => None,
                 StateKind::Wait(w) => {
                     self.wait(&w.wait, &env)?;
-                    (None, None)
+                    None
                 }
                 StateKind::Task(t) => {
                     let args = match &f.arguments {
                         Some(a) => a.eval("Arguments", &b)?,
                         None => raw.as_ref().clone(),
                     };
-                    (Some(self.run_task(st, t, args, &env)?), None)
+                    Some(self.run_task(st, t, args, &env)?)
                 }
                 StateKind::Parallel(p) => {
                     let args = match &f.arguments {
                         Some(a) => a.eval("Arguments", &b)?,
                         None => raw.as_ref().clone(),
                     };
-                    (Some(self.run_parallel(p, args, &env)?), None)
+                    Some(self.run_parallel(p, args, &env)?)
                 }
-                StateKind::Map(m) => (Some(self.run_map(st, m, &env)?), None),
+                StateKind::Map(m) => Some(self.run_map(st, m, &env)?),
                 StateKind::Fail(fl) => {
                     let error = self.fail_field(fl.error.as_ref(), "ErrorPath", &env)?;
                     let cause = self.fail_field(fl.cause.as_ref(), "CausePath", &env)?;
@@ -295,9 +295,8 @@ impl Run<'_> {
         if let Some(a) = assigned {
             set_vars(vars, a);
         }
-        let next = match (&st.kind, target) {
-            (StateKind::Succeed, _) => None,
-            (_, Some(t)) => Some(t),
+        let next = match st.kind {
+            StateKind::Succeed => None,
             _ => next,
         };
         Ok(Step { output, next })
@@ -306,7 +305,6 @@ impl Run<'_> {
     /// A JSONata Catch: `$states.errorOutput`, the catcher's Assign and Output.
     pub(crate) fn catch_ata(
         &self,
-        st: &State,
         c: &crate::asl::model::Catcher,
         raw: &Value,
         err_out: Value,
@@ -330,7 +328,6 @@ impl Run<'_> {
             Some(o) => o.eval("Output", &b)?,
             None => b.take("errorOutput").unwrap_or(Value::Null),
         };
-        let _ = st;
         drop(b);
         if let Some(a) = assigned {
             set_vars(vars, a);

@@ -6,7 +6,7 @@ use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::template::to_compact;
 use crate::asl::model::{PathField, Template};
-use crate::asl::path::{Env, JsonPath, PathRoot};
+use crate::asl::path::{Env, JsonPath, PathRoot, Segment};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -31,7 +31,7 @@ pub fn select_path<'v>(p: &JsonPath, env: &'v dyn Env) -> Result<Cow<'v, Value>,
             Err(Failure::runtime(format!(
                 "Invalid path '{}' : {}",
                 p.as_str(),
-                jayway_miss(p.as_str(), root)
+                jayway_miss(p, root)
             )))
         }
     }
@@ -39,55 +39,38 @@ pub fn select_path<'v>(p: &JsonPath, env: &'v dyn Env) -> Result<Cow<'v, Value>,
 
 /// Jayway's message for a definite path that matches nothing: a missing last property
 /// is "No results for path", a missing property on the way is "Missing property in path".
-fn jayway_miss(path: &str, root: &Value) -> String {
-    let body = path.trim_start_matches('$');
-    let body = match body.find(['.', '[']) {
-        Some(i) if !path.starts_with("$.") && !path.starts_with("$[") => &body[i..],
-        _ => body,
-    };
-    let mut segs: Vec<String> = Vec::new();
-    let mut rest = body;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            segs.push(r[..end].to_string());
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let Some(end) = r.find(']') else { break };
-            segs.push(r[..end].trim_matches(['\'', '"']).to_string());
-            rest = &r[end + 1..];
-        } else {
-            break;
-        }
-    }
-    let fmt = |segs: &[String]| -> String {
+fn jayway_miss(path: &JsonPath, root: &Value) -> String {
+    let segs = path.segments();
+    let fmt = |segs: &[Segment]| -> String {
         let mut s = String::from("$");
         for g in segs {
-            if g.parse::<i64>().is_ok() {
-                s.push_str(&format!("[{g}]"));
-            } else {
-                s.push_str(&format!("['{g}']"));
+            match g {
+                Segment::Name(n) => s.push_str(&format!("['{n}']")),
+                Segment::Index(i) => s.push_str(&format!("[{i}]")),
+                _ => s.push_str("[*]"),
             }
         }
         s
     };
     let mut cur = Some(root);
     for (i, g) in segs.iter().enumerate() {
-        let next = match cur {
-            Some(Value::Object(m)) => m.get(g.as_str()),
-            Some(Value::Array(a)) => g.parse::<usize>().ok().and_then(|n| a.get(n)),
+        let next = match (cur, g) {
+            (Some(Value::Object(m)), Segment::Name(n)) => m.get(&**n),
+            (Some(Value::Array(a)), Segment::Index(k)) => {
+                usize::try_from(*k).ok().and_then(|k| a.get(k))
+            }
             _ => None,
         };
         if next.is_none() {
             return if i + 1 == segs.len() {
-                format!("No results for path: {}", fmt(&segs))
+                format!("No results for path: {}", fmt(segs))
             } else {
                 format!("Missing property in path {}", fmt(&segs[..=i]))
             };
         }
         cur = next;
     }
-    format!("No results for path: {}", fmt(&segs))
+    format!("No results for path: {}", fmt(segs))
 }
 
 /// InputPath: absent keeps the input, `null` gives `{}`.

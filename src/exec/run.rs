@@ -329,7 +329,7 @@ impl Run<'_> {
                 if st.ql == crate::asl::model::QueryLanguage::JsonAta {
                     let facts = self.facts(st, entered, retry_total, scope);
                     let output = self
-                        .catch_ata(st, c, &input, err_out, vars, facts)
+                        .catch_ata(c, &input, err_out, vars, facts)
                         .map_err(|f| wrap_runtime(f, &st.name, entered_id))?;
                     self.event_in(scope, exited_type(ty), || {
                         Some((

@@ -143,19 +143,31 @@ impl Loader {
         names: &HashMap<String, StateId>,
     ) -> Option<Transition> {
         if let Some(n) = o.get("Next") {
-            let n = n.as_str().unwrap_or("");
-            match names.get(n) {
-                Some(id) => Some(Transition::Next(*id)),
-                None => self.fail(
-                    &format!("{ptr}/Next"),
-                    state,
-                    format!("Next names no state in this scope: '{n}'"),
-                ),
-            }
+            self.target(names, n.as_str().unwrap_or(""), "Next", ptr, state)
+                .map(Transition::Next)
         } else if o.get("End").and_then(Value::as_bool) == Some(true) {
             Some(Transition::End)
         } else {
             Some(Transition::None)
+        }
+    }
+
+    /// The state a `Next` or `Default` field names, in this scope.
+    fn target(
+        &mut self,
+        names: &HashMap<String, StateId>,
+        target: &str,
+        field: &str,
+        ptr: &str,
+        state: &str,
+    ) -> Option<StateId> {
+        match names.get(target) {
+            Some(id) => Some(*id),
+            None => self.fail(
+                &format!("{ptr}/{field}"),
+                state,
+                format!("{field} names no state in this scope: '{target}'"),
+            ),
         }
     }
 
@@ -284,13 +296,7 @@ impl Loader {
                         }
                     };
                     let n = c.get("Next").and_then(Value::as_str).unwrap_or("");
-                    let Some(next) = names.get(n).copied() else {
-                        return self.fail(
-                            &format!("{cptr}/Next"),
-                            name,
-                            format!("Next names no state in this scope: '{n}'"),
-                        );
-                    };
+                    let next = self.target(names, n, "Next", &cptr, name)?;
                     let assign = if ql == QueryLanguage::JsonAta {
                         None
                     } else {
@@ -305,16 +311,7 @@ impl Loader {
                     });
                 }
                 let default = match o.get("Default").and_then(Value::as_str) {
-                    Some(d) => match names.get(d) {
-                        Some(id) => Some(*id),
-                        None => {
-                            return self.fail(
-                                &format!("{ptr}/Default"),
-                                name,
-                                format!("Default names no state in this scope: '{d}'"),
-                            );
-                        }
-                    },
+                    Some(d) => Some(self.target(names, d, "Default", ptr, name)?),
                     None => None,
                 };
                 StateKind::Choice(Choice { choices, default })
@@ -416,13 +413,7 @@ impl Loader {
         {
             let cptr = format!("{ptr}/Catch/{i}");
             let n = c.get("Next").and_then(Value::as_str).unwrap_or("");
-            let Some(next) = names.get(n).copied() else {
-                return self.fail(
-                    &format!("{cptr}/Next"),
-                    name,
-                    format!("Next names no state in this scope: '{n}'"),
-                );
-            };
+            let next = self.target(names, n, "Next", &cptr, name)?;
             catch.push(Catcher {
                 error_equals: strings(c.get("ErrorEquals")),
                 next,
