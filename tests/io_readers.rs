@@ -395,6 +395,7 @@ fn parquet_projection_and_row_group_filter() {
             let (min, max) = column_stats_i64(rg, schema, "id").expect("stats");
             max >= 12 && min <= 22
         })),
+        row_predicate: None,
     };
     let cs = chunks(&cfg, &buckets(&r), &o).unwrap();
     let mut ids = Vec::new();

@@ -31,8 +31,9 @@ use std::time::Instant;
 
 /// Rows per generated batch.
 pub const BATCH_ROWS: usize = 64 * 1024;
-/// Rows per Parquet row group.
-pub const ROW_GROUP_ROWS: usize = 1_000_000;
+/// Rows per Parquet row group: row groups are the units readers decode in parallel (DuckDB
+/// writes 122,880), so a file of a few million rows still spreads over the cores.
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// 2024-03-01T00:00:00Z in milliseconds since the epoch.
 const BASE_MS: i64 = 1_709_251_200_000;
 /// Mean milliseconds between two requests (each row lands in its own slot of this width).

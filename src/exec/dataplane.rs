@@ -2,15 +2,17 @@
 //! in chunks, grouped by an ItemBatcher, run with the Map's strategy chunk by chunk,
 //! and written by a ResultWriter as they complete (or collected inline).
 
+use super::columnar::ColumnarProgram;
 use super::context::StateEnv;
 use super::dataflow::select_path;
-use super::map::{Ctl, MapJob, Outcome, exceeded_threshold};
+use super::map::{Ctl, MapJob, MapSettings, Outcome, exceeded_threshold};
 use super::run::Run;
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::{Ata, Map, PathField, QueryLanguage, State, Template};
 use crate::io::reader::{self, Chunk, ReadOptions, ReaderConfig};
 use crate::io::writer::{ItemResult, ResultSink, WriterConfig};
+use crate::plan::Strategy;
 use serde_json::{Map as JsonMap, Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -18,6 +20,61 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 const CHUNK_ROWS: usize = 8192;
 
 type Rows = Box<dyn Iterator<Item = Result<Vec<Value>, Failure>> + Send>;
+
+/// What running a chunk of one Map's items needs.
+pub(super) struct ChunkCtx<'a, 'e> {
+    pub st: &'a State,
+    pub m: &'a Map,
+    pub env: &'a StateEnv<'e>,
+    pub ctl: &'a Ctl,
+    pub settings: &'a MapSettings<'a>,
+}
+
+/// Where a Map's outputs go as chunks complete: the ResultWriter's files, or the inline
+/// result array; plus what the Map needs to decide its own outcome.
+pub(super) struct Drain {
+    pub sink: Option<ResultSink>,
+    pub results: Vec<Value>,
+    pub first_failure: Option<Failure>,
+    pub tolerant: bool,
+    /// Index of the next item (items consumed so far, skipped row groups included).
+    pub base: usize,
+}
+
+impl Drain {
+    /// Outputs of items `base..base + outputs.len()` that all succeeded. `inputs` (the
+    /// items) are needed only by the NONE transformation's records.
+    pub fn succeeded(
+        &mut self,
+        outputs: Vec<Value>,
+        inputs: Option<Vec<Value>>,
+    ) -> Result<(), Failure> {
+        let n = outputs.len();
+        match &mut self.sink {
+            Some(s) => {
+                let mut inputs = inputs.map(Vec::into_iter);
+                let ok: Vec<ItemResult> = outputs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, output)| ItemResult {
+                        index: self.base + k,
+                        input: inputs
+                            .as_mut()
+                            .and_then(Iterator::next)
+                            .unwrap_or(Value::Null),
+                        output,
+                        error: None,
+                        cause: None,
+                    })
+                    .collect();
+                s.write_succeeded(&ok)?;
+            }
+            None => self.results.extend(outputs),
+        }
+        self.base += n;
+        Ok(())
+    }
+}
 
 impl Run<'_> {
     pub(crate) fn run_map_dataplane(
@@ -33,22 +90,58 @@ impl Run<'_> {
             self.info.state_machine_name,
             m.label.as_deref().unwrap_or(&st.name)
         );
-        let source: Rows = match &m.item_reader {
+        let reader_cfg = match &m.item_reader {
             Some(spec) => {
                 let resolved = self.resolve_spec(spec, "ItemReader", env, ata)?;
-                let cfg = ReaderConfig::from_value(&resolved)
-                    .map_err(|e| Failure::new(names::ITEM_READER_FAILED, e))?;
-                let opts = ReadOptions {
-                    batch_rows: CHUNK_ROWS,
-                    ..Default::default()
-                };
-                let stream = reader::open(&cfg, &self.ex.buckets, &opts)?;
-                Box::new(stream.map(|c| {
-                    c.map(|c| match c {
-                        Chunk::Rows(v) => v,
-                        Chunk::Batch(b) => reader::batch_to_items(&b),
-                    })
-                }))
+                Some(
+                    ReaderConfig::from_value(&resolved)
+                        .map_err(|e| Failure::new(names::ITEM_READER_FAILED, e))?,
+                )
+            }
+            None => None,
+        };
+        let writer_cfg = match &m.result_writer {
+            Some(spec) => {
+                let resolved = self.resolve_spec(spec, "ResultWriter", env, ata)?;
+                Some(
+                    WriterConfig::from_value(&resolved)
+                        .map_err(|e| Failure::new(names::RESULT_WRITER_FAILED, e))?,
+                )
+            }
+            None => None,
+        };
+        // Record batches straight from the reader through the kernels, when the processor
+        // is columnar and the items are rows of a Parquet file.
+        let program = match (&m.item_batcher, self.history.is_recording()) {
+            (None, false) => self.columnar_program(m),
+            _ => None,
+        };
+        let mut units = None;
+        let mut batch_plan = None;
+        let source: Rows = match &reader_cfg {
+            Some(cfg) => {
+                batch_plan = program
+                    .as_ref()
+                    .map(|p| super::batches::read_plan(p, cfg, writer_cfg.as_ref()));
+                if let Some(plan) = &batch_plan {
+                    units = reader::parquet_units(cfg, &self.ex.buckets, &plan.options)?
+                        .map(|u| (u, cfg.max_items));
+                }
+                if units.is_some() {
+                    Box::new(std::iter::empty())
+                } else {
+                    let opts = ReadOptions {
+                        batch_rows: CHUNK_ROWS,
+                        ..Default::default()
+                    };
+                    let stream = reader::open(cfg, &self.ex.buckets, &opts)?;
+                    Box::new(stream.map(|c| {
+                        c.map(|c| match c {
+                            Chunk::Rows(v) => v,
+                            Chunk::Batch(b) => reader::batch_to_items(&b),
+                        })
+                    }))
+                }
             }
             None => {
                 let items = match &m.items_path {
@@ -73,17 +166,13 @@ impl Run<'_> {
         // A ResultWriter with a bucket exports the results; one with only a WriterConfig
         // transforms the Map's inline output.
         let mut inline_transform = None;
-        let mut sink = match &m.result_writer {
-            Some(spec) => {
-                let resolved = self.resolve_spec(spec, "ResultWriter", env, ata)?;
-                let cfg = WriterConfig::from_value(&resolved)
-                    .map_err(|e| Failure::new(names::RESULT_WRITER_FAILED, e))?;
-                if cfg.exports() {
-                    Some(ResultSink::create(&cfg, &self.ex.buckets, &map_run_arn)?)
-                } else {
-                    inline_transform = Some(cfg);
-                    None
-                }
+        let sink = match writer_cfg {
+            Some(cfg) if cfg.exports() => {
+                Some(ResultSink::create(&cfg, &self.ex.buckets, &map_run_arn)?)
+            }
+            Some(cfg) => {
+                inline_transform = Some(cfg);
+                None
             }
             None => None,
         };
@@ -100,16 +189,31 @@ impl Run<'_> {
             stop: AtomicBool::new(false),
             tolerance: settings.tolerance,
         };
-        let tolerant = settings.tolerance.tolerant();
-        let mut results = Vec::new();
-        let mut first_failure: Option<Failure> = None;
-        let mut base = 0usize;
+        let mut drain = Drain {
+            sink,
+            results: Vec::new(),
+            first_failure: None,
+            tolerant: settings.tolerance.tolerant(),
+            base: 0,
+        };
+        let chunk = ChunkCtx {
+            st,
+            m,
+            env,
+            ctl: &ctl,
+            settings: &settings,
+        };
+        if let (Some((units, max_items)), Some(program), Some(plan)) =
+            (&units, &program, &batch_plan)
+        {
+            self.run_units(units, program, plan, *max_items, &chunk, &mut drain)?;
+        }
         let mut read = 0usize;
         let mut pending = Pending::default();
         // A trailing None flushes the last partial batch.
         let chunks = source.map(Some).chain(std::iter::once(None));
-        for chunk in chunks {
-            let (inputs, selector) = match (chunk, &batcher) {
+        for c in chunks {
+            let (inputs, selector) = match (c, &batcher) {
                 (Some(items), Some(b)) => {
                     let items = items?;
                     let n = items.len();
@@ -121,81 +225,111 @@ impl Run<'_> {
                 (Some(items), None) => (items?, true),
                 (None, None) => break,
             };
-            if inputs.is_empty() {
-                continue;
-            }
-            let job = MapJob {
-                map: m,
-                state: env.state,
-                input: env.input,
-                vars: env.vars,
-                items: &inputs,
-                name: &st.name,
-                base,
-                selector,
-            };
-            let outcomes = self.run_chunk(&job, &ctl, &settings);
-            let (mut ok, mut bad) = (Vec::new(), Vec::new());
-            for (k, o) in outcomes.into_iter().enumerate() {
-                match o {
-                    Outcome::Done(v) if sink.is_some() => ok.push(ItemResult {
-                        index: base + k,
-                        input: inputs[k].clone(),
-                        output: v,
-                        error: None,
-                        cause: None,
-                    }),
-                    Outcome::Done(v) => results.push(v),
-                    Outcome::Failed(f) => {
-                        let out = json!({"Error": f.error, "Cause": f.cause});
-                        if sink.is_some() {
-                            bad.push(ItemResult {
-                                index: base + k,
-                                input: inputs[k].clone(),
-                                output: out,
-                                error: f.error.clone(),
-                                cause: f.cause.clone(),
-                            });
-                        } else if tolerant {
-                            results.push(out);
-                        }
-                        first_failure.get_or_insert(f);
-                    }
-                    Outcome::Skipped => {}
-                }
-            }
-            if let Some(s) = &mut sink {
-                s.write_succeeded(&ok)?;
-                s.write_failed(&bad)?;
-            }
-            base += inputs.len();
-            if ctl.stop.load(Ordering::Relaxed)
-                || ctl.min_fail.load(Ordering::Relaxed) != usize::MAX
-            {
+            if !self.run_rows(&chunk, &mut drain, inputs, selector)? {
                 break;
             }
         }
         let mut tolerance = settings.tolerance;
-        tolerance.items = base;
+        tolerance.items = drain.base;
         let failures = ctl.counters.failures.load(Ordering::Relaxed);
         // What was computed is written before the Map fails.
-        let written = match sink {
+        let written = match drain.sink {
             Some(s) => Some(s.finish()?),
             None => None,
         };
+        let tolerant = drain.tolerant;
         if (tolerant || settings.distributed) && tolerance.exceeded(failures) {
             self.event("MapRunFailed", || None);
             return Err(exceeded_threshold());
         }
-        if let (false, Some(f)) = (tolerant || settings.distributed, first_failure) {
+        if let (false, Some(f)) = (tolerant || settings.distributed, drain.first_failure) {
             return Err(f);
         }
         self.event("MapRunSucceeded", || None);
         let results = match inline_transform {
-            Some(cfg) => cfg.transform_outputs(results),
-            None => results,
+            Some(cfg) => cfg.transform_outputs(drain.results),
+            None => drain.results,
         };
         Ok(written.unwrap_or(Value::Array(results)))
+    }
+
+    /// The Map's columnar program, when its plan has one.
+    fn columnar_program(&self, m: &Map) -> Option<std::sync::Arc<ColumnarProgram>> {
+        let mp = match self.plan.and_then(|p| p.map_plan(m)) {
+            Some(mp) => std::borrow::Cow::Borrowed(mp),
+            None => std::borrow::Cow::Owned(crate::plan::decide_with(
+                m,
+                &self.ex.tasks,
+                self.ex.columnar,
+            )),
+        };
+        match mp.strategy {
+            Strategy::Columnar => mp.columnar.clone(),
+            _ => None,
+        }
+    }
+
+    /// Runs items through the processor (the Map's strategy) and drains the outcomes.
+    /// Returns false when the Map must stop (an unhandled failure, or too many).
+    pub(super) fn run_rows(
+        &self,
+        c: &ChunkCtx<'_, '_>,
+        drain: &mut Drain,
+        inputs: Vec<Value>,
+        selector: bool,
+    ) -> Result<bool, Failure> {
+        if inputs.is_empty() {
+            return Ok(true);
+        }
+        let base = drain.base;
+        let job = MapJob {
+            map: c.m,
+            state: c.env.state,
+            input: c.env.input,
+            vars: c.env.vars,
+            items: &inputs,
+            name: &c.st.name,
+            base,
+            selector,
+        };
+        let outcomes = self.run_chunk(&job, c.ctl, c.settings);
+        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        let exporting = drain.sink.is_some();
+        for (k, o) in outcomes.into_iter().enumerate() {
+            match o {
+                Outcome::Done(v) if exporting => ok.push(ItemResult {
+                    index: base + k,
+                    input: inputs[k].clone(),
+                    output: v,
+                    error: None,
+                    cause: None,
+                }),
+                Outcome::Done(v) => drain.results.push(v),
+                Outcome::Failed(f) => {
+                    let out = json!({"Error": f.error, "Cause": f.cause});
+                    if exporting {
+                        bad.push(ItemResult {
+                            index: base + k,
+                            input: inputs[k].clone(),
+                            output: out,
+                            error: f.error.clone(),
+                            cause: f.cause.clone(),
+                        });
+                    } else if drain.tolerant {
+                        drain.results.push(out);
+                    }
+                    drain.first_failure.get_or_insert(f);
+                }
+                Outcome::Skipped => {}
+            }
+        }
+        if let Some(s) = &mut drain.sink {
+            s.write_succeeded(&ok)?;
+            s.write_failed(&bad)?;
+        }
+        drain.base += inputs.len();
+        Ok(!(c.ctl.stop.load(Ordering::Relaxed)
+            || c.ctl.min_fail.load(Ordering::Relaxed) != usize::MAX))
     }
 
     /// An ItemReader or ResultWriter object with its Parameters (JSONPath) or Arguments

@@ -707,7 +707,7 @@ pub(crate) fn dynamic_source<T>(d: &Dynamic<T>) -> String {
 /// Threads of the blocking pool when MaxConcurrency leaves it open.
 const BLOCKING_POOL: usize = 64;
 /// Rows per columnar partition (one RecordBatch).
-const COLUMNAR_PARTITION: usize = 8192;
+pub(super) const COLUMNAR_PARTITION: usize = 8192;
 
 /// Items per partition: enough partitions for stealing to balance (8 per thread), few
 /// enough that per-partition costs vanish.

@@ -9,6 +9,7 @@
 //! ```
 
 mod ata;
+mod batches;
 mod clock;
 pub mod columnar;
 mod context;

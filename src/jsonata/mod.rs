@@ -33,6 +33,9 @@ mod analyze;
 pub mod convert;
 pub mod demand;
 pub mod functions;
+mod lower;
+
+pub use lower::{CmpOp, Simple};
 
 use std::sync::Arc;
 
@@ -166,6 +169,11 @@ impl Expression {
 
     pub fn variables(&self) -> &[String] {
         &self.variables
+    }
+
+    /// The expression in the engine-neutral [`Simple`] form, or what keeps it out.
+    pub fn lower(&self) -> Result<Simple, String> {
+        lower::lower(&self.ast)
     }
 
     pub fn eval(

@@ -128,7 +128,11 @@ pub(crate) fn decide_with(m: &Map, tasks: &TaskRegistry, allow_columnar: bool) -
             None,
         );
     }
-    match ColumnarProgram::compile(&m.processor, m.item_selector.as_ref()) {
+    let compiled = match &m.item_selector_ata {
+        Some(_) => Err("a JSONata ItemSelector has no columnar form".to_string()),
+        None => ColumnarProgram::compile(&m.processor, m.item_selector.as_ref()),
+    };
+    match compiled {
         Ok(p) => {
             let cols = p.input_columns().join(", ");
             plan(

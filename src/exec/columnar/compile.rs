@@ -5,10 +5,12 @@ use super::ColumnarProgram;
 use crate::asl::choice::{Op, Operand, Rule};
 use crate::asl::failure::names;
 use crate::asl::intrinsic::{Arg, Call};
+use crate::asl::model::Ata;
 use crate::asl::model::{
     FailField, PathField, QueryLanguage, StateKind, StateMachine, Template, Transition,
 };
 use crate::asl::path::{JsonPath, PathRoot, Segment};
+use crate::jsonata::{CmpOp, Simple};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -29,6 +31,18 @@ pub(super) enum CTpl {
     MathAdd(CArg, CArg),
     /// Literal text around the placeholders (`args.len() + 1` pieces) and the args.
     Format(Vec<String>, Vec<CArg>),
+    // JSONata (see `ata_tpl`): comparisons and boolean operators give Boolean columns.
+    Cmp(CmpOp, Box<CTpl>, Box<CTpl>),
+    And(Box<CTpl>, Box<CTpl>),
+    Or(Box<CTpl>, Box<CTpl>),
+    /// `$not(x)`.
+    Not(Box<CTpl>),
+    /// `$substring(s, start[, length])`.
+    Substring(Box<CTpl>, i64, Option<i64>),
+    /// `$merge([a, b, ...])` of objects.
+    Merge(Vec<CTpl>),
+    /// `[x]`: an array holding the one value.
+    Wrap(Box<CTpl>),
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +56,8 @@ pub(super) enum CRule {
     And(Vec<CRule>),
     Or(Vec<CRule>),
     Not(Box<CRule>),
+    /// A JSONata Condition (a Boolean column).
+    Ata(CTpl),
 }
 
 #[derive(Debug, Clone)]
@@ -76,18 +92,21 @@ pub(super) fn compile(
     sm: &StateMachine,
     selector: Option<&Template>,
 ) -> Result<ColumnarProgram, String> {
-    if sm.query_language != QueryLanguage::JsonPath {
-        return Err("the item processor uses JSONata".into());
-    }
     let selector = match selector {
         Some(t) => Some(template(t, Root::MapItem).map_err(|e| format!("ItemSelector: {e}"))?),
         None => None,
     };
     let mut states = Vec::with_capacity(sm.states.len());
+    let mut ata = false;
     for st in &sm.states {
         let at = |e: String| format!("state '{}': {e}", st.name);
-        if st.ql == crate::asl::model::QueryLanguage::JsonAta {
-            return Err(at("a JSONata state has no columnar form yet".into()));
+        if st.ql == QueryLanguage::JsonAta {
+            ata = true;
+            if !st.retry.is_empty() || !st.catch.is_empty() {
+                return Err(at("Retry/Catch have no columnar form".into()));
+            }
+            states.push(ata_state(st).map_err(at)?);
+            continue;
         }
         if st.assign.is_some() {
             return Err(at("Assign has no columnar form".into()));
@@ -195,6 +214,7 @@ pub(super) fn compile(
         selector,
         input_columns,
         whole_item,
+        ata,
     })
 }
 
@@ -398,6 +418,145 @@ fn projection(states: &[CState], start: usize, sel: Option<&CTpl>) -> (Vec<Strin
     (cols, whole)
 }
 
+/// A JSONata state: Pass with Output, Choice with Conditions, Succeed, Fail with
+/// literal Error and Cause; no Assign, no Output on Choice/Succeed or on a rule.
+fn ata_state(st: &crate::asl::model::State) -> Result<CState, String> {
+    let fields = st.ata.as_deref().cloned().unwrap_or_default();
+    if fields.assign.is_some() || st.assign.is_some() {
+        return Err("Assign has no columnar form".into());
+    }
+    if fields.arguments.is_some() {
+        return Err("Arguments have no columnar form".into());
+    }
+    let next = match st.transition {
+        Transition::Next(n) => Some(n.0 as usize),
+        _ => None,
+    };
+    let no_output = |what: &str| match &fields.output {
+        None => Ok(()),
+        Some(_) => Err(format!("Output on a {what} has no columnar form")),
+    };
+    Ok(match &st.kind {
+        StateKind::Pass(_) => CState::Pass {
+            produce: match &fields.output {
+                None => Produce::Input,
+                Some(o) => Produce::Tpl(ata_tpl(o).map_err(|e| format!("Output: {e}"))?),
+            },
+            result_at: ResultAt::Replace,
+            next,
+        },
+        StateKind::Choice(c) => {
+            no_output("Choice state")?;
+            let mut branches = Vec::with_capacity(c.choices.len());
+            for (i, b) in c.choices.iter().enumerate() {
+                let rule_fields = b
+                    .ata
+                    .as_deref()
+                    .is_some_and(|f| f.assign.is_some() || f.output.is_some());
+                if rule_fields || b.assign.is_some() {
+                    return Err(format!(
+                        "Choices[{i}]: Assign or Output on a rule has no columnar form"
+                    ));
+                }
+                let cond = b
+                    .condition
+                    .as_ref()
+                    .ok_or_else(|| format!("Choices[{i}]: no Condition"))?;
+                let t = ata_tpl(cond).map_err(|e| format!("Choices[{i}].Condition: {e}"))?;
+                branches.push((CRule::Ata(t), b.next.0 as usize));
+            }
+            CState::Choice {
+                branches,
+                default: c.default.map(|d| d.0 as usize),
+            }
+        }
+        StateKind::Succeed => {
+            no_output("Succeed state")?;
+            CState::Succeed
+        }
+        StateKind::Fail(f) => {
+            let lit = |f: Option<&FailField>, name: &str| match f {
+                None => Ok(None),
+                Some(FailField::Literal(s)) => Ok(Some(s.clone())),
+                Some(FailField::Ata(Ata::Literal(Value::String(s)))) => Ok(Some(s.clone())),
+                Some(_) => Err(format!("a computed {name} has no columnar form")),
+            };
+            let error = lit(f.error.as_ref(), "Error")?;
+            let cause = lit(f.cause.as_ref(), "Cause")?;
+            if matches!(
+                error.as_deref(),
+                Some(names::RUNTIME) | Some(names::QUERY_EVALUATION_ERROR)
+            ) {
+                return Err("a Fail with a States.Runtime error has no columnar form".into());
+            }
+            CState::Fail(error, cause)
+        }
+        _ => return Err(format!("a {} state has no columnar form", st.type_name())),
+    })
+}
+
+/// A JSONata field (literal JSON, `{% %}` expressions, objects of those).
+fn ata_tpl(a: &Ata) -> Result<CTpl, String> {
+    Ok(match a {
+        Ata::Literal(v) => CTpl::Lit(v.clone()),
+        Ata::Object(fields) => CTpl::Obj(
+            fields
+                .iter()
+                .map(|(k, t)| Ok((k.clone(), ata_tpl(t)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        Ata::Array(_) => return Err("an array holding expressions has no columnar form".into()),
+        Ata::Expr(e) => simple(e.lower()?)?,
+    })
+}
+
+fn int_lit(s: &Simple) -> Option<i64> {
+    match s {
+        Simple::Lit(Value::Number(n)) => n.as_i64(),
+        _ => None,
+    }
+}
+
+fn simple(s: Simple) -> Result<CTpl, String> {
+    let b = |s: Simple| simple(s).map(Box::new);
+    Ok(match s {
+        Simple::Lit(v) => CTpl::Lit(v),
+        Simple::Input(names) => CTpl::Path(names),
+        Simple::Cmp(op, l, r) => CTpl::Cmp(op, b(*l)?, b(*r)?),
+        Simple::And(l, r) => CTpl::And(b(*l)?, b(*r)?),
+        Simple::Or(l, r) => CTpl::Or(b(*l)?, b(*r)?),
+        Simple::Object(fields) => CTpl::Obj(
+            fields
+                .into_iter()
+                .map(|(k, v)| Ok((k, simple(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        Simple::Array(mut items) if items.len() == 1 => CTpl::Wrap(b(items.remove(0))?),
+        Simple::Array(_) => return Err("an array of several values has no columnar form".into()),
+        Simple::Call(name, mut args) => match (name.as_str(), args.len()) {
+            ("not", 1) => CTpl::Not(b(args.remove(0))?),
+            ("substring", 2 | 3) => {
+                let start = int_lit(&args[1]).ok_or("$substring with a computed start")?;
+                let len = match args.get(2) {
+                    Some(l) => Some(int_lit(l).ok_or("$substring with a computed length")?),
+                    None => None,
+                };
+                CTpl::Substring(b(args.remove(0))?, start, len)
+            }
+            ("merge", 1) => match args.remove(0) {
+                Simple::Array(items) => CTpl::Merge(
+                    items
+                        .into_iter()
+                        .map(simple)
+                        .collect::<Result<_, String>>()?,
+                ),
+                _ => return Err("$merge of something other than an array constructor".into()),
+            },
+            _ => return Err(format!("the function ${name} has no columnar form")),
+        },
+    })
+}
+
 fn tpl_paths(t: &CTpl, f: &mut dyn FnMut(&Names)) {
     let on_arg = |a: &CArg, f: &mut dyn FnMut(&Names)| {
         if let CArg::Path(n) = a {
@@ -413,13 +572,20 @@ fn tpl_paths(t: &CTpl, f: &mut dyn FnMut(&Names)) {
             on_arg(b, f);
         }
         CTpl::Format(_, args) => args.iter().for_each(|a| on_arg(a, f)),
+        CTpl::Cmp(_, a, b) | CTpl::And(a, b) | CTpl::Or(a, b) => {
+            tpl_paths(a, f);
+            tpl_paths(b, f);
+        }
+        CTpl::Not(a) | CTpl::Substring(a, ..) | CTpl::Wrap(a) => tpl_paths(a, f),
+        CTpl::Merge(ts) => ts.iter().for_each(|t| tpl_paths(t, f)),
     }
 }
 
-fn rule_paths(r: &CRule, f: &mut dyn FnMut(&Names)) {
+pub(super) fn rule_paths(r: &CRule, f: &mut dyn FnMut(&Names)) {
     match r {
         CRule::Cmp { names, .. } => f(names),
         CRule::And(rs) | CRule::Or(rs) => rs.iter().for_each(|r| rule_paths(r, f)),
         CRule::Not(r) => rule_paths(r, f),
+        CRule::Ata(t) => tpl_paths(t, f),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{CONST_KEY, ColumnarOutput, SCALAR_KEY};
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, NullArray, RecordBatch,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, NullArray, RecordBatch,
     RecordBatchOptions, StringArray, StructArray,
 };
 use arrow::datatypes::{DataType, Field, Fields, Schema};
@@ -157,6 +157,28 @@ pub(super) fn column_values(f: &Field, a: &dyn Array) -> Vec<Value> {
             .iter()
             .map(|v| v.map_or(Value::Null, Value::Bool))
             .collect();
+    }
+    if let Some(l) = any.downcast_ref::<ListArray>() {
+        let Some(item) = (match l.data_type() {
+            DataType::List(f) => Some(f.clone()),
+            _ => None,
+        }) else {
+            return vec![Value::Null; n];
+        };
+        let mut values = column_values(&item, l.values().as_ref()).into_iter();
+        let offsets = l.value_offsets();
+        let mut out = Vec::with_capacity(n);
+        let mut at = offsets.first().copied().unwrap_or(0) as usize;
+        for w in offsets.windows(2) {
+            let (from, to) = (w[0] as usize, w[1] as usize);
+            // The child may hold rows outside the list's window (a sliced list).
+            for _ in at..from {
+                values.next();
+            }
+            out.push(Value::Array(values.by_ref().take(to - from).collect()));
+            at = to;
+        }
+        return out;
     }
     if let Some(s) = any.downcast_ref::<StructArray>() {
         let mut maps = vec![Map::with_capacity(s.num_columns()); n];

@@ -1,6 +1,7 @@
 //! Running a compiled program over one batch: documents as named columns, template
 //! fields as column expressions, Choice rules as masks.
 
+use super::ata;
 use super::compile::{CArg, CRule, CState, CTpl, Names, Produce, ResultAt};
 use super::convert::{const_column, supported, value_at};
 use super::{CONST_KEY, ColumnarOutput, ColumnarProgram, SCALAR_KEY};
@@ -24,7 +25,7 @@ const MAX_STEPS: usize = 10_000;
 
 /// One field's values for the rows of a group.
 #[derive(Debug, Clone)]
-enum Col {
+pub(super) enum Col {
     Arr(ArrayRef),
     Const(Value),
 }
@@ -133,6 +134,35 @@ fn eval(t: &CTpl, doc: &Doc, n: usize) -> Result<Col, String> {
                 .collect::<Result<Vec<_>, _>>()?;
             format(pieces, cols, n)?
         }
+        CTpl::Cmp(op, a, b) => ata::compare(*op, eval(a, doc, n)?, eval(b, doc, n)?, n)?,
+        CTpl::And(a, b) | CTpl::Or(a, b) => {
+            let (x, y) = (
+                ata::booleans(eval(a, doc, n)?, n)?,
+                ata::booleans(eval(b, doc, n)?, n)?,
+            );
+            let r = if matches!(t, CTpl::And(..)) {
+                boolean::and(&x, &y)
+            } else {
+                boolean::or(&x, &y)
+            };
+            Col::Arr(Arc::new(r.map_err(|e| e.to_string())?))
+        }
+        CTpl::Not(a) => {
+            let x = ata::booleans(eval(a, doc, n)?, n)?;
+            Col::Arr(Arc::new(boolean::not(&x).map_err(|e| e.to_string())?))
+        }
+        CTpl::Substring(a, start, len) => ata::substring(eval(a, doc, n)?, *start, *len)?,
+        CTpl::Merge(ts) => {
+            let mut out: Vec<(String, Col)> = Vec::new();
+            for t in ts {
+                match doc_of(eval(t, doc, n)?) {
+                    Doc::Obj(fs) => fs.into_iter().for_each(|(k, c)| set_field(&mut out, &k, c)),
+                    Doc::Val(_) => return Err("$merge of a value that is not an object".into()),
+                }
+            }
+            col_of(Doc::Obj(out), n)?
+        }
+        CTpl::Wrap(a) => ata::wrap(col_of(doc_of(eval(a, doc, n)?), n)?, n)?,
     })
 }
 
@@ -303,6 +333,14 @@ fn eval_rule(r: &CRule, doc: &Doc, n: usize) -> Result<BooleanArray, String> {
             Ok(acc)
         }
         CRule::Not(r) => boolean::not(&eval_rule(r, doc, n)?).map_err(e),
+        CRule::Ata(t) => match eval(t, doc, n)? {
+            Col::Const(Value::Bool(b)) => Ok(all(n, b)),
+            Col::Arr(a) => match a.as_boolean_opt() {
+                Some(b) if b.null_count() == 0 => Ok(b.clone()),
+                _ => Err("a Condition that is not a Boolean".into()),
+            },
+            Col::Const(_) => Err("a Condition that is not a Boolean".into()),
+        },
         CRule::Cmp {
             names,
             rule,
@@ -415,9 +453,9 @@ fn to_batch(d: Doc, n: usize) -> Result<RecordBatch, String> {
 
 type Group = (usize, UInt32Array, Doc);
 
-pub(super) fn run(p: &ColumnarProgram, batch: &RecordBatch) -> Result<ColumnarOutput, String> {
+/// The input document of a batch: its columns, checked, after the ItemSelector.
+fn input_doc(p: &ColumnarProgram, batch: &RecordBatch) -> Result<Doc, String> {
     let n = batch.num_rows();
-    let rows = u32::try_from(n).map_err(|_| "the batch has too many rows".to_string())?;
     let schema = batch.schema();
     let mut fields = Vec::with_capacity(batch.num_columns());
     for (f, c) in schema.fields().iter().zip(batch.columns()) {
@@ -432,10 +470,54 @@ pub(super) fn run(p: &ColumnarProgram, batch: &RecordBatch) -> Result<ColumnarOu
         }
         fields.push((f.name().clone(), child(f, c)));
     }
+    if p.ata {
+        for (f, c) in schema.fields().iter().zip(batch.columns()) {
+            ata::check_numbers(f, c.as_ref())?;
+        }
+    }
     let mut doc = Doc::Obj(fields);
     if let Some(sel) = &p.selector {
         doc = doc_of(eval(sel, &doc, n)?);
     }
+    Ok(doc)
+}
+
+/// The rows of `batch` that the leading Choice does not send to a dropping branch
+/// (`drops[i]` for rule i, `default_drops` for the default): true = keep.
+pub(super) fn keep_mask(
+    p: &ColumnarProgram,
+    batch: &RecordBatch,
+    drops: &[bool],
+    default_drops: bool,
+) -> Result<BooleanArray, String> {
+    let n = batch.num_rows();
+    let doc = input_doc(p, batch)?;
+    let Some(CState::Choice { branches, .. }) = p.states.get(p.start) else {
+        return Ok(all(n, true));
+    };
+    let e = |e: arrow::error::ArrowError| e.to_string();
+    let mut remaining = all(n, true);
+    let mut keep = all(n, false);
+    for ((rule, _), drop) in branches.iter().zip(drops) {
+        if remaining.true_count() == 0 {
+            break;
+        }
+        let m = boolean::and(&eval_rule(rule, &doc, n)?, &remaining).map_err(e)?;
+        remaining = boolean::and_not(&remaining, &m).map_err(e)?;
+        if !drop {
+            keep = boolean::or(&keep, &m).map_err(e)?;
+        }
+    }
+    if !default_drops {
+        keep = boolean::or(&keep, &remaining).map_err(e)?;
+    }
+    Ok(keep)
+}
+
+pub(super) fn run(p: &ColumnarProgram, batch: &RecordBatch) -> Result<ColumnarOutput, String> {
+    let n = batch.num_rows();
+    let rows = u32::try_from(n).map_err(|_| "the batch has too many rows".to_string())?;
+    let doc = input_doc(p, batch)?;
     let mut out = ColumnarOutput {
         groups: Vec::new(),
         failures: Vec::new(),

@@ -26,16 +26,19 @@
 //! whose field metadata [`CONST_KEY`] holds the value as JSON text; an output that is
 //! not an object is one column under schema metadata [`SCALAR_KEY`].
 
+mod ata;
 mod compile;
 mod convert;
 mod kernels;
+mod pushdown;
 #[cfg(test)]
 mod tests;
 
 pub use convert::items_to_batch;
+pub use pushdown::RowDrop;
 
 use crate::asl::model::{StateMachine, Template};
-use arrow::array::{RecordBatch, UInt32Array};
+use arrow::array::{BooleanArray, RecordBatch, UInt32Array};
 use serde_json::Value;
 
 /// Field metadata key of a column whose value is the same JSON value on every row.
@@ -51,6 +54,8 @@ pub struct ColumnarProgram {
     selector: Option<compile::CTpl>,
     input_columns: Vec<String>,
     whole_item: bool,
+    /// Some state is JSONata: numbers follow JSONata's doubles (see `kernels::run`).
+    ata: bool,
 }
 
 /// Per-row outputs grouped by the path they took.
@@ -85,6 +90,29 @@ impl ColumnarProgram {
     /// of it that grows with the item), so every column of the item is needed.
     pub fn needs_whole_item(&self) -> bool {
         self.whole_item
+    }
+
+    /// Predicate pushdown for a Parquet ItemReader whose results go through FLATTEN:
+    /// a row-group filter that rules out row groups every row of which the leading
+    /// Choice would drop, or None when the program has no such Choice.
+    pub fn row_group_filter(&self) -> Option<crate::io::reader::RowGroupFilter> {
+        pushdown::Pushdown::of(self).map(pushdown::Pushdown::filter)
+    }
+
+    /// Row-level pushdown from the same leading Choice (see [`RowDrop`]).
+    pub fn row_drop(&self) -> Option<RowDrop> {
+        pushdown::Pushdown::of(self).map(|p| p.row_drop())
+    }
+
+    /// The rows of `batch` (holding at least `d.columns`) the leading Choice doesn't
+    /// drop. Err when the kernels can't decide; the caller then keeps every row.
+    pub fn keep_rows(&self, d: &RowDrop, batch: &RecordBatch) -> Result<BooleanArray, String> {
+        kernels::keep_mask(self, batch, &d.drops, d.default_drops)
+    }
+
+    /// [`Self::row_group_filter`] in words (for `asl explain`).
+    pub fn pushdown_description(&self) -> Option<String> {
+        pushdown::Pushdown::of(self).map(|p| p.describe())
     }
 
     /// Runs the processor over one partition of items in Arrow form. Err(reason) when

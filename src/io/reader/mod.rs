@@ -47,7 +47,8 @@ use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-pub use self::parquet::column_stats_i64;
+pub use self::parquet::{ParquetUnits, Unit, column_range_i64, column_stats_i64};
+
 pub use self::values::batch_to_items;
 
 /// The error name of every reader failure.
@@ -359,13 +360,23 @@ pub type RowGroupFilter = Arc<
         + Sync,
 >;
 
+/// A row predicate for late materialization: the reader decodes `columns` first, then
+/// the other columns only for the rows `keep` returns true for.
+#[derive(Clone)]
+pub struct RowPredicate {
+    pub columns: Vec<String>,
+    pub keep: Arc<dyn Fn(&RecordBatch) -> arrow::array::BooleanArray + Send + Sync>,
+}
+
 /// How to read: the columns the item processor needs (None: all), rows per chunk
-/// (0: 8192), and for Parquet an optional row-group filter (predicate pushdown).
+/// (0: 8192), and for Parquet an optional row-group filter (predicate pushdown) and row
+/// predicate (used by [`ParquetUnits`] when asked).
 #[derive(Clone, Default)]
 pub struct ReadOptions {
     pub projection: Option<Vec<String>>,
     pub batch_rows: usize,
     pub row_group_filter: Option<RowGroupFilter>,
+    pub row_predicate: Option<RowPredicate>,
 }
 
 impl std::fmt::Debug for ReadOptions {
@@ -376,6 +387,10 @@ impl std::fmt::Debug for ReadOptions {
             .field(
                 "row_group_filter",
                 &self.row_group_filter.as_ref().map(|_| "<fn>"),
+            )
+            .field(
+                "row_predicate",
+                &self.row_predicate.as_ref().map(|p| &p.columns),
             )
             .finish()
     }
@@ -459,6 +474,22 @@ pub fn open(
         }),
         None => Box::new(stream.filter(|c| !matches!(c, Ok(c) if c.is_empty()))),
     })
+}
+
+/// The ItemReader's source as Parquet row groups to decode in parallel, when it is one
+/// Parquet object (`getObject` with `InputType` `PARQUET`), else None.
+pub fn parquet_units(
+    cfg: &ReaderConfig,
+    buckets: &Buckets,
+    opts: &ReadOptions,
+) -> Result<Option<ParquetUnits>, Failure> {
+    match (&cfg.source, cfg.input_type, cfg.manifest_type) {
+        (Source::Object { bucket, key }, Some(InputType::Parquet), None) => {
+            let loc = Loc::object(buckets, bucket, key)?;
+            ParquetUnits::open(&loc, opts).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Opens one object in a given format.

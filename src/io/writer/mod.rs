@@ -668,6 +668,23 @@ impl ResultSink {
         self.write_kind(Kind::Failed, items)
     }
 
+    /// Whether the result files are Parquet.
+    pub fn writes_parquet(&self) -> bool {
+        self.cfg.output_type == OutputType::Parquet
+    }
+
+    /// Whether [`Self::write_succeeded_batch`] writes batches of `schema` with no JSON in
+    /// between: Parquet output, COMPACT or FLATTEN, and the schema of the files so far.
+    pub fn takes_batches(&self, schema: &arrow::datatypes::Schema) -> bool {
+        self.cfg.output_type == OutputType::Parquet
+            && self.cfg.transformation != Transformation::None
+            && self
+                .succeeded
+                .schema
+                .as_ref()
+                .is_none_or(|s| s.fields() == schema.fields())
+    }
+
     /// Writes the rows of `batch` as succeeded outputs, with no JSON in between for PARQUET
     /// (arrow's JSON writer for JSON and JSONL). The rows are the outputs, so this is for the
     /// COMPACT and FLATTEN transformations (rows are never arrays, so FLATTEN keeps them);

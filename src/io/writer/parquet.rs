@@ -56,9 +56,15 @@ pub(crate) fn decode_rows(schema: &SchemaRef, rows: &[Value]) -> Result<RecordBa
         .unwrap_or_else(|| RecordBatch::new_empty(schema.clone())))
 }
 
+/// Rows per row group of a result file: the writer holds a row group's pages in memory
+/// until it is complete, so this bounds the writer's memory (and matches what readers
+/// decode in parallel, as `asl datasets` writes).
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
 fn props() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build()
 }
 
