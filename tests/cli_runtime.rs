@@ -42,7 +42,39 @@ fn columnar_when_every_state_has_a_kernel() {
         "Y":{"Type":"Pass","Result":1,"ResultPath":"$.r","End":true},"N":{"Type":"Succeed"}}}"#;
     let out = explain(&map(p, ""));
     assert!(out.contains("strategy: columnar (/States/M)"), "{out}");
-    assert!(out.contains("reads columns [a, b]"), "{out}");
+    // P replaces the item by {s}: only a and b are read.
+    assert!(
+        out.contains("columns: [a, b] (projection pushdown"),
+        "{out}"
+    );
+}
+
+#[test]
+fn columnar_projection_names_the_columns_read() {
+    let p = r#"{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.b","NumericGreaterThan":3,"Next":"Y"}],"Default":"N"},
+        "Y":{"Type":"Pass","Parameters":{"x.$":"$.a"},"End":true},"N":{"Type":"Pass","Result":[],"End":true}}}"#;
+    let out = explain(&map(p, ""));
+    assert!(
+        out.contains("columns: [b, a] (projection pushdown"),
+        "{out}"
+    );
+}
+
+#[test]
+fn parquet_etl_shows_the_data_plane_and_pushdown() {
+    let def = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/logs/etl.asl.json");
+    let out = explain(&std::fs::read_to_string(def).unwrap());
+    assert!(out.contains("strategy: columnar"), "{out}");
+    assert!(out.contains("columns: every column"), "{out}");
+    assert!(
+        out.contains("Parquet row groups decoded in parallel straight into the kernels, outputs to the Parquet ResultWriter as record batches"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule 0 [(status >= 500) or (latency_ms > 1000)] keeps; default drops"),
+        "{out}"
+    );
+    assert!(out.contains("late materialization"), "{out}");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! `asl explain`: the plan in words.
 
 use super::Plan;
-use crate::asl::model::{StateKind, StateMachine, Transition};
+use crate::asl::model::{Map, StateKind, StateMachine, Transition};
+use crate::exec::columnar::ColumnarProgram;
+use serde_json::Value;
 use std::fmt::Write;
 
 pub fn explain(plan: &Plan) -> String {
@@ -45,6 +47,11 @@ fn scope(plan: &Plan, sm: &StateMachine, ptr: &str, depth: usize, out: &mut Stri
                     Some(mp) => {
                         let _ = writeln!(out, "{pad}    strategy: {} ({sptr})", mp.strategy.name());
                         let _ = writeln!(out, "{pad}    why: {}", mp.reason);
+                        if let Some(p) = &mp.columnar {
+                            for line in data_plane(m, p) {
+                                let _ = writeln!(out, "{pad}    {line}");
+                            }
+                        }
                     }
                     None => {
                         let _ = writeln!(out, "{pad}    strategy: decided at run time");
@@ -71,4 +78,65 @@ fn scope(plan: &Plan, sm: &StateMachine, ptr: &str, depth: usize, out: &mut Stri
             _ => {}
         }
     }
+}
+
+fn text<'a>(v: Option<&'a Value>, path: &[&str]) -> Option<&'a str> {
+    let mut v = v?;
+    for k in path {
+        v = v.get(*k)?;
+    }
+    v.as_str()
+}
+
+/// What a columnar Map reads and how its data plane runs (the parts known before the
+/// run: literal ReaderConfig and WriterConfig).
+fn data_plane(m: &Map, p: &ColumnarProgram) -> Vec<String> {
+    let mut lines = Vec::new();
+    let parquet_in = text(m.item_reader.as_ref(), &["Resource"])
+        .is_some_and(|r| r.ends_with("s3:getObject"))
+        && text(m.item_reader.as_ref(), &["ReaderConfig", "InputType"]) == Some("PARQUET");
+    let writer = m.result_writer.as_ref();
+    let transformation = text(writer, &["WriterConfig", "Transformation"]);
+    let exports = writer.is_some_and(|w| w.get("Resource").is_some());
+    let flatten = transformation == Some("FLATTEN");
+    let records_inputs = exports && matches!(transformation, None | Some("NONE"));
+    if p.needs_whole_item() || records_inputs {
+        lines.push("columns: every column (an output carries the whole item)".to_string());
+    } else {
+        lines.push(format!(
+            "columns: [{}] (projection pushdown: no other column is decoded)",
+            p.input_columns().join(", ")
+        ));
+    }
+    if !parquet_in {
+        return lines;
+    }
+    let to = match (exports, text(writer, &["WriterConfig", "OutputType"])) {
+        (true, Some("PARQUET")) if !records_inputs => "the Parquet ResultWriter as record batches",
+        (true, _) => "the ResultWriter as JSON",
+        (false, _) => "the inline result as JSON",
+    };
+    lines.push(format!(
+        "data plane: Parquet row groups decoded in parallel straight into the kernels, outputs to {to}"
+    ));
+    let limited = m
+        .item_reader
+        .as_ref()
+        .and_then(|r| r.get("ReaderConfig"))
+        .is_some_and(|rc| rc.get("MaxItems").is_some() || rc.get("MaxItemsPath").is_some());
+    match (p.pushdown_description(), flatten && !limited) {
+        (Some(d), true) => {
+            lines.push(format!("predicate pushdown: {d}"));
+            lines.push(
+                "late materialization: the leading Choice's columns are decoded first; the other columns only for rows it keeps"
+                    .to_string(),
+            );
+        }
+        (Some(_), false) => lines.push(
+            "predicate pushdown: off (it needs FLATTEN, where dropped items leave no output, and no MaxItems)"
+                .to_string(),
+        ),
+        (None, _) => {}
+    }
+    lines
 }

@@ -133,17 +133,13 @@ pub(crate) fn decide_with(m: &Map, tasks: &TaskRegistry, allow_columnar: bool) -
         None => ColumnarProgram::compile(&m.processor, m.item_selector.as_ref()),
     };
     match compiled {
-        Ok(p) => {
-            let cols = p.input_columns().join(", ");
-            plan(
-                Strategy::Columnar,
-                format!(
-                    "every state of the item processor has an Arrow-kernel form; reads columns [{cols}] \
-                     (partitions the kernels can't take run as rows)"
-                ),
-                Some(Arc::new(p)),
-            )
-        }
+        Ok(p) => plan(
+            Strategy::Columnar,
+            "every state of the item processor has an Arrow-kernel form (partitions the kernels \
+             can't take run as rows)"
+                .into(),
+            Some(Arc::new(p)),
+        ),
         Err(why) => plan(
             Strategy::RowParallel,
             format!("the interpreter runs per item on the work-stealing pool; not columnar: {why}"),
