@@ -16,8 +16,10 @@ use crate::plan::Strategy;
 use serde_json::{Map as JsonMap, Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Items per chunk read from an ItemReader.
-const CHUNK_ROWS: usize = 8192;
+/// Items per chunk read from an ItemReader, per pool thread: a chunk is run as
+/// partitions of 8192 items (the columnar batch size), two per thread, so that every
+/// thread has work.
+const CHUNK_ROWS_PER_THREAD: usize = 2 * 8192;
 
 type Rows = Box<dyn Iterator<Item = Result<Vec<Value>, Failure>> + Send>;
 
@@ -131,7 +133,7 @@ impl Run<'_> {
                     Box::new(std::iter::empty())
                 } else {
                     let opts = ReadOptions {
-                        batch_rows: CHUNK_ROWS,
+                        batch_rows: CHUNK_ROWS_PER_THREAD * self.ex.threads().max(1),
                         ..Default::default()
                     };
                     let stream = reader::open(cfg, &self.ex.buckets, &opts)?;
@@ -154,8 +156,10 @@ impl Run<'_> {
                         crate::asl::model::template::to_compact(&items)
                     )));
                 };
-                let chunks: Vec<Result<Vec<Value>, Failure>> =
-                    items.chunks(CHUNK_ROWS).map(|c| Ok(c.to_vec())).collect();
+                let chunks: Vec<Result<Vec<Value>, Failure>> = items
+                    .chunks(CHUNK_ROWS_PER_THREAD * self.ex.threads().max(1))
+                    .map(|c| Ok(c.to_vec()))
+                    .collect();
                 Box::new(chunks.into_iter())
             }
         };
@@ -211,8 +215,10 @@ impl Run<'_> {
         let mut read = 0usize;
         let mut pending = Pending::default();
         // A trailing None flushes the last partial batch.
-        let chunks = source.map(Some).chain(std::iter::once(None));
-        for c in chunks {
+        let mut chunks = source.map(Some).chain(std::iter::once(None));
+        // Read on the Map's pool: a reader parallelizes on the current pool (JSONL
+        // parsing), so `--threads` bounds it too.
+        while let Some(c) = self.ex.in_pool(|| chunks.next()) {
             let (inputs, selector) = match (c, &batcher) {
                 (Some(items), Some(b)) => {
                     let items = items?;
@@ -295,11 +301,16 @@ impl Run<'_> {
         let outcomes = self.run_chunk(&job, c.ctl, c.settings);
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         let exporting = drain.sink.is_some();
+        let needs_inputs = drain.sink.as_ref().is_some_and(|s| s.records_inputs());
         for (k, o) in outcomes.into_iter().enumerate() {
             match o {
                 Outcome::Done(v) if exporting => ok.push(ItemResult {
                     index: base + k,
-                    input: inputs[k].clone(),
+                    input: if needs_inputs {
+                        inputs[k].clone()
+                    } else {
+                        Value::Null
+                    },
                     output: v,
                     error: None,
                     cause: None,
@@ -324,10 +335,19 @@ impl Run<'_> {
             }
         }
         if let Some(s) = &mut drain.sink {
-            s.write_succeeded(&ok)?;
-            s.write_failed(&bad)?;
+            // On the Map's pool: the writer serializes records in parallel.
+            self.ex.in_pool(|| {
+                s.write_succeeded(&ok)?;
+                s.write_failed(&bad)
+            })?;
         }
         drain.base += inputs.len();
+        // Freeing thousands of JSON trees is work too: spread it over the pool.
+        self.ex.in_pool(|| {
+            use rayon::prelude::*;
+            inputs.into_par_iter().with_min_len(256).for_each(drop);
+            ok.into_par_iter().with_min_len(256).for_each(drop);
+        });
         Ok(!(c.ctl.stop.load(Ordering::Relaxed)
             || c.ctl.min_fail.load(Ordering::Relaxed) != usize::MAX))
     }

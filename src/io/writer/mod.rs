@@ -440,7 +440,7 @@ impl ResultSink {
     }
 
     /// The full (NONE) record of one child execution.
-    fn full_record(&self, kind: Kind, item: &ItemResult) -> Value {
+    fn full_record(arn_head: &str, sm_path: &str, kind: Kind, item: &ItemResult) -> Value {
         let name = uuid::Uuid::new_v4().to_string();
         let now = now_iso();
         let mut m = Map::new();
@@ -460,10 +460,7 @@ impl ResultSink {
         }
         m.insert(
             "ExecutionArn".into(),
-            json!(format!(
-                "{}:execution:{}:{name}",
-                self.arn_head, self.sm_path
-            )),
+            json!(format!("{}:execution:{}:{name}", arn_head, sm_path)),
         );
         m.insert("Input".into(), Value::String(item.input.to_string()));
         m.insert("InputDetails".into(), json!({"Included": true}));
@@ -485,7 +482,7 @@ impl ResultSink {
         m.insert("StartDate".into(), Value::String(now.clone()));
         m.insert(
             "StateMachineArn".into(),
-            json!(format!("{}:stateMachine:{}", self.arn_head, self.sm_path)),
+            json!(format!("{arn_head}:stateMachine:{sm_path}")),
         );
         m.insert("Status".into(), json!(kind.name()));
         m.insert("StopDate".into(), Value::String(now));
@@ -497,7 +494,7 @@ impl ResultSink {
         for item in items {
             match (kind, self.cfg.transformation) {
                 (Kind::Failed, _) | (_, Transformation::None) => {
-                    out.push(self.full_record(kind, item))
+                    out.push(Self::full_record(&self.arn_head, &self.sm_path, kind, item))
                 }
                 (_, Transformation::Compact) => out.push(item.output.clone()),
                 (_, Transformation::Flatten) => flatten_into(item.output.clone(), &mut out),
@@ -628,19 +625,35 @@ impl ResultSink {
     }
 
     fn write_kind(&mut self, kind: Kind, items: &[ItemResult]) -> Result<(), Failure> {
-        let records = self.records(kind, items);
-        if records.is_empty() {
-            return Ok(());
-        }
         match self.cfg.output_type {
             OutputType::Json | OutputType::Jsonl => {
-                let bytes: Vec<Vec<u8>> = records
-                    .iter()
-                    .map(|r| serde_json::to_vec(r).expect("a JSON value serializes"))
+                use rayon::prelude::*;
+                // Serialized straight from the outputs (no copy of them), in parallel on
+                // the current rayon pool (the Map's, when called from the executor).
+                let (arn_head, sm_path) = (self.arn_head.as_str(), self.sm_path.as_str());
+                let t = self.cfg.transformation;
+                let to_vec = |v: &Value| serde_json::to_vec(v).expect("a JSON value serializes");
+                let bytes: Vec<Vec<Vec<u8>>> = items
+                    .par_iter()
+                    .with_min_len(256)
+                    .map(|item| match (kind, t) {
+                        (Kind::Failed, _) | (_, Transformation::None) => {
+                            vec![to_vec(&Self::full_record(arn_head, sm_path, kind, item))]
+                        }
+                        (_, Transformation::Flatten) => match &item.output {
+                            Value::Array(a) => a.iter().map(to_vec).collect(),
+                            other => vec![to_vec(other)],
+                        },
+                        (_, Transformation::Compact) => vec![to_vec(&item.output)],
+                    })
                     .collect();
-                self.push_json(kind, bytes.iter().map(Vec::as_slice))
+                self.push_json(kind, bytes.iter().flatten().map(Vec::as_slice))
             }
             OutputType::Parquet => {
+                let records = self.records(kind, items);
+                if records.is_empty() {
+                    return Ok(());
+                }
                 let rows: Vec<Value> = records.into_iter().map(self::parquet::as_row).collect();
                 let schema = match self.files(kind).schema.clone() {
                     Some(s) => s,
@@ -666,6 +679,11 @@ impl ResultSink {
     /// Writes failed items (called with chunks in index order).
     pub fn write_failed(&mut self, items: &[ItemResult]) -> Result<(), Failure> {
         self.write_kind(Kind::Failed, items)
+    }
+
+    /// Whether succeeded records hold each item's input (the NONE transformation).
+    pub fn records_inputs(&self) -> bool {
+        self.cfg.transformation == Transformation::None
     }
 
     /// Whether the result files are Parquet.
