@@ -303,6 +303,10 @@ fn jsonata_kernels_match_the_evaluator() {
             "{% $states.input.f > 10.5 %}",
             "{% {'f': $states.input.f, 'k': $states.input.k} %}",
         ),
+        (
+            "{% $states.input.k + 7 > 100 %}",
+            "{% {'sum': $states.input.k + $states.input.big, 'l': $states.input.s & ' #' & $states.input.k & $states.input.b} %}",
+        ),
     ];
     for (cond, out) in cases {
         let (col, rows) = inline(&items, out, cond);
@@ -319,6 +323,11 @@ fn jsonata_kernels_match_the_evaluator() {
         ("{% $states.input.k > 0 %}", "{% $states.input %}"),
         ("{% $states.input.s > 'a' %}", "{% $states.input.k %}"),
         ("{% $states.input.s > 1 %}", "{% $states.input.k %}"),
+        ("{% $states.input.k > 0 %}", "{% $states.input.big + 1 %}"),
+        (
+            "{% $states.input.k > 0 %}",
+            "{% $states.input.s & $states.input.f %}",
+        ),
     ] {
         let (col, rows) = inline(&odd, out, cond);
         assert_eq!(col, rows, "{cond} / {out}");

@@ -198,7 +198,10 @@ impl Run<'_> {
         }
         let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
         let items_v = match (&m.items, env.ata) {
-            (Some(t), Some(b)) => Cow::Owned(jsonata_items(t, b)?),
+            (Some(t), Some(b)) => match input_array(t, env.input()) {
+                Some(v) => Cow::Borrowed(v),
+                None => Cow::Owned(jsonata_items(t, b)?),
+            },
             _ => match &m.items_path {
                 PathField::Default => Cow::Borrowed(env.input()),
                 PathField::Null => Cow::Owned(json!({})),
@@ -706,6 +709,23 @@ pub(crate) fn dynamic_source<T>(d: &Dynamic<T>) -> String {
 
 /// Threads of the blocking pool when MaxConcurrency leaves it open.
 const BLOCKING_POOL: usize = 64;
+/// `Items` of the form `{% $states.input.a.b %}` naming an array of non-arrays through
+/// objects: that array, borrowed (what JSONata would return, without converting a
+/// million-item input to its values and back). None: evaluate the expression.
+fn input_array<'v>(t: &crate::asl::model::Ata, input: &'v Value) -> Option<&'v Value> {
+    let crate::jsonata::Simple::Input(names) = t.as_expr()?.lower().ok()? else {
+        return None;
+    };
+    let mut v = input;
+    for n in &names {
+        v = v.as_object()?.get(n)?;
+    }
+    match v {
+        Value::Array(items) if !items.iter().any(Value::is_array) => Some(v),
+        _ => None,
+    }
+}
+
 /// Rows per columnar partition (one RecordBatch).
 pub(super) const COLUMNAR_PARTITION: usize = 8192;
 

@@ -43,6 +43,10 @@ pub enum Simple {
     /// `$states.input` followed by field names (empty: the input itself).
     Input(Vec<String>),
     Cmp(CmpOp, Box<Simple>, Box<Simple>),
+    /// `a + b`.
+    Add(Box<Simple>, Box<Simple>),
+    /// `a & b` (string concatenation).
+    Concat(Box<Simple>, Box<Simple>),
     And(Box<Simple>, Box<Simple>),
     Or(Box<Simple>, Box<Simple>),
     /// A built-in function called by name (without `$`).
@@ -79,6 +83,8 @@ pub(super) fn lower(node: &AstNode) -> Result<Simple, String> {
                 BinaryOp::LessThanOrEqual => cmp(CmpOp::Le),
                 BinaryOp::GreaterThan => cmp(CmpOp::Gt),
                 BinaryOp::GreaterThanOrEqual => cmp(CmpOp::Ge),
+                BinaryOp::Add => Simple::Add(l, r),
+                BinaryOp::Concatenate => Simple::Concat(l, r),
                 BinaryOp::And => Simple::And(l, r),
                 BinaryOp::Or => Simple::Or(l, r),
                 other => return Err(format!("the operator {other:?}")),

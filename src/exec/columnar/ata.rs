@@ -221,6 +221,83 @@ fn columns(op: CmpOp, a: &ArrayRef, b: &ArrayRef, n: usize) -> Result<Col, Strin
     }
 }
 
+/// An integer column or literal (within ±2^53, as `check_numbers` ensures for columns).
+fn ints(c: &Col) -> Option<Result<Int64Array, i64>> {
+    match c {
+        Col::Const(Value::Number(n)) => n.as_i64().filter(|v| v.abs() <= EXACT).map(Err),
+        Col::Arr(a) => a.as_primitive_opt::<Int64Type>().cloned().map(Ok),
+        Col::Const(_) => None,
+    }
+}
+
+/// `a + b` of integers (JSONata adds doubles: exact while the sum stays within 2^53).
+pub(super) fn add(a: Col, b: Col) -> Result<Col, String> {
+    let (x, y) = (
+        ints(&a).ok_or("+ of values that are not integers")?,
+        ints(&b).ok_or("+ of values that are not integers")?,
+    );
+    let sum = match (x, y) {
+        (Err(x), Err(y)) => return Ok(Col::Const(Value::from(x + y))),
+        (Ok(x), Err(y)) | (Err(y), Ok(x)) => x.unary::<_, Int64Type>(|v| v + y),
+        (Ok(x), Ok(y)) => arrow::compute::kernels::numeric::add(&x, &y)
+            .map_err(|e| e.to_string())?
+            .as_primitive::<Int64Type>()
+            .clone(),
+    };
+    if sum.values().iter().any(|v| v.abs() > EXACT) {
+        return Err("a sum beyond 2^53".into());
+    }
+    Ok(Col::Arr(Arc::new(sum)))
+}
+
+/// JSONata's `$string` of one row of a column the kernels take: strings, integers
+/// (within 2^53, so plain decimals) and booleans; None for anything else.
+fn texts(c: &Col) -> Option<Result<Vec<String>, String>> {
+    match c {
+        Col::Const(Value::String(s)) => Some(Err(s.clone())),
+        Col::Const(Value::Bool(b)) => Some(Err(b.to_string())),
+        Col::Const(Value::Number(n)) => n
+            .as_i64()
+            .filter(|v| v.abs() <= EXACT)
+            .map(|v| Err(v.to_string())),
+        Col::Const(_) => None,
+        Col::Arr(a) => {
+            if let Some(x) = a.as_string_opt::<i32>() {
+                Some(Ok(x
+                    .iter()
+                    .map(|s| s.unwrap_or_default().to_string())
+                    .collect()))
+            } else if let Some(x) = a.as_primitive_opt::<Int64Type>() {
+                Some(Ok(x.values().iter().map(i64::to_string).collect()))
+            } else {
+                a.as_boolean_opt()
+                    .map(|x| Ok(x.iter().map(|b| b.unwrap_or(false).to_string()).collect()))
+            }
+        }
+    }
+}
+
+/// `a & b`.
+pub(super) fn concat(a: Col, b: Col, n: usize) -> Result<Col, String> {
+    let why = "& of values outside the kernels";
+    let (x, y) = (texts(&a).ok_or(why)?, texts(&b).ok_or(why)?);
+    if let (Err(x), Err(y)) = (&x, &y) {
+        return Ok(Col::Const(Value::String(format!("{x}{y}"))));
+    }
+    let at = |t: &Result<Vec<String>, String>, i: usize| -> String {
+        match t {
+            Ok(v) => v.get(i).cloned().unwrap_or_default(),
+            Err(s) => s.clone(),
+        }
+    };
+    let mut out = StringBuilder::with_capacity(n, n * 16);
+    for i in 0..n {
+        let (l, r) = (at(&x, i), at(&y, i));
+        out.append_value(format!("{l}{r}"));
+    }
+    Ok(Col::Arr(Arc::new(out.finish())))
+}
+
 /// A Boolean column (JSONata's `and`/`or`/`$not` of booleans).
 pub(super) fn booleans(c: Col, n: usize) -> Result<BooleanArray, String> {
     match c {

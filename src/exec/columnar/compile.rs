@@ -33,6 +33,10 @@ pub(super) enum CTpl {
     Format(Vec<String>, Vec<CArg>),
     // JSONata (see `ata_tpl`): comparisons and boolean operators give Boolean columns.
     Cmp(CmpOp, Box<CTpl>, Box<CTpl>),
+    /// JSONata `+` of integers.
+    Add(Box<CTpl>, Box<CTpl>),
+    /// JSONata `&`.
+    Concat(Box<CTpl>, Box<CTpl>),
     And(Box<CTpl>, Box<CTpl>),
     Or(Box<CTpl>, Box<CTpl>),
     /// `$not(x)`.
@@ -523,6 +527,8 @@ fn simple(s: Simple) -> Result<CTpl, String> {
         Simple::Lit(v) => CTpl::Lit(v),
         Simple::Input(names) => CTpl::Path(names),
         Simple::Cmp(op, l, r) => CTpl::Cmp(op, b(*l)?, b(*r)?),
+        Simple::Add(l, r) => CTpl::Add(b(*l)?, b(*r)?),
+        Simple::Concat(l, r) => CTpl::Concat(b(*l)?, b(*r)?),
         Simple::And(l, r) => CTpl::And(b(*l)?, b(*r)?),
         Simple::Or(l, r) => CTpl::Or(b(*l)?, b(*r)?),
         Simple::Object(fields) => CTpl::Obj(
@@ -572,7 +578,11 @@ fn tpl_paths(t: &CTpl, f: &mut dyn FnMut(&Names)) {
             on_arg(b, f);
         }
         CTpl::Format(_, args) => args.iter().for_each(|a| on_arg(a, f)),
-        CTpl::Cmp(_, a, b) | CTpl::And(a, b) | CTpl::Or(a, b) => {
+        CTpl::Cmp(_, a, b)
+        | CTpl::Add(a, b)
+        | CTpl::Concat(a, b)
+        | CTpl::And(a, b)
+        | CTpl::Or(a, b) => {
             tpl_paths(a, f);
             tpl_paths(b, f);
         }

@@ -135,6 +135,8 @@ fn eval(t: &CTpl, doc: &Doc, n: usize) -> Result<Col, String> {
             format(pieces, cols, n)?
         }
         CTpl::Cmp(op, a, b) => ata::compare(*op, eval(a, doc, n)?, eval(b, doc, n)?, n)?,
+        CTpl::Add(a, b) => ata::add(eval(a, doc, n)?, eval(b, doc, n)?)?,
+        CTpl::Concat(a, b) => ata::concat(eval(a, doc, n)?, eval(b, doc, n)?, n)?,
         CTpl::And(a, b) | CTpl::Or(a, b) => {
             let (x, y) = (
                 ata::booleans(eval(a, doc, n)?, n)?,
