@@ -21,15 +21,7 @@ pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure>
     let meta = builder.metadata().clone();
     let schema = meta.file_metadata().schema_descr_ptr();
     if let Some(cols) = &opts.projection {
-        let roots: Vec<usize> = schema
-            .root_schema()
-            .get_fields()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| cols.iter().any(|c| c == f.name()))
-            .map(|(i, _)| i)
-            .collect();
-        builder = builder.with_projection(ProjectionMask::roots(&schema, roots));
+        builder = builder.with_projection(roots_mask(&schema, cols));
     }
     if let Some(keep) = &opts.row_group_filter {
         let groups: Vec<usize> = meta
@@ -58,6 +50,19 @@ pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure>
             }
         })
     })))
+}
+
+/// The top-level columns named `cols` (projection pushdown).
+fn roots_mask(schema: &SchemaDescriptor, cols: &[String]) -> ProjectionMask {
+    let roots: Vec<usize> = schema
+        .root_schema()
+        .get_fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| cols.iter().any(|c| c == f.name()))
+        .map(|(i, _)| i)
+        .collect();
+    ProjectionMask::roots(schema, roots)
 }
 
 /// The (min, max) of an integer column in a row group, from its statistics: `column` is a
@@ -125,17 +130,7 @@ impl ParquetUnits {
             .map_err(|e| loc.bad(format!("not a readable Parquet file: {e}")))?;
         let md = meta.metadata().clone();
         let schema = md.file_metadata().schema_descr_ptr();
-        let mask = |cols: &[String]| {
-            let roots: Vec<usize> = schema
-                .root_schema()
-                .get_fields()
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| cols.iter().any(|c| c == f.name()))
-                .map(|(i, _)| i)
-                .collect();
-            ProjectionMask::roots(&schema, roots)
-        };
+        let mask = |cols: &[String]| roots_mask(&schema, cols);
         let projection = opts.projection.as_deref().map(mask);
         let predicate = opts
             .row_predicate
