@@ -15,35 +15,47 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 /// What a JSONata expression sees: `$states` and the workflow variables.
+///
+/// `$states.input` is held apart (borrowed when the state's input is): the evaluator
+/// takes `$states` as its fields ([`Bindings::fields`]), converting only the parts an
+/// expression reads, so a state never copies a large input just to bind it.
 pub(crate) struct AtaBindings<'a> {
     vars: &'a Vars<'a>,
-    states: Value,
+    input: Cow<'a, Value>,
+    /// The other fields: context, result, errorOutput.
+    rest: Map<String, Value>,
+    /// The whole `$states` object, built only if someone asks for it by [`Bindings::get`].
+    whole: std::cell::OnceCell<Value>,
 }
 
 impl<'a> AtaBindings<'a> {
-    pub fn new(vars: &'a Vars<'a>, input: Value, context: Option<Value>) -> Self {
-        let mut m = Map::new();
-        m.insert("input".into(), input);
+    pub fn new(vars: &'a Vars<'a>, input: Cow<'a, Value>, context: Option<Value>) -> Self {
+        let mut rest = Map::new();
         if let Some(c) = context {
-            m.insert("context".into(), c);
+            rest.insert("context".into(), c);
         }
         AtaBindings {
             vars,
-            states: Value::Object(m),
+            input,
+            rest,
+            whole: std::cell::OnceCell::new(),
         }
     }
     pub fn set(&mut self, key: &str, v: Value) {
-        if let Value::Object(m) = &mut self.states {
-            m.insert(key.to_string(), v);
-        }
+        self.whole = std::cell::OnceCell::new();
+        self.rest.insert(key.to_string(), v);
     }
     pub fn get_states(&self, key: &str) -> Option<&Value> {
-        self.states.get(key)
+        match key {
+            "input" => Some(self.input.as_ref()),
+            _ => self.rest.get(key),
+        }
     }
     pub fn take(&mut self, key: &str) -> Option<Value> {
-        match &mut self.states {
-            Value::Object(m) => m.shift_remove(key),
-            _ => None,
+        self.whole = std::cell::OnceCell::new();
+        match key {
+            "input" => Some(std::mem::replace(&mut self.input, Cow::Owned(Value::Null)).into_owned()),
+            _ => self.rest.shift_remove(key),
         }
     }
 }
@@ -51,10 +63,26 @@ impl<'a> AtaBindings<'a> {
 impl Bindings for AtaBindings<'_> {
     fn get(&self, name: &str) -> Option<&Value> {
         if name == "states" {
-            Some(&self.states)
+            Some(self.whole.get_or_init(|| {
+                let mut m = Map::with_capacity(self.rest.len() + 1);
+                m.insert("input".into(), self.input.as_ref().clone());
+                for (k, v) in &self.rest {
+                    m.insert(k.clone(), v.clone());
+                }
+                Value::Object(m)
+            }))
         } else {
             self.vars.get(name)
         }
+    }
+
+    fn fields(&self, name: &str) -> Option<Vec<(&str, &Value)>> {
+        (name == "states").then(|| {
+            let mut f = Vec::with_capacity(self.rest.len() + 1);
+            f.push(("input", self.input.as_ref()));
+            f.extend(self.rest.iter().map(|(k, v)| (k.as_str(), v)));
+            f
+        })
     }
 }
 
@@ -116,11 +144,11 @@ pub(crate) fn context_for(
 
 /// `$states.input` for a per-item template (ItemSelector): the Map's input, copied only
 /// if the template can read it (the Map's input can be large, the items many).
-pub(crate) fn input_if_read(t: &Ata, input: &Value) -> Value {
+pub(crate) fn input_if_read<'v>(t: &Ata, input: &'v Value) -> Cow<'v, Value> {
     if t.any_source(&|s: &str| s.contains("input") || reads_context(s)) {
-        input.clone()
+        Cow::Borrowed(input)
     } else {
-        Value::Null
+        Cow::Owned(Value::Null)
     }
 }
 
@@ -189,7 +217,7 @@ impl Run<'_> {
         let vars_ro: &Vars<'_> = vars;
         let context = needs_context(st)
             .then(|| build_context_with(&self.info, &facts, mentions_execution(st)));
-        let mut b = AtaBindings::new(vars_ro, raw.as_ref().clone(), context);
+        let mut b = AtaBindings::new(vars_ro, Cow::Borrowed(raw.as_ref()), context);
         // The result: what the state produced, before Output.
         let result: Option<Value> = {
             let mut env = StateEnv::new(&raw, &self.info, facts, vars_ro);
@@ -316,7 +344,7 @@ impl Run<'_> {
         let vars_ro: &Vars<'_> = vars;
         let mut b = AtaBindings::new(
             vars_ro,
-            raw.clone(),
+            Cow::Borrowed(raw),
             Some(build_context(&self.info, &facts)),
         );
         b.set("errorOutput", err_out);

@@ -293,6 +293,27 @@ impl Walker {
 }
 
 /// Converts the parts of `v` that `d` reads.
+/// An object given as its fields, converted as [`to_jvalue_pruned`] would convert the
+/// object (`None`: no demand analysis, everything).
+pub fn object_from_fields(fields: &[(&str, &Value)], d: Option<&Demand>) -> JValue {
+    let m: JMap = match d {
+        Some(Demand::Fields(wanted)) => wanted
+            .iter()
+            .filter_map(|(k, d)| {
+                fields
+                    .iter()
+                    .find(|(name, _)| name == k)
+                    .map(|(_, v)| (k.clone(), to_jvalue_pruned(v, d)))
+            })
+            .collect(),
+        _ => fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), to_jvalue(v)))
+            .collect(),
+    };
+    JValue::Object(Rc::new(m))
+}
+
 pub fn to_jvalue_pruned(v: &Value, d: &Demand) -> JValue {
     let Demand::Fields(fields) = d else {
         return to_jvalue(v);

@@ -50,6 +50,13 @@ use serde_json::Value;
 /// Variables visible to an expression (`$states`, workflow variables).
 pub trait Bindings {
     fn get(&self, name: &str) -> Option<&Value>;
+
+    /// A variable given as the fields of an object, in order, so that the caller need
+    /// not assemble (copy) the object; the evaluator converts only the fields and parts
+    /// an expression reads. None: use [`Bindings::get`].
+    fn fields(&self, _name: &str) -> Option<Vec<(&str, &Value)>> {
+        None
+    }
 }
 
 impl Bindings for () {
@@ -199,6 +206,11 @@ impl Expression {
         };
         let mut vars = Vec::new();
         for name in &self.variables {
+            if let Some(parts) = bindings.fields(name) {
+                let v = demand::object_from_fields(&parts, demands.map(|d| d.variable(name)));
+                vars.push((name.as_str(), v));
+                continue;
+            }
             if let Some(v) = bindings.get(name) {
                 let v = match demands {
                     Some(d) => demand::to_jvalue_pruned(v, d.variable(name)),
