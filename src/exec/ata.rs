@@ -54,7 +54,9 @@ impl<'a> AtaBindings<'a> {
     pub fn take(&mut self, key: &str) -> Option<Value> {
         self.whole = std::cell::OnceCell::new();
         match key {
-            "input" => Some(std::mem::replace(&mut self.input, Cow::Owned(Value::Null)).into_owned()),
+            "input" => {
+                Some(std::mem::replace(&mut self.input, Cow::Owned(Value::Null)).into_owned())
+            }
             _ => self.rest.shift_remove(key),
         }
     }

@@ -30,6 +30,9 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+/// Rows per decoded Parquet batch (parallelism comes from row groups, not batches).
+const PARQUET_BATCH_ROWS: usize = 8192;
+
 /// How a columnar Map reads its Parquet items.
 pub(super) struct ReadPlan {
     pub options: ReadOptions,
@@ -78,7 +81,7 @@ pub(super) fn read_plan(
     ReadPlan {
         options: ReadOptions {
             projection,
-            batch_rows: super::map::COLUMNAR_PARTITION,
+            batch_rows: PARQUET_BATCH_ROWS,
             row_group_filter,
             row_predicate,
         },

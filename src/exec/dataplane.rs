@@ -16,10 +16,10 @@ use crate::plan::Strategy;
 use serde_json::{Map as JsonMap, Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Items per chunk read from an ItemReader, per pool thread: a chunk is run as
-/// partitions of 8192 items (the columnar batch size), two per thread, so that every
-/// thread has work.
-const CHUNK_ROWS_PER_THREAD: usize = 2 * 8192;
+/// Items per chunk read from an ItemReader, per pool thread: a chunk runs as
+/// partitions (the columnar batch size), four per thread, so that the threads stay
+/// evenly loaded to the end of each chunk.
+const CHUNK_ROWS_PER_THREAD: usize = 4 * super::map::COLUMNAR_PARTITION;
 
 type Rows = Box<dyn Iterator<Item = Result<Vec<Value>, Failure>> + Send>;
 
@@ -41,6 +41,9 @@ pub(super) struct Drain {
     pub tolerant: bool,
     /// Index of the next item (items consumed so far, skipped row groups included).
     pub base: usize,
+    /// The succeeded records of a chunk, kept between chunks so that their memory is
+    /// reused rather than faulted in afresh each time.
+    pub ok_buf: Vec<ItemResult>,
 }
 
 impl Drain {
@@ -199,6 +202,7 @@ impl Run<'_> {
             first_failure: None,
             tolerant: settings.tolerance.tolerant(),
             base: 0,
+            ok_buf: Vec::new(),
         };
         let chunk = ChunkCtx {
             st,
@@ -299,7 +303,7 @@ impl Run<'_> {
             selector,
         };
         let outcomes = self.run_chunk(&job, c.ctl, c.settings);
-        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        let (mut ok, mut bad) = (std::mem::take(&mut drain.ok_buf), Vec::new());
         let exporting = drain.sink.is_some();
         let needs_inputs = drain.sink.as_ref().is_some_and(|s| s.records_inputs());
         for (k, o) in outcomes.into_iter().enumerate() {
@@ -346,8 +350,9 @@ impl Run<'_> {
         self.ex.in_pool(|| {
             use rayon::prelude::*;
             inputs.into_par_iter().with_min_len(256).for_each(drop);
-            ok.into_par_iter().with_min_len(256).for_each(drop);
+            ok.par_drain(..).with_min_len(256).for_each(drop);
         });
+        drain.ok_buf = ok;
         Ok(!(c.ctl.stop.load(Ordering::Relaxed)
             || c.ctl.min_fail.load(Ordering::Relaxed) != usize::MAX))
     }

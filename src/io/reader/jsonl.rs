@@ -1,64 +1,122 @@
-//! JSONL: one item per non-empty line, streamed. Lines are split on the calling thread
-//! (memchr-fast) and parsed in parallel on the current rayon pool.
+//! JSONL: one item per non-empty line, streamed in blocks of whole lines (about
+//! `rows × 256` bytes). Each block is split into pieces at line ends and the pieces are
+//! parsed in parallel on the current rayon pool; only the block read is sequential.
+//! Chunks hold at most `rows` items; the items before a line that is not JSON come out
+//! before the error.
 use super::{Chunk, ItemStream, Loc, ReadOptions};
 use crate::asl::Failure;
 use rayon::prelude::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+
+/// Bytes per block, per row of the requested chunk size (a guess at a line's length).
+const BYTES_PER_ROW: usize = 256;
 
 pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure> {
     let mut reader = BufReader::with_capacity(1 << 20, loc.open()?);
     let loc = loc.clone();
     let rows = opts.rows();
-    let mut line_no = 0usize;
+    let block_bytes = rows.saturating_mul(BYTES_PER_ROW).max(1 << 16);
+    // Lines before the current block (for error messages).
+    let mut lines_before = 0usize;
     let mut done = false;
-    let mut buf = Vec::new();
-    // The chunk's non-empty lines: (line number, byte range in `text`).
-    let mut text: Vec<u8> = Vec::new();
-    let mut lines: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    // Chunks of at most `rows` items parsed but not yet handed out, then an error.
+    let mut queue: VecDeque<Result<Chunk, Failure>> = VecDeque::new();
     Ok(Box::new(std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        text.clear();
-        lines.clear();
-        while lines.len() < rows {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) => {
+        loop {
+            if let Some(c) = queue.pop_front() {
+                return Some(c);
+            }
+            if done {
+                return None;
+            }
+            let mut block = Vec::with_capacity(block_bytes + 4096);
+            let read = (&mut reader)
+                .take(block_bytes as u64)
+                .read_to_end(&mut block)
+                .and_then(|n| match block.last() {
+                    // Complete the last line.
+                    Some(b) if *b != b'\n' && n == block_bytes => {
+                        reader.read_until(b'\n', &mut block)
+                    }
+                    _ => Ok(0),
+                });
+            match read {
+                Ok(_) if block.is_empty() => {
                     done = true;
-                    break;
+                    continue;
                 }
                 Ok(_) => {}
                 Err(e) => {
                     done = true;
-                    return Some(Err(loc.bad(format!("line {}: {e}", line_no + 1))));
+                    queue.push_back(Err(loc.bad(format!("line {}: {e}", lines_before + 1))));
+                    continue;
                 }
             }
-            line_no += 1;
-            let line = buf.trim_ascii();
-            if line.is_empty() {
-                continue;
+            let (items, error) = parse_block(&block);
+            let mut items = items.into_iter().peekable();
+            while items.peek().is_some() {
+                queue.push_back(Ok(Chunk::Rows(items.by_ref().take(rows).collect())));
             }
-            let at = text.len();
-            text.extend_from_slice(line);
-            lines.push((line_no, at..text.len()));
-        }
-        let parsed: Vec<Result<Value, (usize, serde_json::Error)>> = lines
-            .par_iter()
-            .with_min_len(256)
-            .map(|(n, r)| serde_json::from_slice::<Value>(&text[r.clone()]).map_err(|e| (*n, e)))
-            .collect();
-        let mut chunk = Vec::with_capacity(parsed.len());
-        for p in parsed {
-            match p {
-                Ok(v) => chunk.push(v),
-                Err((n, e)) => {
+            match error {
+                None => lines_before += memchr_count(&block),
+                Some((offset, e)) => {
                     done = true;
-                    return Some(Err(loc.bad(format!("line {n} is not valid JSON: {e}"))));
+                    let line = lines_before + memchr_count(&block[..offset]) + 1;
+                    queue.push_back(Err(loc.bad(format!("line {line} is not valid JSON: {e}"))));
                 }
             }
         }
-        (!chunk.is_empty()).then_some(Ok(Chunk::Rows(chunk)))
     })))
+}
+
+fn memchr_count(b: &[u8]) -> usize {
+    b.iter().filter(|c| **c == b'\n').count()
+}
+
+/// The items of a block of whole lines, in order, up to the first line that is not JSON
+/// (then also its byte offset and the error).
+fn parse_block(block: &[u8]) -> (Vec<Value>, Option<(usize, serde_json::Error)>) {
+    let pieces = (rayon::current_num_threads() * 4).max(1);
+    let mut bounds = vec![0usize];
+    for k in 1..pieces {
+        let at = (block.len() * k / pieces).max(*bounds.last().unwrap_or(&0));
+        let end = match block[at..].iter().position(|c| *c == b'\n') {
+            Some(p) => at + p + 1,
+            None => block.len(),
+        };
+        bounds.push(end);
+    }
+    bounds.push(block.len());
+    bounds.dedup();
+    type Piece = (Vec<Value>, Option<(usize, serde_json::Error)>);
+    let parts: Vec<Piece> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let mut out = Vec::new();
+            let mut start = w[0];
+            for line in block[w[0]..w[1]].split(|c| *c == b'\n') {
+                let at = start;
+                start += line.len() + 1;
+                let line = line.trim_ascii();
+                if line.is_empty() {
+                    continue;
+                }
+                match serde_json::from_slice::<Value>(line) {
+                    Ok(v) => out.push(v),
+                    Err(e) => return (out, Some((at, e))),
+                }
+            }
+            (out, None)
+        })
+        .collect();
+    let mut items = Vec::new();
+    for (p, err) in parts {
+        items.extend(p);
+        if err.is_some() {
+            return (items, err);
+        }
+    }
+    (items, None)
 }
