@@ -23,6 +23,7 @@ pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure>
     let mut done = false;
     // Chunks of at most `rows` items parsed but not yet handed out, then an error.
     let mut queue: VecDeque<Result<Chunk, Failure>> = VecDeque::new();
+    let mut block: Vec<u8> = Vec::with_capacity(block_bytes + 4096);
     Ok(Box::new(std::iter::from_fn(move || {
         loop {
             if let Some(c) = queue.pop_front() {
@@ -31,7 +32,8 @@ pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure>
             if done {
                 return None;
             }
-            let mut block = Vec::with_capacity(block_bytes + 4096);
+            // The block's memory is reused from one block to the next.
+            block.clear();
             let read = (&mut reader)
                 .take(block_bytes as u64)
                 .read_to_end(&mut block)
