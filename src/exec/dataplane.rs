@@ -11,7 +11,7 @@ use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::{Ata, Map, PathField, QueryLanguage, State, Template};
 use crate::io::reader::{self, Chunk, ReadOptions, ReaderConfig};
-use crate::io::writer::{ItemResult, ResultSink, WriterConfig};
+use crate::io::writer::{ItemResult, RecordSerializer, ResultSink, WriterConfig};
 use crate::plan::Strategy;
 use serde_json::{Map as JsonMap, Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -303,6 +303,9 @@ impl Run<'_> {
             selector,
         };
         let outcomes = self.run_chunk(&job, c.ctl, c.settings);
+        if let Some(ser) = drain.sink.as_ref().and_then(|s| s.serializer()) {
+            return self.drain_serialized(c, drain, &ser, outcomes, inputs);
+        }
         let (mut ok, mut bad) = (std::mem::take(&mut drain.ok_buf), Vec::new());
         let exporting = drain.sink.is_some();
         let needs_inputs = drain.sink.as_ref().is_some_and(|s| s.records_inputs());
@@ -353,6 +356,69 @@ impl Run<'_> {
             ok.par_drain(..).with_min_len(256).for_each(drop);
         });
         drain.ok_buf = ok;
+        Ok(!(c.ctl.stop.load(Ordering::Relaxed)
+            || c.ctl.min_fail.load(Ordering::Relaxed) != usize::MAX))
+    }
+
+    /// [`Self::run_rows`]'s drain for JSON and JSONL result files: each item's records
+    /// are serialized, and its input and output freed, in one parallel pass; only the
+    /// appending of the bytes is sequential.
+    fn drain_serialized(
+        &self,
+        c: &ChunkCtx<'_, '_>,
+        drain: &mut Drain,
+        ser: &RecordSerializer,
+        outcomes: Vec<Outcome>,
+        inputs: Vec<Value>,
+    ) -> Result<bool, Failure> {
+        use rayon::prelude::*;
+        let (base, n) = (drain.base, inputs.len());
+        type Records = (Vec<Vec<u8>>, Option<Vec<u8>>, Option<Failure>);
+        let records: Vec<Records> = self.ex.in_pool(|| {
+            outcomes
+                .into_par_iter()
+                .zip(inputs.into_par_iter())
+                .enumerate()
+                .with_min_len(256)
+                .map(|(k, (o, input))| match o {
+                    Outcome::Done(output) => {
+                        let item = ItemResult {
+                            index: base + k,
+                            input,
+                            output,
+                            error: None,
+                            cause: None,
+                        };
+                        (ser.succeeded(&item), None, None)
+                    }
+                    Outcome::Failed(f) => {
+                        let item = ItemResult {
+                            index: base + k,
+                            input,
+                            output: json!({"Error": f.error, "Cause": f.cause}),
+                            error: f.error.clone(),
+                            cause: f.cause.clone(),
+                        };
+                        (Vec::new(), Some(ser.failed(&item)), Some(f))
+                    }
+                    Outcome::Skipped => (Vec::new(), None, None),
+                })
+                .collect()
+        });
+        if let Some(f) = records.iter().find_map(|(_, _, f)| f.as_ref()) {
+            drain.first_failure.get_or_insert_with(|| f.clone());
+        }
+        if let Some(s) = &mut drain.sink {
+            s.write_serialized(
+                records
+                    .iter()
+                    .flat_map(|(ok, _, _)| ok.iter().map(Vec::as_slice)),
+                records.iter().filter_map(|(_, bad, _)| bad.as_deref()),
+            )?;
+        }
+        self.ex
+            .in_pool(|| records.into_par_iter().with_min_len(256).for_each(drop));
+        drain.base += n;
         Ok(!(c.ctl.stop.load(Ordering::Relaxed)
             || c.ctl.min_fail.load(Ordering::Relaxed) != usize::MAX))
     }

@@ -257,6 +257,49 @@ fn flatten_into(v: Value, out: &mut Vec<Value>) {
     }
 }
 
+/// Serializes the records of JSON and JSONL result files: thread-safe, so that records
+/// are made where the items run.
+#[derive(Debug, Clone)]
+pub struct RecordSerializer {
+    arn_head: String,
+    sm_path: String,
+    transformation: Transformation,
+}
+
+fn to_vec(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).expect("a JSON value serializes")
+}
+
+impl RecordSerializer {
+    /// The succeeded records of one item: its full record (NONE), its output (COMPACT),
+    /// or its output's elements when it is an array (FLATTEN).
+    pub fn succeeded(&self, item: &ItemResult) -> Vec<Vec<u8>> {
+        match self.transformation {
+            Transformation::None => vec![to_vec(&ResultSink::full_record(
+                &self.arn_head,
+                &self.sm_path,
+                Kind::Succeeded,
+                item,
+            ))],
+            Transformation::Flatten => match &item.output {
+                Value::Array(a) => a.iter().map(to_vec).collect(),
+                other => vec![to_vec(other)],
+            },
+            Transformation::Compact => vec![to_vec(&item.output)],
+        }
+    }
+
+    /// The record of a failed item (always the full record, as AWS writes it).
+    pub fn failed(&self, item: &ItemResult) -> Vec<u8> {
+        to_vec(&ResultSink::full_record(
+            &self.arn_head,
+            &self.sm_path,
+            Kind::Failed,
+            item,
+        ))
+    }
+}
+
 /// One child execution's record.
 #[derive(Debug, Clone)]
 pub struct ItemResult {
@@ -630,21 +673,13 @@ impl ResultSink {
                 use rayon::prelude::*;
                 // Serialized straight from the outputs (no copy of them), in parallel on
                 // the current rayon pool (the Map's, when called from the executor).
-                let (arn_head, sm_path) = (self.arn_head.as_str(), self.sm_path.as_str());
-                let t = self.cfg.transformation;
-                let to_vec = |v: &Value| serde_json::to_vec(v).expect("a JSON value serializes");
+                let ser = self.record_serializer();
                 let bytes: Vec<Vec<Vec<u8>>> = items
                     .par_iter()
                     .with_min_len(256)
-                    .map(|item| match (kind, t) {
-                        (Kind::Failed, _) | (_, Transformation::None) => {
-                            vec![to_vec(&Self::full_record(arn_head, sm_path, kind, item))]
-                        }
-                        (_, Transformation::Flatten) => match &item.output {
-                            Value::Array(a) => a.iter().map(to_vec).collect(),
-                            other => vec![to_vec(other)],
-                        },
-                        (_, Transformation::Compact) => vec![to_vec(&item.output)],
+                    .map(|item| match kind {
+                        Kind::Succeeded => ser.succeeded(item),
+                        Kind::Failed => vec![ser.failed(item)],
                     })
                     .collect();
                 self.push_json(kind, bytes.iter().flatten().map(Vec::as_slice))
@@ -679,6 +714,31 @@ impl ResultSink {
     /// Writes failed items (called with chunks in index order).
     pub fn write_failed(&mut self, items: &[ItemResult]) -> Result<(), Failure> {
         self.write_kind(Kind::Failed, items)
+    }
+
+    fn record_serializer(&self) -> RecordSerializer {
+        RecordSerializer {
+            arn_head: self.arn_head.clone(),
+            sm_path: self.sm_path.clone(),
+            transformation: self.cfg.transformation,
+        }
+    }
+
+    /// For JSON and JSONL result files: what serializes records on any thread, for
+    /// [`Self::write_serialized`]; None for Parquet.
+    pub fn serializer(&self) -> Option<RecordSerializer> {
+        (self.cfg.output_type != OutputType::Parquet).then(|| self.record_serializer())
+    }
+
+    /// Appends records a [`RecordSerializer`] made (succeeded ones, then failed ones, each
+    /// in item order), splitting files as [`Self::write_succeeded`] does.
+    pub fn write_serialized<'a>(
+        &mut self,
+        succeeded: impl Iterator<Item = &'a [u8]>,
+        failed: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<(), Failure> {
+        self.push_json(Kind::Succeeded, succeeded)?;
+        self.push_json(Kind::Failed, failed)
     }
 
     /// Whether succeeded records hold each item's input (the NONE transformation).
