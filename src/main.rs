@@ -15,6 +15,9 @@ fn main() {
     // frees and allocates batch buffers all the time then spends a third of its time in
     // the kernel zeroing pages again (`perf`: clear_page_erms). A second keeps them.
     // SAFETY: setting an option is a plain store mimalloc allows at any time.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 100) };
+    // MIMALLOC_PURGE_DELAY, when set, is the user's choice and stands.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 100) };
+    }
     std::process::exit(cli::main());
 }

@@ -6,7 +6,7 @@ use arrow::array::RecordBatch;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-    RowFilter,
+    RowFilter, RowSelectionPolicy,
 };
 use parquet::basic::ConvertedType;
 use parquet::file::metadata::RowGroupMetaData;
@@ -209,7 +209,12 @@ impl ParquetUnits {
         if let (true, Some((mask, p))) = (pushed, &self.predicate) {
             let keep = p.keep.clone();
             let f = ArrowPredicateFn::new(mask.clone(), move |b: RecordBatch| Ok(keep(&b)));
-            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(f)]));
+            // Skip the rows the filter drops rather than decode them all and mask them
+            // out (parquet's default for selections as scattered as a filter's): the
+            // other columns are then decoded for the kept rows only.
+            builder = builder
+                .with_row_filter(RowFilter::new(vec![Box::new(f)]))
+                .with_row_selection_policy(RowSelectionPolicy::Selectors);
         }
         if let Some(n) = limit {
             builder = builder.with_limit(n);
