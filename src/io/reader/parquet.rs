@@ -65,6 +65,15 @@ fn roots_mask(schema: &SchemaDescriptor, cols: &[String]) -> ProjectionMask {
     ProjectionMask::roots(schema, roots)
 }
 
+/// The leaf column named `column` at the top level, or (`dotted`) by its dotted path.
+fn column_index(schema: &SchemaDescriptor, column: &str, dotted: bool) -> Option<usize> {
+    (0..schema.num_columns()).find(|&i| {
+        let c = schema.column(i);
+        (dotted && c.path().string() == column)
+            || (c.path().parts().len() == 1 && c.name() == column)
+    })
+}
+
 /// The (min, max) of an integer column in a row group, from its statistics: `column` is a
 /// top-level column name (or a dotted path). None when the column is missing, not an integer,
 /// or has no min/max statistics.
@@ -73,10 +82,7 @@ pub fn column_stats_i64(
     schema: &SchemaDescriptor,
     column: &str,
 ) -> Option<(i64, i64)> {
-    let idx = (0..schema.num_columns()).find(|&i| {
-        let c = schema.column(i);
-        c.path().string() == column || (c.path().parts().len() == 1 && c.name() == column)
-    })?;
+    let idx = column_index(schema, column, true)?;
     let unsigned = matches!(
         schema.column(idx).converted_type(),
         ConvertedType::UINT_8
@@ -230,10 +236,7 @@ pub fn column_range_i64(
     schema: &SchemaDescriptor,
     column: &str,
 ) -> Option<(i64, i64)> {
-    let idx = (0..schema.num_columns()).find(|&i| {
-        let c = schema.column(i);
-        c.path().parts().len() == 1 && c.name() == column
-    })?;
+    let idx = column_index(schema, column, false)?;
     let stats = rg.columns().get(idx)?.statistics()?;
     if stats.null_count_opt() != Some(0) {
         return None;
