@@ -148,6 +148,19 @@ fn walk(d: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Removes a test's folders: its data and the outputs of `both` runs named `names`.
+fn clean(data: &Path, names: &[&str]) {
+    let _ = std::fs::remove_dir_all(data);
+    for n in names {
+        for columnar in [true, false] {
+            let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!(
+                "asl-colplane-{}-{n}-out-{columnar}",
+                std::process::id()
+            )));
+        }
+    }
+}
+
 fn expected_rows(n: usize) -> usize {
     (0..n).filter(|i| i % 9 == 0 || i % 13 == 0).count()
 }
@@ -177,6 +190,7 @@ fn parquet_etl_columnar_equals_rows_parquet_and_jsonl_out() {
         );
         assert_eq!(first["minute"], json!("2024-03-01T00:00"));
     }
+    clean(&d, &["etl-PARQUET", "etl-JSONL"]);
 }
 
 #[test]
@@ -209,6 +223,7 @@ fn a_batch_the_kernels_refuse_runs_as_rows_with_the_same_results() {
             "{name}"
         );
     }
+    clean(&d, &["nulls"]);
 }
 
 fn etl_program(def: &str) -> ColumnarProgram {
@@ -250,6 +265,7 @@ fn predicate_pushdown_skips_row_groups_the_statistics_rule_out() {
     let (col, rows) = both(&def, &d, "sorted");
     assert_eq!(col.len(), 10_000);
     assert_eq!(col, rows);
+    clean(&d, &["sorted"]);
 }
 
 /// An inline Map over JSON items with a JSONata item processor, columnar vs rows.
