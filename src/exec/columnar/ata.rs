@@ -224,7 +224,10 @@ fn columns(op: CmpOp, a: &ArrayRef, b: &ArrayRef, n: usize) -> Result<Col, Strin
 /// An integer column or literal (within ±2^53, as `check_numbers` ensures for columns).
 fn ints(c: &Col) -> Option<Result<Int64Array, i64>> {
     match c {
-        Col::Const(Value::Number(n)) => n.as_i64().filter(|v| v.abs() <= EXACT).map(Err),
+        Col::Const(Value::Number(n)) => n
+            .as_i64()
+            .filter(|v| v.unsigned_abs() <= EXACT as u64)
+            .map(Err),
         Col::Arr(a) => a.as_primitive_opt::<Int64Type>().cloned().map(Ok),
         Col::Const(_) => None,
     }
@@ -244,7 +247,7 @@ pub(super) fn add(a: Col, b: Col) -> Result<Col, String> {
             .as_primitive::<Int64Type>()
             .clone(),
     };
-    if sum.values().iter().any(|v| v.abs() > EXACT) {
+    if sum.values().iter().any(|v| v.unsigned_abs() > EXACT as u64) {
         return Err("a sum beyond 2^53".into());
     }
     Ok(Col::Arr(Arc::new(sum)))
@@ -258,7 +261,7 @@ fn texts(c: &Col) -> Option<Result<Vec<String>, String>> {
         Col::Const(Value::Bool(b)) => Some(Err(b.to_string())),
         Col::Const(Value::Number(n)) => n
             .as_i64()
-            .filter(|v| v.abs() <= EXACT)
+            .filter(|v| v.unsigned_abs() <= EXACT as u64)
             .map(|v| Err(v.to_string())),
         Col::Const(_) => None,
         Col::Arr(a) => {
@@ -312,13 +315,23 @@ pub(super) fn booleans(c: Col, n: usize) -> Result<BooleanArray, String> {
 
 /// JSONata's `$substring` on a string of `len` characters: (from, to).
 fn substring_range(len: i64, start: i64, length: Option<i64>) -> (usize, usize) {
-    let start = if len + start < 0 { 0 } else { start };
+    let start = if len.saturating_add(start) < 0 {
+        0
+    } else {
+        start
+    };
     // Array.prototype.slice.
-    let norm = |x: i64| if x < 0 { (len + x).max(0) } else { x.min(len) };
+    let norm = |x: i64| {
+        if x < 0 {
+            len.saturating_add(x).max(0)
+        } else {
+            x.min(len)
+        }
+    };
     let end = match length {
         Some(l) if l <= 0 => return (0, 0),
         Some(l) if start >= 0 => norm(start.saturating_add(l)),
-        Some(l) => norm(len + start + l),
+        Some(l) => norm(len.saturating_add(start).saturating_add(l)),
         None => len,
     };
     let from = norm(start);
@@ -393,5 +406,9 @@ mod tests {
             sub("2024-03-01T00:00:00.492Z", 0, Some(16)),
             "2024-03-01T00:00"
         );
+        // Extreme literal bounds neither overflow nor panic.
+        assert_eq!(sub("hello", -2, Some(i64::MAX)), "lo");
+        assert_eq!(sub("hello", i64::MAX, Some(i64::MAX)), "");
+        assert_eq!(sub("hello", i64::MIN, None), "hello");
     }
 }
