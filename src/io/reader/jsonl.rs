@@ -56,16 +56,16 @@ pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure>
                     continue;
                 }
             }
-            let (items, error) = parse_block(&block);
+            let (items, newlines, error) = parse_block(&block);
             let mut items = items.into_iter().peekable();
             while items.peek().is_some() {
                 queue.push_back(Ok(Chunk::Rows(items.by_ref().take(rows).collect())));
             }
             match error {
-                None => lines_before += memchr_count(&block),
+                None => lines_before += newlines,
                 Some((offset, e)) => {
                     done = true;
-                    let line = lines_before + memchr_count(&block[..offset]) + 1;
+                    let line = lines_before + newlines_in(&block[..offset]) + 1;
                     queue.push_back(Err(loc.bad(format!("line {line} is not valid JSON: {e}"))));
                 }
             }
@@ -73,13 +73,18 @@ pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure>
     })))
 }
 
-fn memchr_count(b: &[u8]) -> usize {
+fn newlines_in(b: &[u8]) -> usize {
     b.iter().filter(|c| **c == b'\n').count()
 }
 
-/// The items of a block of whole lines, in order, up to the first line that is not JSON
-/// (then also its byte offset and the error).
-fn parse_block(block: &[u8]) -> (Vec<Value>, Option<(usize, serde_json::Error)>) {
+/// What parsing a block of whole lines gives: its items in order, the block's line count
+/// (newlines), and the first line that is not JSON (its byte offset and the error; the
+/// items stop before it).
+type Parsed = (Vec<Value>, usize, Option<(usize, serde_json::Error)>);
+
+/// Parses a block of whole lines in pieces on the current pool; each piece counts its
+/// newlines as it splits them, so the block is not scanned again for line numbers.
+fn parse_block(block: &[u8]) -> Parsed {
     let pieces = (rayon::current_num_threads() * 4).max(1);
     let mut bounds = vec![0usize];
     for k in 1..pieces {
@@ -92,13 +97,14 @@ fn parse_block(block: &[u8]) -> (Vec<Value>, Option<(usize, serde_json::Error)>)
     }
     bounds.push(block.len());
     bounds.dedup();
-    type Piece = (Vec<Value>, Option<(usize, serde_json::Error)>);
-    let parts: Vec<Piece> = bounds
+    let parts: Vec<Parsed> = bounds
         .par_windows(2)
         .map(|w| {
             let mut out = Vec::new();
             let mut start = w[0];
+            let mut segments = 0usize;
             for line in block[w[0]..w[1]].split(|c| *c == b'\n') {
+                segments += 1;
                 let at = start;
                 start += line.len() + 1;
                 let line = line.trim_ascii();
@@ -107,18 +113,19 @@ fn parse_block(block: &[u8]) -> (Vec<Value>, Option<(usize, serde_json::Error)>)
                 }
                 match serde_json::from_slice::<Value>(line) {
                     Ok(v) => out.push(v),
-                    Err(e) => return (out, Some((at, e))),
+                    Err(e) => return (out, 0, Some((at, e))),
                 }
             }
-            (out, None)
+            (out, segments - 1, None)
         })
         .collect();
-    let mut items = Vec::new();
-    for (p, err) in parts {
+    let (mut items, mut newlines) = (Vec::new(), 0);
+    for (p, n, err) in parts {
         items.extend(p);
+        newlines += n;
         if err.is_some() {
-            return (items, err);
+            return (items, newlines, err);
         }
     }
-    (items, None)
+    (items, newlines, None)
 }

@@ -28,13 +28,21 @@
 //! removes its temporary file.
 
 mod atomic;
+mod config;
 mod json;
 mod parquet;
+mod records;
 #[cfg(test)]
 mod tests;
 
 pub use self::parquet::VALUE_COLUMN;
 pub use atomic::{AtomicFile, is_temp_name};
+pub use config::{
+    DEFAULT_MAX_FILE_BYTES, OutputType, PUT_OBJECT_RESOURCE, Transformation, WriterConfig,
+};
+pub use records::{ItemResult, RecordSerializer};
+
+use records::Kind;
 
 use self::json::JsonPart;
 use self::parquet::ParquetPart;
@@ -43,288 +51,8 @@ use crate::asl::Failure;
 use crate::asl::failure::names;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-
-/// The only Resource a ResultWriter accepts.
-pub const PUT_OBJECT_RESOURCE: &str = "arn:aws:states:::s3:putObject";
-/// Result files are split at 5 GB (the largest object a single S3 PutObject writes).
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 5 * 1024 * 1024 * 1024;
-
-/// How result files are formatted (`WriterConfig.OutputType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputType {
-    /// A JSON array per file (AWS's default).
-    Json,
-    /// JSON Lines.
-    Jsonl,
-    /// Apache Parquet (snappy). A local extension, not an AWS value: rows are the records as
-    /// objects (a non-object output becomes `{"value": v}`), the schema inferred from the first
-    /// chunk written to each status's files.
-    Parquet,
-}
-
-impl OutputType {
-    /// The result files' extension.
-    pub fn extension(self) -> &'static str {
-        match self {
-            OutputType::Json => "json",
-            OutputType::Jsonl => "jsonl",
-            OutputType::Parquet => "parquet",
-        }
-    }
-}
-
-/// What is written per child execution (`WriterConfig.Transformation`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transformation {
-    /// The full execution record (the default when exporting without a WriterConfig).
-    None,
-    /// The outputs only (the default without a ResultWriter).
-    Compact,
-    /// The outputs, array outputs flattened into their elements.
-    Flatten,
-}
-
-/// A ResultWriter, its Parameters/Arguments already evaluated.
-#[derive(Debug, Clone)]
-pub struct WriterConfig {
-    pub raw: Value,
-    /// `Parameters.Bucket`; None when only a WriterConfig is given (results are not exported,
-    /// the transformation applies to the state's output: see [`WriterConfig::transform_outputs`]).
-    pub bucket: Option<String>,
-    /// `Parameters.Prefix` without leading or trailing `/` ("" when absent).
-    pub prefix: String,
-    pub output_type: OutputType,
-    pub transformation: Transformation,
-    /// A result file is closed before it would pass this many bytes.
-    pub max_file_bytes: u64,
-    /// A result file holds at most this many records.
-    pub max_file_items: usize,
-}
-
-fn str_field<'a>(o: &'a Map<String, Value>, k: &str) -> Result<Option<&'a str>, String> {
-    match o.get(k) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!(
-            "ResultWriter field '{k}' must be a string, got {other}"
-        )),
-    }
-}
-
-impl WriterConfig {
-    /// Parses `{"Resource", "Parameters"|"Arguments": {"Bucket", "Prefix"}, "WriterConfig":
-    /// {"OutputType", "Transformation"}}`. Without a WriterConfig an export writes JSON with the
-    /// NONE transformation; a WriterConfig alone (no Resource) defaults to JSON and COMPACT.
-    pub fn from_value(v: &Value) -> Result<WriterConfig, String> {
-        let o = v
-            .as_object()
-            .ok_or_else(|| format!("ResultWriter must be an object, got {v}"))?;
-        for k in o.keys() {
-            if !matches!(
-                k.as_str(),
-                "Resource" | "Parameters" | "Arguments" | "WriterConfig"
-            ) {
-                return Err(format!("ResultWriter has an unknown field '{k}'"));
-            }
-        }
-        let resource = str_field(o, "Resource")?;
-        if let Some(r) = resource
-            && r != PUT_OBJECT_RESOURCE
-        {
-            return Err(format!(
-                "ResultWriter Resource must be '{PUT_OBJECT_RESOURCE}', got '{r}'"
-            ));
-        }
-        let params = match (o.get("Parameters"), o.get("Arguments")) {
-            (Some(_), Some(_)) => {
-                return Err("ResultWriter has both Parameters and Arguments".into());
-            }
-            (Some(p), None) | (None, Some(p)) => Some(
-                p.as_object()
-                    .ok_or_else(|| format!("ResultWriter Parameters must be an object, got {p}"))?,
-            ),
-            (None, None) => None,
-        };
-        let wc = match o.get("WriterConfig") {
-            None => None,
-            Some(Value::Object(m)) => Some(m),
-            Some(other) => {
-                return Err(format!(
-                    "ResultWriter WriterConfig must be an object, got {other}"
-                ));
-            }
-        };
-        if resource.is_some() != params.is_some() {
-            return Err("ResultWriter needs both Resource and Parameters (or Arguments)".into());
-        }
-        if resource.is_none() && wc.is_none() {
-            return Err(
-                "ResultWriter must have Resource and Parameters, a WriterConfig, or all three"
-                    .into(),
-            );
-        }
-        let (bucket, prefix) = match params {
-            Some(p) => {
-                let b =
-                    str_field(p, "Bucket")?.ok_or("ResultWriter Parameters must have a Bucket")?;
-                if b.is_empty() {
-                    return Err("ResultWriter Bucket must not be empty".into());
-                }
-                let prefix = str_field(p, "Prefix")?
-                    .unwrap_or("")
-                    .trim_matches('/')
-                    .to_string();
-                (Some(b.to_string()), prefix)
-            }
-            None => (None, String::new()),
-        };
-        let exporting = bucket.is_some();
-        let mut output_type = OutputType::Json;
-        let mut transformation = if exporting && wc.is_none() {
-            Transformation::None
-        } else {
-            Transformation::Compact
-        };
-        if let Some(wc) = wc {
-            for k in wc.keys() {
-                if !matches!(k.as_str(), "OutputType" | "Transformation") {
-                    return Err(format!("WriterConfig has an unknown field '{k}'"));
-                }
-            }
-            if let Some(t) = str_field(wc, "OutputType")? {
-                output_type = match t {
-                    "JSON" => OutputType::Json,
-                    "JSONL" => OutputType::Jsonl,
-                    "PARQUET" => OutputType::Parquet,
-                    other => {
-                        return Err(format!(
-                            "WriterConfig OutputType must be JSON or JSONL, got '{other}'"
-                        ));
-                    }
-                };
-            }
-            if let Some(t) = str_field(wc, "Transformation")? {
-                transformation = match t {
-                    "NONE" => Transformation::None,
-                    "COMPACT" => Transformation::Compact,
-                    "FLATTEN" => Transformation::Flatten,
-                    other => {
-                        return Err(format!(
-                            "WriterConfig Transformation must be NONE, COMPACT or FLATTEN, got '{other}'"
-                        ));
-                    }
-                };
-            }
-        }
-        Ok(WriterConfig {
-            raw: v.clone(),
-            bucket,
-            prefix,
-            output_type,
-            transformation,
-            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
-            max_file_items: usize::MAX,
-        })
-    }
-
-    /// Whether results are exported to a bucket (Resource and Parameters given).
-    pub fn exports(&self) -> bool {
-        self.bucket.is_some()
-    }
-
-    /// The Map's inline output for a WriterConfig without export: COMPACT and NONE keep the
-    /// outputs, FLATTEN splices array outputs into the result.
-    pub fn transform_outputs(&self, outputs: Vec<Value>) -> Vec<Value> {
-        match self.transformation {
-            Transformation::Flatten => {
-                let mut out = Vec::with_capacity(outputs.len());
-                for v in outputs {
-                    flatten_into(v, &mut out);
-                }
-                out
-            }
-            _ => outputs,
-        }
-    }
-}
-
-fn flatten_into(v: Value, out: &mut Vec<Value>) {
-    match v {
-        Value::Array(a) => out.extend(a),
-        other => out.push(other),
-    }
-}
-
-/// Serializes the records of JSON and JSONL result files: thread-safe, so that records
-/// are made where the items run.
-#[derive(Debug, Clone)]
-pub struct RecordSerializer {
-    arn_head: String,
-    sm_path: String,
-    transformation: Transformation,
-}
-
-fn to_vec(v: &Value) -> Vec<u8> {
-    serde_json::to_vec(v).expect("a JSON value serializes")
-}
-
-impl RecordSerializer {
-    /// The succeeded records of one item: its full record (NONE), its output (COMPACT),
-    /// or its output's elements when it is an array (FLATTEN).
-    pub fn succeeded(&self, item: &ItemResult) -> Vec<Vec<u8>> {
-        match self.transformation {
-            Transformation::None => vec![to_vec(&ResultSink::full_record(
-                &self.arn_head,
-                &self.sm_path,
-                Kind::Succeeded,
-                item,
-            ))],
-            Transformation::Flatten => match &item.output {
-                Value::Array(a) => a.iter().map(to_vec).collect(),
-                other => vec![to_vec(other)],
-            },
-            Transformation::Compact => vec![to_vec(&item.output)],
-        }
-    }
-
-    /// The record of a failed item (always the full record, as AWS writes it).
-    pub fn failed(&self, item: &ItemResult) -> Vec<u8> {
-        to_vec(&ResultSink::full_record(
-            &self.arn_head,
-            &self.sm_path,
-            Kind::Failed,
-            item,
-        ))
-    }
-}
-
-/// One child execution's record.
-#[derive(Debug, Clone)]
-pub struct ItemResult {
-    pub index: usize,
-    pub input: Value,
-    /// The output, or `{"Error", "Cause"}` for a failed item.
-    pub output: Value,
-    pub error: Option<String>,
-    pub cause: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Succeeded,
-    Failed,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Succeeded => "SUCCEEDED",
-            Kind::Failed => "FAILED",
-        }
-    }
-}
 
 enum Part {
     Json(JsonPart),
@@ -366,16 +94,9 @@ pub struct ResultSink {
     dir: PathBuf,
     key_prefix: String,
     map_run_arn: String,
-    arn_head: String,
-    sm_path: String,
+    records: RecordSerializer,
     succeeded: KindFiles,
     failed: KindFiles,
-}
-
-fn now_iso() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
 }
 
 impl ResultSink {
@@ -454,8 +175,11 @@ impl ResultSink {
             dir,
             key_prefix,
             map_run_arn: map_run_arn.to_string(),
-            arn_head,
-            sm_path,
+            records: RecordSerializer {
+                arn_head,
+                sm_path,
+                transformation: cfg.transformation,
+            },
             succeeded: KindFiles::new(),
             failed: KindFiles::new(),
         })
@@ -482,68 +206,12 @@ impl ResultSink {
         )
     }
 
-    /// The full (NONE) record of one child execution.
-    fn full_record(arn_head: &str, sm_path: &str, kind: Kind, item: &ItemResult) -> Value {
-        let name = uuid::Uuid::new_v4().to_string();
-        let now = now_iso();
-        let mut m = Map::new();
-        if kind == Kind::Failed {
-            let field = |k: &str| {
-                item.output
-                    .get(k)
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            };
-            if let Some(c) = item.cause.clone().or_else(|| field("Cause")) {
-                m.insert("Cause".into(), Value::String(c));
-            }
-            if let Some(e) = item.error.clone().or_else(|| field("Error")) {
-                m.insert("Error".into(), Value::String(e));
-            }
-        }
-        m.insert(
-            "ExecutionArn".into(),
-            json!(format!("{}:execution:{}:{name}", arn_head, sm_path)),
-        );
-        m.insert("Input".into(), Value::String(item.input.to_string()));
-        m.insert("InputDetails".into(), json!({"Included": true}));
-        m.insert("Name".into(), Value::String(name));
-        if kind == Kind::Succeeded {
-            m.insert("Output".into(), Value::String(item.output.to_string()));
-            m.insert("OutputDetails".into(), json!({"Included": true}));
-        }
-        m.insert("RedriveCount".into(), json!(0));
-        if kind == Kind::Succeeded {
-            m.insert("RedriveStatus".into(), json!("NOT_REDRIVABLE"));
-            m.insert(
-                "RedriveStatusReason".into(),
-                json!("Execution is SUCCEEDED and cannot be redriven"),
-            );
-        } else {
-            m.insert("RedriveStatus".into(), json!("REDRIVABLE_BY_MAP_RUN"));
-        }
-        m.insert("StartDate".into(), Value::String(now.clone()));
-        m.insert(
-            "StateMachineArn".into(),
-            json!(format!("{arn_head}:stateMachine:{sm_path}")),
-        );
-        m.insert("Status".into(), json!(kind.name()));
-        m.insert("StopDate".into(), Value::String(now));
-        Value::Object(m)
-    }
-
     fn records(&self, kind: Kind, items: &[ItemResult]) -> Vec<Value> {
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            match (kind, self.cfg.transformation) {
-                (Kind::Failed, _) | (_, Transformation::None) => {
-                    out.push(Self::full_record(&self.arn_head, &self.sm_path, kind, item))
-                }
-                (_, Transformation::Compact) => out.push(item.output.clone()),
-                (_, Transformation::Flatten) => flatten_into(item.output.clone(), &mut out),
-            }
-        }
-        out
+        items
+            .iter()
+            .flat_map(|item| self.records.records(kind, item))
+            .map(std::borrow::Cow::into_owned)
+            .collect()
     }
 
     fn files(&mut self, kind: Kind) -> &mut KindFiles {
@@ -673,7 +341,7 @@ impl ResultSink {
                 use rayon::prelude::*;
                 // Serialized straight from the outputs (no copy of them), in parallel on
                 // the current rayon pool (the Map's, when called from the executor).
-                let ser = self.record_serializer();
+                let ser = &self.records;
                 let bytes: Vec<Vec<Vec<u8>>> = items
                     .par_iter()
                     .with_min_len(256)
@@ -716,18 +384,10 @@ impl ResultSink {
         self.write_kind(Kind::Failed, items)
     }
 
-    fn record_serializer(&self) -> RecordSerializer {
-        RecordSerializer {
-            arn_head: self.arn_head.clone(),
-            sm_path: self.sm_path.clone(),
-            transformation: self.cfg.transformation,
-        }
-    }
-
     /// For JSON and JSONL result files: what serializes records on any thread, for
     /// [`Self::write_serialized`]; None for Parquet.
     pub fn serializer(&self) -> Option<RecordSerializer> {
-        (self.cfg.output_type != OutputType::Parquet).then(|| self.record_serializer())
+        (self.cfg.output_type != OutputType::Parquet).then(|| self.records.clone())
     }
 
     /// Appends records a [`RecordSerializer`] made (succeeded ones, then failed ones, each
