@@ -53,22 +53,18 @@ impl StatRule {
         match self {
             StatRule::Unknown => Tri::Unknown,
             StatRule::Not(r) => r.eval(rg, schema).not(),
-            StatRule::And(rs) => {
-                let ts: Vec<Tri> = rs.iter().map(|r| r.eval(rg, schema)).collect();
-                if ts.contains(&Tri::False) {
+            StatRule::And(rs) | StatRule::Or(rs) => {
+                // And: one False decides, all True make True; Or the other way round.
+                let decisive = if matches!(self, StatRule::And(_)) {
                     Tri::False
-                } else if ts.iter().all(|t| *t == Tri::True) {
-                    Tri::True
                 } else {
-                    Tri::Unknown
-                }
-            }
-            StatRule::Or(rs) => {
-                let ts: Vec<Tri> = rs.iter().map(|r| r.eval(rg, schema)).collect();
-                if ts.contains(&Tri::True) {
                     Tri::True
-                } else if ts.iter().all(|t| *t == Tri::False) {
-                    Tri::False
+                };
+                let ts: Vec<Tri> = rs.iter().map(|r| r.eval(rg, schema)).collect();
+                if ts.contains(&decisive) {
+                    decisive
+                } else if ts.iter().all(|t| *t == decisive.not()) {
+                    decisive.not()
                 } else {
                     Tri::Unknown
                 }
