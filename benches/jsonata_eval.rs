@@ -58,7 +58,11 @@ fn bench(c: &mut Criterion) {
 
 fn plain(seconds: f64) {
     let input: Value = serde_json::from_str(DOCUMENT).unwrap();
+    let only = std::env::var("ASL_JSONATA_ONLY").ok();
     for (name, src) in EXPRESSIONS {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let e = Expression::parse(src).unwrap();
         println!(
             "# {name} = {}",

@@ -254,3 +254,95 @@ fn killing_the_process_never_leaves_a_partial_result_file() {
         }
     }
 }
+
+/// The lines of the result files of one kind listed in a run's manifest, in order.
+fn result_lines(out_dir: &std::path::Path, output: &Value, kind: &str) -> Vec<Value> {
+    let key = output["ResultWriterDetails"]["Key"].as_str().unwrap();
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join(key)).unwrap()).unwrap();
+    let mut lines = Vec::new();
+    for f in manifest["ResultFiles"][kind].as_array().unwrap() {
+        let text = std::fs::read_to_string(out_dir.join(f["Key"].as_str().unwrap())).unwrap();
+        lines.extend(
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap()),
+        );
+    }
+    lines
+}
+
+/// Many chunks of many tasks, each serializing its own items, and the appending of one
+/// chunk's records overlapping the next chunk: the result files hold every record once,
+/// in item order, whatever the pool size and the strategy (MaxConcurrency 1 runs the
+/// items one at a time and serializes after).
+#[test]
+fn result_files_keep_item_order_across_tasks_chunks_and_pool_sizes() {
+    let d = dir("order-in");
+    let n = 40_000;
+    let lines: Vec<String> = (0..n)
+        .map(|i| json!({"i": i, "status": if i % 7 == 3 { 500 } else { 200 }}).to_string())
+        .collect();
+    std::fs::write(d.join("log.jsonl"), lines.join("\n")).unwrap();
+    let reader = r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"logs","Key":"log.jsonl"}}"#;
+    let writer = r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"run"},"WriterConfig":{"OutputType":"JSONL","Transformation":"COMPACT"}},"#;
+    let p = r#""StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.status","NumericEquals":500,"Next":"F"}],"Default":"Ok"},
+        "F":{"Type":"Fail","Error":"ServerError","Cause":"500"},"Ok":{"Type":"Pass","Parameters":{"i.$":"$.i"},"End":true}}"#;
+    let failing = (0..n).filter(|i| i % 7 == 3).count();
+    for (threads, extra) in [(1, ""), (2, ""), (4, ""), (2, r#""MaxConcurrency":1,"#)] {
+        let out_dir = dir(&format!("order-out-{threads}-{}", extra.len()));
+        let sm = load_text(&map(
+            reader,
+            &format!("{writer}{extra}\"ToleratedFailurePercentage\":50,"),
+            p,
+        ))
+        .unwrap();
+        let out = Executor::builder()
+            .bucket("logs", &d)
+            .bucket("out", &out_dir)
+            .threads(threads)
+            .build()
+            .run(&sm, json!({}));
+        assert_eq!(
+            out.status,
+            Status::Succeeded,
+            "{threads} {extra}: {:?}",
+            out.cause
+        );
+        let output = out.output.unwrap();
+        let ok = result_lines(&out_dir, &output, "SUCCEEDED");
+        let expected: Vec<Value> = (0..n)
+            .filter(|i| i % 7 != 3)
+            .map(|i| json!({"i": i}))
+            .collect();
+        assert_eq!(ok.len(), expected.len(), "{threads} {extra}");
+        assert!(ok == expected, "{threads} {extra}: records out of order");
+        let bad = result_lines(&out_dir, &output, "FAILED");
+        assert_eq!(bad.len(), failing, "{threads} {extra}");
+        for (k, rec) in bad.iter().enumerate() {
+            let input: Value = serde_json::from_str(rec["Input"].as_str().unwrap()).unwrap();
+            assert_eq!(input["i"], json!(7 * k + 3), "{threads} {extra}");
+            assert_eq!(rec["Error"], "ServerError");
+        }
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
+    // One item in seven fails: over a 10% threshold, known only once every item is read.
+    let out_dir = dir("order-out-over");
+    let sm = load_text(&map(
+        reader,
+        &format!("{writer}\"ToleratedFailurePercentage\":10,"),
+        p,
+    ))
+    .unwrap();
+    let out = Executor::builder()
+        .bucket("logs", &d)
+        .bucket("out", &out_dir)
+        .threads(2)
+        .build()
+        .run(&sm, json!({}));
+    assert_eq!(
+        out.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let _ = std::fs::remove_dir_all(&d);
+}

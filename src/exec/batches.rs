@@ -118,6 +118,7 @@ impl Run<'_> {
         drain: &mut Drain,
     ) -> Result<(), Failure> {
         let limit = max_items.filter(|n| *n > 0);
+        drain.settle()?;
         let parquet_out = drain.sink.as_ref().is_some_and(|s| s.writes_parquet());
         let flatten = plan.transformation == Some(Transformation::Flatten);
         let want_batch = parquet_out && plan.transformation != Some(Transformation::None);

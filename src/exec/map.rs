@@ -37,7 +37,8 @@ pub(super) enum Outcome {
 pub(super) struct Tolerance {
     count: Option<u64>,
     percentage: Option<f64>,
-    /// Items in the whole Map (for the percentage).
+    /// Items in the whole Map (for the percentage); 0 while unknown (a Map reading
+    /// its items from an ItemReader knows them only at the end).
     pub items: usize,
 }
 
@@ -70,9 +71,11 @@ impl Tolerance {
             return true;
         }
         let over_count = self.count.is_some_and(|c| failures > c);
+        // While the number of items is unknown, later successes can still bring the
+        // share of failures under the threshold: only the count can stop a Map early.
         let over_pct = self
             .percentage
-            .is_some_and(|p| failures as f64 * 100.0 / self.items.max(1) as f64 > p);
+            .is_some_and(|p| self.items > 0 && failures as f64 * 100.0 / self.items as f64 > p);
         over_count || over_pct
     }
 }
@@ -106,6 +109,7 @@ impl Ctl {
 }
 
 /// What every item of one Map needs, shareable across threads.
+#[derive(Clone, Copy)]
 pub(super) struct MapJob<'a> {
     pub map: &'a Map,
     pub state: StateFacts<'a>,
@@ -117,6 +121,20 @@ pub(super) struct MapJob<'a> {
     pub base: usize,
     /// Apply the ItemSelector (off when an ItemBatcher already applied it).
     pub selector: bool,
+}
+
+impl<'a> MapJob<'a> {
+    /// The same job over other items, the first being item `base` of the Map.
+    pub fn part<'b>(&self, items: &'b [Value], base: usize) -> MapJob<'b>
+    where
+        'a: 'b,
+    {
+        MapJob {
+            items,
+            base,
+            ..*self
+        }
+    }
 }
 
 impl Run<'_> {

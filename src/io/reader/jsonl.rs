@@ -13,6 +13,10 @@ use std::io::{BufRead, BufReader, Read};
 /// Bytes per block, per row of the requested chunk size (a guess at a line's length).
 const BYTES_PER_ROW: usize = 256;
 
+/// Lines per piece parsed as one task (about): small pieces keep the threads evenly
+/// loaded to the end of each block.
+const ROWS_PER_PIECE: usize = 512;
+
 pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure> {
     let mut reader = BufReader::with_capacity(1 << 20, loc.open()?);
     let loc = loc.clone();
@@ -56,7 +60,7 @@ pub(super) fn open(loc: &Loc, opts: &ReadOptions) -> Result<ItemStream, Failure>
                     continue;
                 }
             }
-            let (items, newlines, error) = parse_block(&block);
+            let (items, newlines, error) = parse_block(&block, rows / ROWS_PER_PIECE);
             let mut items = items.into_iter().peekable();
             while items.peek().is_some() {
                 queue.push_back(Ok(Chunk::Rows(items.by_ref().take(rows).collect())));
@@ -84,8 +88,8 @@ type Parsed = (Vec<Value>, usize, Option<(usize, serde_json::Error)>);
 
 /// Parses a block of whole lines in pieces on the current pool; each piece counts its
 /// newlines as it splits them, so the block is not scanned again for line numbers.
-fn parse_block(block: &[u8]) -> Parsed {
-    let pieces = (rayon::current_num_threads() * 4).max(1);
+fn parse_block(block: &[u8], pieces: usize) -> Parsed {
+    let pieces = pieces.max(rayon::current_num_threads() * 4).max(1);
     let mut bounds = vec![0usize];
     for k in 1..pieces {
         let at = (block.len() * k / pieces).max(*bounds.last().unwrap_or(&0));

@@ -40,7 +40,7 @@ pub use atomic::{AtomicFile, is_temp_name};
 pub use config::{
     DEFAULT_MAX_FILE_BYTES, OutputType, PUT_OBJECT_RESOURCE, Transformation, WriterConfig,
 };
-pub use records::{ItemResult, RecordSerializer};
+pub use records::{ItemResult, RecordBuf, RecordSerializer};
 
 use records::Kind;
 
@@ -342,15 +342,20 @@ impl ResultSink {
                 // Serialized straight from the outputs (no copy of them), in parallel on
                 // the current rayon pool (the Map's, when called from the executor).
                 let ser = &self.records;
-                let bytes: Vec<Vec<Vec<u8>>> = items
-                    .par_iter()
-                    .with_min_len(256)
-                    .map(|item| match kind {
-                        Kind::Succeeded => ser.succeeded(item),
-                        Kind::Failed => vec![ser.failed(item)],
+                let bufs: Vec<RecordBuf> = items
+                    .par_chunks(1024)
+                    .map(|items| {
+                        let mut buf = RecordBuf::default();
+                        for item in items {
+                            match kind {
+                                Kind::Succeeded => ser.succeeded(item, &mut buf),
+                                Kind::Failed => ser.failed(item, &mut buf),
+                            }
+                        }
+                        buf
                     })
                     .collect();
-                self.push_json(kind, bytes.iter().flatten().map(Vec::as_slice))
+                self.push_json(kind, bufs.iter().flat_map(RecordBuf::iter))
             }
             OutputType::Parquet => {
                 let records = self.records(kind, items);

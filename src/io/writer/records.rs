@@ -14,8 +14,45 @@ pub struct RecordSerializer {
     pub(super) transformation: Transformation,
 }
 
-fn to_vec(v: &Value) -> Vec<u8> {
-    serde_json::to_vec(v).expect("a JSON value serializes")
+/// Serialized records back to back, with where each ends: many records in one
+/// allocation, reused from one chunk of items to the next.
+#[derive(Debug, Default)]
+pub struct RecordBuf {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RecordBuf {
+    /// Appends `v` as one record.
+    pub fn push(&mut self, v: &Value) {
+        serde_json::to_writer(&mut self.bytes, v).expect("a JSON value serializes");
+        self.ends.push(self.bytes.len());
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Forgets the records, keeping the memory.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// The records, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let r = &self.bytes[start..end];
+            start = end;
+            r
+        })
+    }
 }
 
 impl RecordSerializer {
@@ -35,17 +72,16 @@ impl RecordSerializer {
         }
     }
 
-    /// The serialized succeeded records of one item (see [`Self::records`]).
-    pub fn succeeded(&self, item: &ItemResult) -> Vec<Vec<u8>> {
-        self.records(Kind::Succeeded, item)
-            .iter()
-            .map(|r| to_vec(r))
-            .collect()
+    /// Appends the serialized succeeded records of one item (see [`Self::records`]).
+    pub fn succeeded(&self, item: &ItemResult, out: &mut RecordBuf) {
+        for r in self.records(Kind::Succeeded, item) {
+            out.push(&r);
+        }
     }
 
-    /// The serialized record of a failed item.
-    pub fn failed(&self, item: &ItemResult) -> Vec<u8> {
-        to_vec(&self.full_record(Kind::Failed, item))
+    /// Appends the serialized record of a failed item.
+    pub fn failed(&self, item: &ItemResult, out: &mut RecordBuf) {
+        out.push(&self.full_record(Kind::Failed, item));
     }
 
     /// The full (NONE) record of one child execution.
