@@ -346,3 +346,52 @@ fn result_files_keep_item_order_across_tasks_chunks_and_pool_sizes() {
     let _ = std::fs::remove_dir_all(&out_dir);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A line that is not JSON, deep in a large file read as raw lines by tasks that parse
+/// their own pieces: the Map fails with States.ItemReaderFailed naming the file and the
+/// line, whatever the pool size, and no result file is committed.
+#[test]
+fn a_bad_line_among_raw_lines_fails_the_map_naming_the_line() {
+    let d = dir("badline-in");
+    let mut lines: Vec<String> = (0..40_000).map(|i| json!({"i": i}).to_string()).collect();
+    lines[25_000] = "{\"i\": 25000,".into();
+    std::fs::write(d.join("log.jsonl"), lines.join("\n")).unwrap();
+    let reader = r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"logs","Key":"log.jsonl"}}"#;
+    let writer = r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"run"},"WriterConfig":{"OutputType":"JSONL","Transformation":"COMPACT"}},"#;
+    let sm = load_text(&map(reader, writer, PASS_I)).unwrap();
+    for threads in [1, 2] {
+        let out_dir = dir(&format!("badline-out-{threads}"));
+        let out = Executor::builder()
+            .bucket("logs", &d)
+            .bucket("out", &out_dir)
+            .threads(threads)
+            .build()
+            .run(&sm, json!({}));
+        assert_eq!(out.error.as_deref(), Some("States.ItemReaderFailed"));
+        let cause = out.cause.unwrap();
+        assert!(
+            cause.contains("line 25001") && cause.contains("log.jsonl"),
+            "{cause}"
+        );
+        let manifests = walk(&out_dir)
+            .into_iter()
+            .filter(|p| p.ends_with("manifest.json"))
+            .count();
+        assert_eq!(manifests, 0, "{threads}");
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+fn walk(d: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -54,10 +54,11 @@ fn chunks(cfg: &ReaderConfig, b: &Buckets, opts: &ReadOptions) -> Result<Vec<Chu
 }
 
 fn items(cfg: &ReaderConfig, b: &Buckets, opts: &ReadOptions) -> Result<Vec<Value>, Failure> {
-    Ok(chunks(cfg, b, opts)?
-        .into_iter()
-        .flat_map(Chunk::into_items)
-        .collect())
+    let mut out = Vec::new();
+    for c in chunks(cfg, b, opts)? {
+        out.extend(c.into_items()?);
+    }
+    Ok(out)
 }
 
 fn all(cfg: &ReaderConfig, b: &Buckets) -> Vec<Value> {
@@ -178,7 +179,7 @@ fn jsonl_bad_line_names_the_line() {
     )
     .unwrap();
     assert_eq!(
-        s.next().unwrap().unwrap().into_items(),
+        s.next().unwrap().unwrap().into_items().unwrap(),
         vec![json!({"a":1})]
     );
     assert!(s.next().unwrap().is_err());
@@ -396,6 +397,7 @@ fn parquet_projection_and_row_group_filter() {
             max >= 12 && min <= 22
         })),
         row_predicate: None,
+        raw_lines: false,
     };
     let cs = chunks(&cfg, &buckets(&r), &o).unwrap();
     let mut ids = Vec::new();
@@ -724,7 +726,7 @@ fn s3_inventory_manifest() {
     assert!(cs.iter().all(|c| matches!(c, Chunk::Rows(_))));
     assert_eq!(
         cs.into_iter()
-            .flat_map(Chunk::into_items)
+            .flat_map(|c| c.into_items().unwrap())
             .collect::<Vec<_>>(),
         vec![
             json!({"Bucket":"src","Key":"a.txt","Size":"3","LastModifiedDate":"2024-01-01T00:00:00.000Z"}),
@@ -806,4 +808,74 @@ fn projection_of_no_known_column_keeps_the_item_count() {
     };
     assert_eq!(n(&get("CSV", "b", "c.csv", json!({}))), 3);
     assert_eq!(n(&get("PARQUET", "b", "d.parquet", json!({}))), 35);
+}
+
+/// Raw lines (what the data plane asks for): blocks of unparsed lines in pieces whose
+/// items are counted (blank lines are not items), MaxItems cutting inside a piece, and a
+/// line that is not JSON named by its line number, the items before it kept.
+#[test]
+fn jsonl_raw_lines_count_parse_and_truncate() {
+    let r = root("jsonl_raw");
+    let mut text = String::new();
+    for i in 0..5000 {
+        // 60 bytes a line: the file is several of the reader's smallest blocks (64 KiB).
+        text.push_str(&format!("{{\"i\":{i},\"pad\":\"{:044}\"}}\n", 0));
+        if i % 100 == 0 {
+            text.push_str("  \r\n");
+        }
+    }
+    put(&r, "b", "x.jsonl", text.as_bytes());
+    let raw = |batch_rows| ReadOptions {
+        batch_rows,
+        raw_lines: true,
+        ..Default::default()
+    };
+    let cfg = get("JSONL", "b", "x.jsonl", json!({}));
+    let cs = chunks(&cfg, &buckets(&r), &raw(1024)).unwrap();
+    assert!(cs.len() > 1);
+    let mut all = Vec::new();
+    for c in cs {
+        let Chunk::Lines(lines) = c else {
+            panic!("raw lines expected")
+        };
+        let counts: Vec<usize> = lines.piece_items().collect();
+        assert_eq!(counts.iter().sum::<usize>(), lines.len());
+        for (k, n) in counts.iter().enumerate() {
+            let items = lines.parse(k).unwrap();
+            assert_eq!(items.len(), *n);
+            all.extend(items);
+        }
+    }
+    let expect = |n| {
+        (0..n)
+            .map(|i| json!({"i": i, "pad": format!("{:044}", 0)}))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(all, expect(5000));
+    // MaxItems cuts the pieces.
+    let cfg = get("JSONL", "b", "x.jsonl", json!({"MaxItems": 1234}));
+    let got = items(&cfg, &buckets(&r), &raw(1024)).unwrap();
+    assert_eq!(got, expect(1234));
+    // A bad line: its number counts blank lines; the piece's items before it come back.
+    put(
+        &r,
+        "b",
+        "bad.jsonl",
+        b"{\"a\":1}\n\n{\"a\":2}\n{\"a\":\n{\"a\":3}\n",
+    );
+    let cfg = get("JSONL", "b", "bad.jsonl", json!({}));
+    let mut cs = chunks(&cfg, &buckets(&r), &raw(8)).unwrap();
+    let Some(Chunk::Lines(lines)) = cs.pop() else {
+        panic!("raw lines expected")
+    };
+    let (before, e) = (0..lines.piece_items().count())
+        .find_map(|k| lines.parse(k).err())
+        .unwrap();
+    assert_eq!(before.last(), Some(&json!({"a": 2})));
+    let cause = e.cause.unwrap();
+    assert!(
+        cause.contains("line 4") && cause.contains("bad.jsonl"),
+        "{cause}"
+    );
+    let _ = std::fs::remove_dir_all(&r);
 }

@@ -84,6 +84,7 @@ pub(super) fn read_plan(
             batch_rows: PARQUET_BATCH_ROWS,
             row_group_filter,
             row_predicate,
+            raw_lines: false,
         },
         transformation,
     }

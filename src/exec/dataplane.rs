@@ -10,7 +10,7 @@ use super::run::Run;
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::{Ata, Map, PathField, QueryLanguage, State, Template};
-use crate::io::reader::{self, Chunk, ReadOptions, ReaderConfig};
+use crate::io::reader::{self, Chunk, LineBlock, ReadOptions, ReaderConfig};
 use crate::io::writer::{ItemResult, RecordBuf, RecordSerializer, ResultSink, WriterConfig};
 use crate::plan::Strategy;
 use serde_json::{Map as JsonMap, Value, json};
@@ -27,7 +27,14 @@ const CHUNK_ROWS_PER_THREAD: usize = 4 * super::map::COLUMNAR_PARTITION;
 /// about 1.57× to 1.70×, and both times down).
 const SERIALIZED_PART: usize = 512;
 
-type Rows = Box<dyn Iterator<Item = Result<Vec<Value>, Failure>> + Send>;
+type Rows = Box<dyn Iterator<Item = Result<Chunk, Failure>> + Send>;
+
+/// A chunk's items for [`Run::drain_serialized`]: parsed, or lines of a JSONL file that
+/// each task parses where it runs their items.
+pub(super) enum ChunkItems {
+    Values(Vec<Value>),
+    Lines(LineBlock),
+}
 
 /// What running a chunk of one Map's items needs.
 pub(super) struct ChunkCtx<'a, 'e> {
@@ -68,6 +75,34 @@ type InFlight = (ResultSink, Vec<PartRecords>, Result<(), Failure>);
 pub(super) struct PartRecords {
     ok: RecordBuf,
     bad: RecordBuf,
+}
+
+/// The items of one task of [`Run::drain_serialized`].
+enum TaskItems<'l> {
+    Values(Vec<Value>),
+    /// Piece `k` of a block of lines, parsed by the task.
+    Piece(&'l LineBlock, usize),
+}
+
+/// Every item of a block of lines, parsed in parallel on the current pool: those before
+/// its first line that is not JSON, and the error for that line.
+fn lines_until_error(lines: LineBlock) -> (Vec<Value>, Option<Failure>) {
+    use rayon::prelude::*;
+    let parts: Vec<_> = (0..lines.piece_items().count())
+        .into_par_iter()
+        .map(|k| lines.parse(k))
+        .collect();
+    let mut items = Vec::with_capacity(lines.len());
+    for p in parts {
+        match p {
+            Ok(v) => items.extend(v),
+            Err((v, e)) => {
+                items.extend(v);
+                return (items, Some(e));
+            }
+        }
+    }
+    (items, None)
 }
 
 /// Serializes the records of items `index..` and frees them; returns the first failure.
@@ -242,15 +277,11 @@ impl Run<'_> {
                 } else {
                     let opts = ReadOptions {
                         batch_rows: CHUNK_ROWS_PER_THREAD * self.ex.threads().max(1),
+                        // JSONL lines are parsed where their items run (or just before).
+                        raw_lines: m.item_batcher.is_none(),
                         ..Default::default()
                     };
-                    let stream = reader::open(cfg, &self.ex.buckets, &opts)?;
-                    Box::new(stream.map(|c| {
-                        c.map(|c| match c {
-                            Chunk::Rows(v) => v,
-                            Chunk::Batch(b) => reader::batch_to_items(&b),
-                        })
-                    }))
+                    reader::open(cfg, &self.ex.buckets, &opts)?
                 }
             }
             None => {
@@ -264,9 +295,9 @@ impl Run<'_> {
                         crate::asl::model::template::to_compact(&items)
                     )));
                 };
-                let chunks: Vec<Result<Vec<Value>, Failure>> = items
+                let chunks: Vec<Result<Chunk, Failure>> = items
                     .chunks(CHUNK_ROWS_PER_THREAD * self.ex.threads().max(1))
-                    .map(|c| Ok(c.to_vec()))
+                    .map(|c| Ok(Chunk::Rows(c.to_vec())))
                     .collect();
                 Box::new(chunks.into_iter())
             }
@@ -320,7 +351,54 @@ impl Run<'_> {
         let mut chunks = source.map(Some).chain(std::iter::once(None));
         // Read on the Map's pool: a reader parallelizes on the current pool (JSONL
         // parsing), so `--threads` bounds it too.
-        while let Some(c) = self.ex.in_pool(|| chunks.next()) {
+        // A chunk read ahead, while the one before ran.
+        let mut ahead = None;
+        loop {
+            let next = match ahead.take() {
+                Some(next) => next,
+                None => self.ex.in_pool(|| chunks.next()),
+            };
+            let Some(c) = next else { break };
+            // Lines straight to the tasks that parse and run them; the next block is read
+            // meanwhile, on a thread of its own (with one pool thread, after).
+            let c = match (c, &drain.serializer) {
+                (Some(Ok(Chunk::Lines(lines))), Some(ser)) if batcher.is_none() => {
+                    let ser = ser.clone();
+                    let lines = ChunkItems::Lines(lines);
+                    let go = if self.ex.threads() > 1 {
+                        std::thread::scope(|s| {
+                            let reading = s.spawn(|| chunks.next());
+                            let go = self.drain_serialized(&chunk, &mut drain, &ser, lines);
+                            ahead = Some(reading.join().unwrap_or_else(|_| {
+                                Some(Some(Err(Failure::new(
+                                    names::ITEM_READER_FAILED,
+                                    "the thread reading items stopped unexpectedly",
+                                ))))
+                            }));
+                            go
+                        })?
+                    } else {
+                        self.drain_serialized(&chunk, &mut drain, &ser, lines)?
+                    };
+                    if !go {
+                        break;
+                    }
+                    continue;
+                }
+                (c, _) => c,
+            };
+            // A line that is not JSON fails the Map after the items before it ran.
+            let mut read_error = None;
+            let c = c.map(|c| {
+                c.and_then(|c| match c {
+                    Chunk::Lines(lines) => {
+                        let (items, e) = self.ex.in_pool(|| lines_until_error(lines));
+                        read_error = e;
+                        Ok(items)
+                    }
+                    other => other.into_items(),
+                })
+            });
             let (inputs, selector) = match (c, &batcher) {
                 (Some(items), Some(b)) => {
                     let items = items?;
@@ -333,7 +411,12 @@ impl Run<'_> {
                 (Some(items), None) => (items?, true),
                 (None, None) => break,
             };
-            if !self.run_rows(&chunk, &mut drain, inputs, selector)? {
+            let go = self.run_rows(&chunk, &mut drain, inputs, selector)?;
+            if let Some(e) = read_error {
+                drain.settle()?;
+                return Err(e);
+            }
+            if !go {
                 break;
             }
         }
@@ -402,7 +485,7 @@ impl Run<'_> {
             selector,
         };
         if let Some(ser) = drain.serializer.clone() {
-            return self.drain_serialized(c, drain, &ser, inputs);
+            return self.drain_serialized(c, drain, &ser, ChunkItems::Values(inputs));
         }
         let outcomes = self.run_chunk(&job, c.ctl, c.settings);
         let (mut ok, mut bad) = (std::mem::take(&mut drain.ok_buf), Vec::new());
@@ -471,10 +554,10 @@ impl Run<'_> {
         c: &ChunkCtx<'_, '_>,
         drain: &mut Drain,
         ser: &RecordSerializer,
-        inputs: Vec<Value>,
+        items: ChunkItems,
     ) -> Result<bool, Failure> {
         use rayon::prelude::*;
-        let (base, n) = (drain.base, inputs.len());
+        let base = drain.base;
         let threads = self.ex.threads();
         let fused = matches!(
             c.settings.strategy,
@@ -495,38 +578,88 @@ impl Run<'_> {
             selector: true,
         };
         let (ctl, settings) = (c.ctl, c.settings);
+        // Lines that the tasks can't parse themselves are parsed first.
+        let mut read_error = None;
+        let items = match items {
+            ChunkItems::Lines(lines) if !fused => {
+                let (values, e) = self.ex.in_pool(|| lines_until_error(lines));
+                read_error = e;
+                ChunkItems::Values(values)
+            }
+            other => other,
+        };
+        let n = match &items {
+            ChunkItems::Values(v) => v.len(),
+            ChunkItems::Lines(l) => l.len(),
+        };
         // Strategies that bound the items in flight run the whole chunk here.
-        let mut outcomes = match fused {
-            true => None,
-            false => Some(
-                self.run_chunk(&proto.part(&inputs, base), ctl, settings)
+        let mut outcomes = match (&items, fused) {
+            (ChunkItems::Values(v), false) => Some(
+                self.run_chunk(&proto.part(v, base), ctl, settings)
                     .into_iter(),
             ),
+            _ => None,
         };
-        let mut bufs = std::mem::take(&mut drain.bufs);
-        bufs.resize_with(bufs.len().max(n.div_ceil(part)), Default::default);
-        let mut rest = inputs.into_iter();
-        let mut work = Vec::with_capacity(n.div_ceil(part));
-        for (p, buf) in bufs.iter_mut().enumerate().take(n.div_ceil(part)) {
-            let items: Vec<Value> = rest.by_ref().take(part).collect();
-            let done: Option<Vec<Outcome>> = outcomes
-                .as_mut()
-                .map(|o| o.by_ref().take(items.len()).collect());
-            work.push((p * part, items, done, buf));
+        // The tasks: where each one's items start, and what they are.
+        let (lines, values) = match items {
+            ChunkItems::Lines(l) => (Some(l), Vec::new()),
+            ChunkItems::Values(v) => (None, v),
+        };
+        let mut tasks: Vec<(usize, TaskItems<'_>, Option<Vec<Outcome>>)> = Vec::new();
+        let mut start = 0;
+        if let Some(lines) = &lines {
+            for (k, count) in lines.piece_items().enumerate() {
+                tasks.push((start, TaskItems::Piece(lines, k), None));
+                start += count;
+            }
         }
-        let failure = self.ex.in_pool(|| {
+        let mut rest = values.into_iter();
+        while rest.len() > 0 {
+            let v: Vec<Value> = rest.by_ref().take(part).collect();
+            let done = outcomes
+                .as_mut()
+                .map(|o| o.by_ref().take(v.len()).collect());
+            let len = v.len();
+            tasks.push((start, TaskItems::Values(v), done));
+            start += len;
+        }
+        let mut bufs = std::mem::take(&mut drain.bufs);
+        bufs.resize_with(bufs.len().max(tasks.len()), Default::default);
+        let work: Vec<_> = tasks.into_iter().zip(bufs.iter_mut()).collect();
+        let ends: Vec<(Option<Failure>, Option<Failure>)> = self.ex.in_pool(|| {
             work.into_par_iter()
-                .map(|(start, items, outcomes, buf)| {
+                .map(|((start, items, outcomes), buf)| {
+                    let (items, read_error) = match items {
+                        TaskItems::Values(v) => (v, None),
+                        TaskItems::Piece(lines, k) => match lines.parse(k) {
+                            Ok(v) => (v, None),
+                            Err((v, e)) => (v, Some(e)),
+                        },
+                    };
                     let outcomes = outcomes.unwrap_or_else(|| {
                         self.run_chunk(&proto.part(&items, base + start), ctl, settings)
                     });
-                    serialize_part(ser, base + start, items, outcomes, buf)
+                    let failure = serialize_part(ser, base + start, items, outcomes, buf);
+                    (failure, read_error)
                 })
-                .reduce_with(|a, b| a.or(b))
-                .flatten()
+                .collect()
         });
-        if let Some(f) = failure {
-            drain.first_failure.get_or_insert(f);
+        // Up to the first line that is not JSON: the tasks after it are dropped.
+        let keep = ends
+            .iter()
+            .position(|(_, e)| e.is_some())
+            .map_or(ends.len(), |k| k + 1);
+        for (failure, line_error) in ends.into_iter().take(keep) {
+            if let Some(f) = failure {
+                drain.first_failure.get_or_insert(f);
+            }
+            read_error = read_error.or(line_error);
+        }
+        if keep < bufs.len() {
+            for b in &mut bufs[keep..] {
+                b.ok.clear();
+                b.bad.clear();
+            }
         }
         // Appended on a thread of its own while the pool goes on with the next chunk
         // (with one pool thread, `--threads 1`, on this one).
@@ -539,18 +672,13 @@ impl Run<'_> {
                 );
                 (sink, bufs, written)
             };
-            if threads > 1 {
-                drain.in_flight = Some(std::thread::spawn(write));
-            } else {
-                let (sink, mut bufs, written) = write();
-                drain.sink = Some(sink);
-                for b in &mut bufs {
-                    b.ok.clear();
-                    b.bad.clear();
-                }
-                drain.bufs = bufs;
-                written?;
+            drain.in_flight = Some(std::thread::spawn(write));
+            if threads <= 1 || read_error.is_some() {
+                drain.settle()?;
             }
+        }
+        if let Some(e) = read_error {
+            return Err(e);
         }
         drain.base += n;
         Ok(!(c.ctl.stop.load(Ordering::Relaxed)

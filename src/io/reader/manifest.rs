@@ -1,7 +1,6 @@
 //! Manifests: S3 Inventory (`manifest.json` + CSV files) and Athena data manifests
 //! (`s3://bucket/key` lines).
 use super::listing::concat;
-use super::values::batch_to_items;
 use super::{
     Chunk, CsvHeaders, CsvOptions, InputType, ItemStream, Loc, ReadOptions, ReaderConfig, fail,
 };
@@ -69,14 +68,7 @@ pub(super) fn open_inventory(
             ));
         }
         let s = super::csv::open(&loc, &csv, &opts)?;
-        Ok(Box::new(s.map(|c| {
-            c.map(|c| {
-                Chunk::Rows(match c {
-                    Chunk::Batch(b) => batch_to_items(&b),
-                    Chunk::Rows(r) => r,
-                })
-            })
-        })) as ItemStream)
+        Ok(Box::new(s.map(|c| c.and_then(|c| c.into_items().map(Chunk::Rows)))) as ItemStream)
     })))
 }
 

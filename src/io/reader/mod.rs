@@ -49,6 +49,7 @@ use std::sync::Arc;
 
 pub use self::parquet::{ParquetUnits, Unit, column_range_i64, column_stats_i64};
 
+pub use self::jsonl::LineBlock;
 pub use self::values::batch_to_items;
 
 /// The error name of every reader failure.
@@ -377,6 +378,8 @@ pub struct ReadOptions {
     pub batch_rows: usize,
     pub row_group_filter: Option<RowGroupFilter>,
     pub row_predicate: Option<RowPredicate>,
+    /// JSONL: hand out blocks of lines unparsed ([`Chunk::Lines`]).
+    pub raw_lines: bool,
 }
 
 impl std::fmt::Debug for ReadOptions {
@@ -414,6 +417,8 @@ pub enum Chunk {
     Rows(Vec<Value>),
     /// Items as one record batch (CSV, Parquet): each row is an item, values as AWS gives them.
     Batch(RecordBatch),
+    /// Items as lines of a JSONL file not yet parsed ([`ReadOptions::raw_lines`]).
+    Lines(LineBlock),
 }
 
 impl Chunk {
@@ -422,17 +427,20 @@ impl Chunk {
         match self {
             Chunk::Rows(r) => r.len(),
             Chunk::Batch(b) => b.num_rows(),
+            Chunk::Lines(l) => l.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// The items as JSON values.
-    pub fn into_items(self) -> Vec<Value> {
-        match self {
+    /// The items as JSON values (an error for a line of a [`Chunk::Lines`] that is not
+    /// JSON).
+    pub fn into_items(self) -> Result<Vec<Value>, Failure> {
+        Ok(match self {
             Chunk::Rows(r) => r,
             Chunk::Batch(b) => batch_to_items(&b),
-        }
+            Chunk::Lines(l) => l.into_items()?,
+        })
     }
 }
 
@@ -545,6 +553,10 @@ impl Iterator for Limit {
                     Chunk::Rows(r)
                 }
                 Chunk::Batch(b) => Chunk::Batch(b.slice(0, keep)),
+                Chunk::Lines(mut l) => {
+                    l.truncate(keep);
+                    Chunk::Lines(l)
+                }
             }));
         }
     }

@@ -155,7 +155,7 @@ fn limit_truncates_and_stops() {
         left: 2,
     };
     assert_eq!(
-        l.next().unwrap().unwrap().into_items(),
+        l.next().unwrap().unwrap().into_items().unwrap(),
         vec![json!({"a":1}), json!({"a":2})]
     );
     assert!(l.next().is_none());
