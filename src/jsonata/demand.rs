@@ -185,6 +185,12 @@ impl Walker {
                         self.bail = true;
                         return Vec::new();
                     }
+                    // A step other than a field name runs once per value of its input:
+                    // how many there are is read, even when the step reads none of them
+                    // (`a.(1)`, `a.$v`).
+                    if !matches!(step.node, AstNode::Name(_)) {
+                        self.mark(cur.clone(), true);
+                    }
                     cur = self.eval(&step.node, &cur);
                     for stage in &step.stages {
                         match stage {

@@ -11,6 +11,10 @@
 //!   those).
 //! - `JsonataError { code, message, position }`.
 //!
+//! Common expressions (paths, predicates, comparisons, arithmetic, object constructors,
+//! a few built-in functions) are evaluated directly on `serde_json` values (`fast.rs`),
+//! with jsonata-core taking over whatever that evaluator does not reproduce exactly.
+//!
 //! Implementation: jsonata-core 2.2.13. The parsed `AstNode` is shared (`Arc`); each
 //! evaluation builds its own `Evaluator` on the calling thread (jsonata-core's values
 //! use `Rc`, so nothing of an evaluation crosses threads), converts the input and the
@@ -32,6 +36,7 @@
 mod analyze;
 pub mod convert;
 pub mod demand;
+mod fast;
 pub mod functions;
 mod lower;
 
@@ -142,6 +147,8 @@ pub struct Expression {
     demands: Option<Arc<demand::Demands>>,
     /// A function result is an error (see [`Expression::rejecting_functions`]).
     no_functions: bool,
+    /// The expression for the direct evaluator, when it is in its subset (`fast.rs`).
+    fast: Option<Arc<fast::Fx>>,
 }
 
 /// Error code of a function result where a value is needed.
@@ -165,6 +172,7 @@ impl Expression {
             variables: analysis.variables.into_iter().collect(),
             functions: analysis.functions,
             demands: demand::analyze(&ast).map(Arc::new),
+            fast: fast::compile(&ast).map(Arc::new),
             ast: Arc::new(ast),
             no_functions: false,
         })
@@ -193,6 +201,22 @@ impl Expression {
 
     /// `eval` under `limits`.
     pub fn eval_with_limits(
+        &self,
+        input: Option<&Value>,
+        bindings: &dyn Bindings,
+        limits: Limits,
+    ) -> Result<Option<Value>, JsonataError> {
+        // The direct evaluator first; it hands back what it does not do exactly.
+        if let Some(fx) = &self.fast
+            && let Ok(result) = fast::eval(fx, input, bindings)
+        {
+            return Ok(result);
+        }
+        self.eval_general(input, bindings, limits)
+    }
+
+    /// [`Self::eval_with_limits`] on jsonata-core alone.
+    fn eval_general(
         &self,
         input: Option<&Value>,
         bindings: &dyn Bindings,
