@@ -45,6 +45,8 @@ pub(super) enum Fx {
     Or(Box<Fx>, Box<Fx>),
     Cond(Box<Fx>, Box<Fx>, Option<Box<Fx>>),
     Call(Func, String, Vec<Fx>),
+    /// `$merge([a, b, ...])`: the objects' fields, later ones replacing earlier ones.
+    Merge(Vec<Fx>),
     Object(Vec<(String, Fx)>),
 }
 
@@ -166,6 +168,16 @@ fn compile_node(node: &AstNode) -> Result<Fx, ()> {
             op: UnaryOp::Negate,
             operand,
         } => Fx::Neg(b(operand)?),
+        AstNode::Function {
+            name,
+            args,
+            is_builtin: true,
+        } if name == "merge" => match args.as_slice() {
+            [AstNode::Array(items)] => {
+                Fx::Merge(items.iter().map(compile_node).collect::<Result<_, _>>()?)
+            }
+            _ => return Err(()),
+        },
         AstNode::Function {
             name,
             args,
@@ -521,6 +533,35 @@ impl<'a> Ev<'a> {
                     .map(|a| self.eval(a, ctx))
                     .collect::<R<Vec<_>>>()?;
                 call(*f, args)?
+            }
+            Fx::Merge(items) => {
+                if self.b.get("merge").is_some() || self.b.fields("merge").is_some() {
+                    return Err(Fallback);
+                }
+                let mut out: Vec<(&'a str, V<'a>)> = Vec::new();
+                let mut put =
+                    |k: &'a str, v: V<'a>| match out.iter_mut().find(|(seen, _)| *seen == k) {
+                        Some(slot) => slot.1 = v,
+                        None => out.push((k, v)),
+                    };
+                for item in items {
+                    match self.eval(item, ctx)? {
+                        U => {}
+                        V::R(Value::Object(m)) => {
+                            for (k, v) in m {
+                                put(k, V::R(v));
+                            }
+                        }
+                        V::Obj(pairs) => {
+                            for (k, v) in pairs {
+                                put(k, v);
+                            }
+                        }
+                        // Arrays are spliced into the list, other values are an error.
+                        _ => return Err(Fallback),
+                    }
+                }
+                V::Obj(out)
             }
             Fx::Object(pairs) => {
                 // Over several values an object constructor groups them: not here.

@@ -336,6 +336,8 @@ mod direct_vs_general {
                 (inner.clone(), -2i64..3, 0i64..3)
                     .prop_map(|(a, s, l)| format!("$substring({a}, {s}, {l})")),
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{{'k': {a}, 'm': {b}}}")),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| format!("$merge([{a}, {{'k': {b}}}, $v])")),
                 (inner.clone(), inner.clone(), inner.clone())
                     .prop_map(|(c, t, e)| format!("({c} ? {t} : {e})")),
                 inner.clone().prop_map(|a| format!("-({a})")),
