@@ -349,3 +349,105 @@ fn jsonata_kernels_match_the_evaluator() {
         assert_eq!(col, rows, "{cond} / {out}");
     }
 }
+
+/// CSV rows (values as strings, as on AWS) straight into the kernels: a JSONPath Choice
+/// on string values keeps some rows (FLATTEN drops the others) and a Pass reshapes them;
+/// written as Parquet (record batches all the way) and as JSONL, equal to the row
+/// interpreter's results. Rows reaching a Fail state send their chunk to rows: same
+/// results, the failed items in the FAILED files.
+#[test]
+fn csv_rows_run_through_the_kernels_with_the_row_interpreters_results() {
+    let d = dir("csv");
+    let mut text = String::from("timestamp,method,path,status\n");
+    for i in 0..20_000 {
+        let status = match i % 11 {
+            0 => "503",
+            5 if i > 15_000 => "404",
+            _ => "200",
+        };
+        text.push_str(&format!(
+            "2024-03-01T00:00:{:02}Z,GET,/api/{},{status}\n",
+            i % 60,
+            i % 7
+        ));
+    }
+    std::fs::write(d.join("access.csv"), text).unwrap();
+    let def = |output_type: &str, fail_404: bool| {
+        // Without the rule, NotFound is still reached (from no item): a Choice rule that
+        // never matches.
+        let fail = if fail_404 {
+            r#"{"Variable":"$.status","StringEquals":"404","Next":"NotFound"},"#
+        } else {
+            r#"{"Variable":"$.status","StringEquals":"none","Next":"NotFound"},"#
+        };
+        format!(
+            r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","End":true,
+            "ToleratedFailurePercentage":50,
+            "ItemReader":{{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW"}},"Parameters":{{"Bucket":"logs","Key":"access.csv"}}}},
+            "ResultWriter":{{"Resource":"arn:aws:states:::s3:putObject","Parameters":{{"Bucket":"out","Prefix":"r"}},"WriterConfig":{{"OutputType":"{output_type}","Transformation":"FLATTEN"}}}},
+            "ItemProcessor":{{"ProcessorConfig":{{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"}},"StartAt":"C","States":{{
+              "C":{{"Type":"Choice","Choices":[{fail}{{"Variable":"$.status","StringEquals":"503","Next":"Keep"}}],"Default":"Drop"}},
+              "NotFound":{{"Type":"Fail","Error":"NotFound","Cause":"404"}},
+              "Keep":{{"Type":"Pass","Parameters":{{"ts.$":"$.timestamp","path.$":"$.path","kind":"error"}},"End":true}},
+              "Drop":{{"Type":"Pass","Result":[],"End":true}}}}}}}}}}}}"#
+        )
+    };
+    let plan = asl_engine::plan::Plan::new(
+        load_text(&def("PARQUET", false)).unwrap(),
+        &asl_engine::exec::TaskRegistry::default(),
+    )
+    .explain();
+    assert!(plan.contains("CSV record batches"), "{plan}");
+    for ty in ["PARQUET", "JSONL"] {
+        for fail_404 in [false, true] {
+            let name = format!("csv-{ty}-{fail_404}");
+            let (col, rows) = both(&def(ty, fail_404), &d, &name);
+            assert_eq!(
+                col.len(),
+                (0..20_000).filter(|i| i % 11 == 0).count(),
+                "{name}"
+            );
+            assert_eq!(col, rows, "{name}: columnar and row results differ");
+            assert_eq!(
+                col[1],
+                json!({"ts": "2024-03-01T00:00:11Z", "path": "/api/4", "kind": "error"})
+            );
+            if fail_404 {
+                let failed = |columnar: bool| {
+                    let out = std::env::temp_dir().join(format!(
+                        "asl-colplane-{}-{name}-out-{columnar}",
+                        std::process::id()
+                    ));
+                    walk(&out)
+                        .into_iter()
+                        .filter(|p| p.to_string_lossy().contains("FAILED_"))
+                        .map(|p| match p.extension().is_some_and(|e| e == "parquet") {
+                            true => {
+                                parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+                                    std::fs::File::open(&p).unwrap(),
+                                    1024,
+                                )
+                                .unwrap()
+                                .map(|b| b.unwrap().num_rows())
+                                .sum::<usize>()
+                            }
+                            false => std::fs::read_to_string(p).unwrap().lines().count(),
+                        })
+                        .sum::<usize>()
+                };
+                let expected = (15_001..20_000).filter(|i| i % 11 == 5).count();
+                assert_eq!(failed(true), expected, "{name}");
+                assert_eq!(failed(false), expected, "{name}");
+            }
+        }
+    }
+    clean(
+        &d,
+        &[
+            "csv-PARQUET-false",
+            "csv-PARQUET-true",
+            "csv-JSONL-false",
+            "csv-JSONL-true",
+        ],
+    );
+}

@@ -1,5 +1,6 @@
 //! The columnar data plane: a Map whose item processor is columnar and whose items are
-//! the rows of a Parquet file runs reader → kernels → writer on Arrow record batches.
+//! the rows of a Parquet file (or of a CSV file, values as strings as on AWS) runs
+//! reader → kernels → writer on Arrow record batches.
 //!
 //! - The file's row groups are decoded in parallel, a window of them at a time
 //!   (`2 × threads`), each by its own reader; outputs are drained in row order, so
@@ -172,6 +173,50 @@ impl Run<'_> {
         drain.base = drain.base.max(end as usize);
         Ok(())
     }
+
+    /// A chunk of items read as one record batch (CSV rows, values as strings) straight
+    /// through the kernels, in slices run in parallel and drained in order; a slice the
+    /// kernels refuse (or a row that fails) sends the whole chunk through the row
+    /// interpreter. Returns false when the Map must stop.
+    pub(super) fn run_batch_chunk(
+        &self,
+        b: RecordBatch,
+        program: &ColumnarProgram,
+        plan: &ReadPlan,
+        c: &ChunkCtx<'_, '_>,
+        drain: &mut Drain,
+    ) -> Result<bool, Failure> {
+        drain.settle()?;
+        let parquet_out = drain.sink.as_ref().is_some_and(|s| s.writes_parquet());
+        let opts = UnitOpts {
+            pushed: false,
+            want_batch: parquet_out && plan.transformation != Some(Transformation::None),
+            flatten: plan.transformation == Some(Transformation::Flatten),
+            needs_inputs: plan.transformation == Some(Transformation::None),
+        };
+        let n = b.num_rows();
+        let part = super::map::COLUMNAR_PARTITION;
+        let slices: Vec<RecordBatch> = (0..n)
+            .step_by(part)
+            .map(|at| b.slice(at, part.min(n - at)))
+            .collect();
+        let pieces: Vec<Option<Piece>> = self.ex.in_pool(|| {
+            slices
+                .par_iter()
+                .map(|s| batch_piece(s, program, &opts))
+                .collect()
+        });
+        let Some(pieces) = pieces.into_iter().collect::<Option<Vec<Piece>>>() else {
+            return self.run_rows(c, drain, reader::batch_to_items(&b), true);
+        };
+        let start = drain.base;
+        for p in pieces {
+            drain_piece(p, drain)?;
+        }
+        c.ctl.counters.done.fetch_add(n as u64, Ordering::Relaxed);
+        drain.base = start + n;
+        Ok(true)
+    }
 }
 
 /// Writes one piece's outputs (item indices are set per unit by the caller).
@@ -203,27 +248,33 @@ fn unit(
     let mut pieces = Vec::new();
     for b in units.read(u, o.pushed, rows)? {
         let b = b?;
-        let out = normalize(&b)
-            .and_then(|nb| program.run(&nb).ok())
-            .filter(|out| out.failures.is_empty());
-        let Some(out) = out else {
+        let Some(piece) = batch_piece(&b, program, o) else {
             let all = units.read(u, false, rows)?.collect::<Result<_, _>>()?;
             return Ok(UnitOut::Rows(all));
         };
-        let assembled = if o.want_batch {
-            assemble(&out, o.flatten)
-        } else {
-            None
-        };
-        pieces.push(match assembled {
-            Some(batch) => Piece::Batch(batch),
-            None => Piece::Values {
-                outputs: out.to_json(),
-                inputs: o.needs_inputs.then(|| reader::batch_to_items(&b)),
-            },
-        });
+        pieces.push(piece);
     }
     Ok(UnitOut::Pieces(pieces))
+}
+
+/// One batch through the kernels: its outputs as rows for a Parquet writer or as JSON
+/// values; None when the kernels refuse it or a row fails.
+fn batch_piece(b: &RecordBatch, program: &ColumnarProgram, o: &UnitOpts) -> Option<Piece> {
+    let out = normalize(b)
+        .and_then(|nb| program.run(&nb).ok())
+        .filter(|out| out.failures.is_empty())?;
+    let assembled = if o.want_batch {
+        assemble(&out, o.flatten)
+    } else {
+        None
+    };
+    Some(match assembled {
+        Some(batch) => Piece::Batch(batch),
+        None => Piece::Values {
+            outputs: out.to_json(),
+            inputs: o.needs_inputs.then(|| reader::batch_to_items(b)),
+        },
+    })
 }
 
 /// A Parquet batch in the kernels' types, with the values `batch_to_items` would give:

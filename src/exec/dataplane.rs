@@ -359,6 +359,16 @@ impl Run<'_> {
                 None => self.ex.in_pool(|| chunks.next()),
             };
             let Some(c) = next else { break };
+            // Record batches (CSV) straight into the kernels.
+            let c = match (c, &program, &batch_plan) {
+                (Some(Ok(Chunk::Batch(b))), Some(p), Some(plan)) if batcher.is_none() => {
+                    if !self.run_batch_chunk(b, p, plan, &chunk, &mut drain)? {
+                        break;
+                    }
+                    continue;
+                }
+                (c, ..) => c,
+            };
             // Lines straight to the tasks that parse and run them; the next block is read
             // meanwhile, on a thread of its own (with one pool thread, after).
             let c = match (c, &drain.serializer) {

@@ -92,9 +92,11 @@ fn text<'a>(v: Option<&'a Value>, path: &[&str]) -> Option<&'a str> {
 /// run: literal ReaderConfig and WriterConfig).
 fn data_plane(m: &Map, p: &ColumnarProgram) -> Vec<String> {
     let mut lines = Vec::new();
-    let parquet_in = text(m.item_reader.as_ref(), &["Resource"])
-        .is_some_and(|r| r.ends_with("s3:getObject"))
-        && text(m.item_reader.as_ref(), &["ReaderConfig", "InputType"]) == Some("PARQUET");
+    let get_object =
+        text(m.item_reader.as_ref(), &["Resource"]).is_some_and(|r| r.ends_with("s3:getObject"));
+    let input_type = text(m.item_reader.as_ref(), &["ReaderConfig", "InputType"]);
+    let parquet_in = get_object && input_type == Some("PARQUET");
+    let csv_in = get_object && input_type == Some("CSV") && m.item_batcher.is_none();
     let writer = m.result_writer.as_ref();
     let transformation = text(writer, &["WriterConfig", "Transformation"]);
     let exports = writer.is_some_and(|w| w.get("Resource").is_some());
@@ -102,20 +104,31 @@ fn data_plane(m: &Map, p: &ColumnarProgram) -> Vec<String> {
     let records_inputs = exports && matches!(transformation, None | Some("NONE"));
     if p.needs_whole_item() || records_inputs {
         lines.push("columns: every column (an output carries the whole item)".to_string());
+    } else if csv_in {
+        // Rows that leave the kernels need every column (FAILED records hold the item).
+        lines.push(format!(
+            "columns: [{}] (what the kernels read; each CSV row is parsed whole)",
+            p.input_columns().join(", ")
+        ));
     } else {
         lines.push(format!(
             "columns: [{}] (projection pushdown: no other column is decoded)",
             p.input_columns().join(", ")
         ));
     }
-    if !parquet_in {
-        return lines;
-    }
     let to = match (exports, text(writer, &["WriterConfig", "OutputType"])) {
         (true, Some("PARQUET")) if !records_inputs => "the Parquet ResultWriter as record batches",
         (true, _) => "the ResultWriter as JSON",
         (false, _) => "the inline result as JSON",
     };
+    if csv_in {
+        lines.push(format!(
+            "data plane: CSV record batches (values as strings) straight into the kernels, in slices run in parallel, outputs to {to}"
+        ));
+    }
+    if !parquet_in {
+        return lines;
+    }
     lines.push(format!(
         "data plane: Parquet row groups decoded in parallel straight into the kernels, outputs to {to}"
     ));
