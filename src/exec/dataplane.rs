@@ -66,6 +66,14 @@ pub(super) struct Drain {
     in_flight: Option<std::thread::JoinHandle<InFlight>>,
 }
 
+/// A Map that ends early (an error) still waits for its write in flight, so that the
+/// sink is dropped here (its temporary files removed), not on a thread left behind.
+impl Drop for Drain {
+    fn drop(&mut self) {
+        let _ = self.settle();
+    }
+}
+
 /// What a write on the writer thread gives back: the sink, the buffers for reuse, and
 /// how the write went.
 type InFlight = (ResultSink, Vec<PartRecords>, Result<(), Failure>);
@@ -444,13 +452,13 @@ impl Run<'_> {
             self.event("MapRunFailed", || None);
             return Err(exceeded_threshold());
         }
-        if let (false, Some(f)) = (tolerant || settings.distributed, drain.first_failure) {
+        if let (false, Some(f)) = (tolerant || settings.distributed, drain.first_failure.take()) {
             return Err(f);
         }
         self.event("MapRunSucceeded", || None);
         let results = match inline_transform {
-            Some(cfg) => cfg.transform_outputs(drain.results),
-            None => drain.results,
+            Some(cfg) => cfg.transform_outputs(std::mem::take(&mut drain.results)),
+            None => std::mem::take(&mut drain.results),
         };
         Ok(written.unwrap_or(Value::Array(results)))
     }
@@ -682,9 +690,17 @@ impl Run<'_> {
                 );
                 (sink, bufs, written)
             };
-            drain.in_flight = Some(std::thread::spawn(write));
-            if threads <= 1 || read_error.is_some() {
-                drain.settle()?;
+            if threads > 1 && read_error.is_none() {
+                drain.in_flight = Some(std::thread::spawn(write));
+            } else {
+                let (sink, mut bufs, written) = write();
+                drain.sink = Some(sink);
+                for b in &mut bufs {
+                    b.ok.clear();
+                    b.bad.clear();
+                }
+                drain.bufs = bufs;
+                written?;
             }
         }
         if let Some(e) = read_error {

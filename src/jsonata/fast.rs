@@ -120,12 +120,21 @@ impl Func {
     }
 }
 
+/// Deepest expression compiled here: evaluation recurses as deep as the expression, and
+/// jsonata-core guards its own stack for deeper ones.
+const MAX_DEPTH: usize = 48;
+
 /// The expression in the subset, or None.
 pub(super) fn compile(node: &AstNode) -> Option<Fx> {
-    compile_node(node).ok()
+    compile_node(node, 0).ok()
 }
 
-fn compile_node(node: &AstNode) -> Result<Fx, ()> {
+fn compile_node(node: &AstNode, depth: usize) -> Result<Fx, ()> {
+    if depth > MAX_DEPTH {
+        return Err(());
+    }
+    let compile_node = |n: &AstNode| compile_node(n, depth + 1);
+    let compile_step = |s: &PathStep, i: usize| compile_step(s, i, depth + 1);
     let b = |n: &AstNode| compile_node(n).map(Box::new);
     Ok(match node {
         AstNode::String(s) => Fx::Str(s.clone()),
@@ -217,7 +226,8 @@ fn compile_node(node: &AstNode) -> Result<Fx, ()> {
     })
 }
 
-fn compile_step(s: &PathStep, i: usize) -> Result<Step, ()> {
+fn compile_step(s: &PathStep, i: usize, depth: usize) -> Result<Step, ()> {
+    let compile_node = |n: &AstNode| compile_node(n, depth + 1);
     if s.focus.is_some()
         || s.index_var.is_some()
         || s.ancestor_label.is_some()
