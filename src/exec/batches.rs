@@ -151,9 +151,9 @@ impl Run<'_> {
                 drain.base = u.first_row as usize;
                 match out? {
                     UnitOut::Pieces(pieces) => {
-                        for p in pieces {
-                            drain_piece(p, drain)?;
-                        }
+                        self.ex.in_pool(|| {
+                            pieces.into_iter().try_for_each(|p| drain_piece(p, drain))
+                        })?;
                         let n = rows.map_or(u.rows, |r| r as u64);
                         c.ctl.counters.done.fetch_add(n, Ordering::Relaxed);
                         drain.base = (u.first_row + n) as usize;
@@ -210,9 +210,9 @@ impl Run<'_> {
             return self.run_rows(c, drain, reader::batch_to_items(&b), true);
         };
         let start = drain.base;
-        for p in pieces {
-            drain_piece(p, drain)?;
-        }
+        // On the Map's pool: a JSON writer serializes in parallel on the current pool.
+        self.ex
+            .in_pool(|| pieces.into_iter().try_for_each(|p| drain_piece(p, drain)))?;
         c.ctl.counters.done.fetch_add(n as u64, Ordering::Relaxed);
         drain.base = start + n;
         Ok(true)
