@@ -879,3 +879,41 @@ fn jsonl_raw_lines_count_parse_and_truncate() {
     );
     let _ = std::fs::remove_dir_all(&r);
 }
+
+/// A JSON array is streamed: chunks come as the file is parsed, the items before a
+/// syntax error come out before the error, and a reader dropped early (MaxItems) stops.
+#[test]
+fn json_array_streams_items_before_an_error_and_stops_when_dropped() {
+    let r = root("json_stream");
+    let mut text = String::from("[");
+    for i in 0..10_000 {
+        text.push_str(&format!("{{\"i\":{i}}},"));
+    }
+    let good = format!("{}]", text.trim_end_matches(','));
+    text.push_str("{\"i\": oops}]");
+    put(&r, "b", "bad.json", text.as_bytes());
+    put(&r, "b", "good.json", good.as_bytes());
+    let mut s = open(
+        &get("JSON", "b", "bad.json", json!({})),
+        &buckets(&r),
+        &opts(1000),
+    )
+    .unwrap();
+    let mut seen = 0;
+    let e = loop {
+        match s.next().expect("an error before the end") {
+            Ok(c) => seen += c.len(),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(seen, 10_000);
+    let cause = e.cause.unwrap();
+    assert!(
+        cause.contains("bad.json") && cause.contains("not valid JSON"),
+        "{cause}"
+    );
+    let cfg = get("JSON", "b", "good.json", json!({"MaxItems": 1500}));
+    let got = items(&cfg, &buckets(&r), &opts(1000)).unwrap();
+    assert_eq!(got, (0..1500).map(|i| json!({"i": i})).collect::<Vec<_>>());
+    let _ = std::fs::remove_dir_all(&r);
+}

@@ -4,8 +4,9 @@
 //! `.` and `..` segments are refused). What is supported:
 //!
 //! - `arn:aws:states:::s3:getObject` with `ReaderConfig.InputType`:
-//!   - `JSON` (the default when `InputType` is absent): the object holds a JSON array (parsed
-//!     whole); with `ItemsPointer` (a JSON Pointer) the array is found inside the document.
+//!   - `JSON` (the default when `InputType` is absent): the object holds a JSON array
+//!     (streamed, parsed item by item on a thread of its own); with `ItemsPointer` (a JSON
+//!     Pointer) the array is found inside the document (parsed whole).
 //!   - `JSONL`: one item per non-empty line, streamed.
 //!   - `CSV`: streamed with arrow-csv, every value a string exactly as written (empty fields are
 //!     `""`), items keyed by the header (`CSVHeaderLocation` `FIRST_ROW`, the default, or `GIVEN`
