@@ -255,6 +255,21 @@ fn killing_the_process_never_leaves_a_partial_result_file() {
     }
 }
 
+/// Runs `sm` on `threads` with buckets `logs` (`d`) and `out` (`out_dir`).
+fn run_in(
+    sm: &asl_engine::asl::model::StateMachine,
+    d: &std::path::Path,
+    out_dir: &std::path::Path,
+    threads: usize,
+) -> asl_engine::exec::Execution {
+    Executor::builder()
+        .bucket("logs", d)
+        .bucket("out", out_dir)
+        .threads(threads)
+        .build()
+        .run(sm, json!({}))
+}
+
 /// The lines of the result files of one kind listed in a run's manifest, in order.
 fn result_lines(out_dir: &std::path::Path, output: &Value, kind: &str) -> Vec<Value> {
     let key = output["ResultWriterDetails"]["Key"].as_str().unwrap();
@@ -296,12 +311,7 @@ fn result_files_keep_item_order_across_tasks_chunks_and_pool_sizes() {
             p,
         ))
         .unwrap();
-        let out = Executor::builder()
-            .bucket("logs", &d)
-            .bucket("out", &out_dir)
-            .threads(threads)
-            .build()
-            .run(&sm, json!({}));
+        let out = run_in(&sm, &d, &out_dir, threads);
         assert_eq!(
             out.status,
             Status::Succeeded,
@@ -333,12 +343,7 @@ fn result_files_keep_item_order_across_tasks_chunks_and_pool_sizes() {
         p,
     ))
     .unwrap();
-    let out = Executor::builder()
-        .bucket("logs", &d)
-        .bucket("out", &out_dir)
-        .threads(2)
-        .build()
-        .run(&sm, json!({}));
+    let out = run_in(&sm, &d, &out_dir, 2);
     assert_eq!(
         out.error.as_deref(),
         Some("States.ExceedToleratedFailureThreshold")
@@ -361,12 +366,7 @@ fn a_bad_line_among_raw_lines_fails_the_map_naming_the_line() {
     let sm = load_text(&map(reader, writer, PASS_I)).unwrap();
     for threads in [1, 2] {
         let out_dir = dir(&format!("badline-out-{threads}"));
-        let out = Executor::builder()
-            .bucket("logs", &d)
-            .bucket("out", &out_dir)
-            .threads(threads)
-            .build()
-            .run(&sm, json!({}));
+        let out = run_in(&sm, &d, &out_dir, threads);
         assert_eq!(out.error.as_deref(), Some("States.ItemReaderFailed"));
         let cause = out.cause.unwrap();
         assert!(

@@ -18,7 +18,8 @@
 //!   the row interpreter: same results, same failure handling as any other Map.
 
 use super::columnar::{CONST_KEY, ColumnarOutput, ColumnarProgram, SCALAR_KEY};
-use super::dataplane::{ChunkCtx, Drain};
+use super::dataplane::ChunkCtx;
+use super::drain::Drain;
 use super::run::Run;
 use crate::asl::Failure;
 use crate::io::reader::{self, ParquetUnits, ReadOptions, ReaderConfig, RowPredicate, Unit};

@@ -15,6 +15,7 @@ pub mod columnar;
 mod context;
 mod dataflow;
 mod dataplane;
+mod drain;
 mod history;
 mod map;
 mod progress;

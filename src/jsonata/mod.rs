@@ -12,7 +12,7 @@
 //! - `JsonataError { code, message, position }`.
 //!
 //! Common expressions (paths, predicates, comparisons, arithmetic, object constructors,
-//! a few built-in functions) are evaluated directly on `serde_json` values (`fast.rs`),
+//! a few built-in functions) are evaluated directly on `serde_json` values (`fast/`),
 //! with jsonata-core taking over whatever that evaluator does not reproduce exactly.
 //!
 //! Implementation: jsonata-core 2.2.13. The parsed `AstNode` is shared (`Arc`); each
@@ -147,7 +147,7 @@ pub struct Expression {
     demands: Option<Arc<demand::Demands>>,
     /// A function result is an error (see [`Expression::rejecting_functions`]).
     no_functions: bool,
-    /// The expression for the direct evaluator, when it is in its subset (`fast.rs`).
+    /// The expression for the direct evaluator, when it is in its subset (`fast/`).
     fast: Option<Arc<fast::Fx>>,
 }
 

@@ -175,7 +175,7 @@ fn reads_are_narrowed() {
         Some(json!(["{\"y\":2,\"z\":3,\"w\":9}", "{\"y\":0,\"z\":4}"]))
     );
 }
-/// The direct evaluator (fast.rs) against jsonata-core on every case of the reference
+/// The direct evaluator (fast/) against jsonata-core on every case of the reference
 /// suite whose expression it compiles: where it gives a result, jsonata-core gives the same
 /// (key order included); where jsonata-core raises an error, it hands the case over.
 #[test]

@@ -302,6 +302,15 @@ impl LineBlock {
     /// Every item, parsed in parallel on the current pool; the first line that is not
     /// JSON is an error.
     pub fn into_items(self) -> Result<Vec<Value>, Failure> {
+        match self.items_until_error() {
+            (items, None) => Ok(items),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// Every item, parsed in parallel on the current pool: those before the first line
+    /// that is not JSON, and the error for that line.
+    pub fn items_until_error(self) -> (Vec<Value>, Option<Failure>) {
         let parts: Vec<_> = (0..self.pieces.len())
             .into_par_iter()
             .map(|k| self.parse(k))
@@ -310,9 +319,12 @@ impl LineBlock {
         for p in parts {
             match p {
                 Ok(v) => items.extend(v),
-                Err((_, f)) => return Err(f),
+                Err((v, e)) => {
+                    items.extend(v);
+                    return (items, Some(e));
+                }
             }
         }
-        Ok(items)
+        (items, None)
     }
 }
