@@ -190,9 +190,19 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["history", "report", "name"])]
     pub each_line: bool,
     /// Enforce AWS's 256 KiB limit on the execution input (off by default: a local run
-    /// takes inputs of any size).
+    /// takes inputs of any size). --aws-limits includes it.
     #[arg(long)]
     pub aws_input_limit: bool,
+    /// Enforce every AWS limit as AWS does: execution input and state outputs of at most
+    /// 256 KiB, 25,000 history events counting inline Map iterations, 5 minutes for an
+    /// Express execution. Without it a run that passes one of them warns on stderr.
+    #[arg(long)]
+    pub aws_limits: bool,
+    /// Run as an Express execution (as StartSyncExecution does): its ARN and context
+    /// object, no history quota, at most 5 minutes (enforced with --aws-limits), and no
+    /// .sync, .waitForTaskToken or activity tasks.
+    #[arg(long)]
+    pub express: bool,
     /// Record the execution history (GetExecutionHistory events); printed in the JSON
     /// report, or as JSON lines on stderr.
     #[arg(long)]

@@ -2,7 +2,9 @@ use super::args::{ClockKind, ExecArgs, ExplainArgs, RunArgs};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, read_source};
 use asl_engine::Error;
 use asl_engine::asl::model::{StateMachine, load_text};
-use asl_engine::exec::{Executor, Progress, RunOptions, Status, TaskRegistry};
+use asl_engine::exec::{
+    ExecutionMode, Executor, Limits, Progress, RunOptions, Status, TaskRegistry,
+};
 use serde_json::{Value, json};
 
 /// Reads, validates and loads a definition; Err is the exit code, the message printed.
@@ -100,6 +102,19 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     if a.each_line {
         return Ok(super::stream::run_each_line(&ex, sm, &a));
     }
+    if a.express {
+        let refused = express_refusals(&sm);
+        if !refused.is_empty() {
+            eprintln!(
+                "asl run: {}: an Express state machine can't run this definition (AWS refuses it at CreateStateMachine):",
+                a.definition
+            );
+            for r in refused {
+                eprintln!("  {r}");
+            }
+            return Err(EXIT_INVALID);
+        }
+    }
     let input = read_input("run", a.input.as_deref())?;
     let plan = ex.plan(sm);
     let opts = RunOptions {
@@ -107,10 +122,18 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         state_machine_name: machine_name(&a.definition),
         history: a.history,
         leak_input: true,
-        aws_input_limit: a.aws_input_limit,
+        limits: run_limits(&a),
+        mode: if a.express {
+            ExecutionMode::ExpressSync
+        } else {
+            ExecutionMode::Standard
+        },
         ..RunOptions::default()
     };
     let mut out = ex.run_plan(&plan, input, &opts);
+    for w in &out.warnings {
+        eprintln!("asl run: warning: {w}");
+    }
     let code = match out.status {
         Status::Succeeded => EXIT_OK,
         Status::Failed => EXIT_FAILED,
@@ -156,6 +179,42 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     // The process ends now: freeing the output would only delay it.
     std::mem::forget(out.output);
     Ok(code)
+}
+
+/// The limits the flags ask for.
+pub fn run_limits(a: &RunArgs) -> Limits {
+    if a.aws_limits {
+        Limits::aws()
+    } else {
+        Limits {
+            execution_input: a.aws_input_limit,
+            ..Limits::default()
+        }
+    }
+}
+
+/// What an Express state machine refuses (AWS: "Express Workflows do not support Job-run
+/// (.sync) or Callback (.waitForTaskToken) service integration patterns", nor
+/// activities), one line per Task, with its state.
+fn express_refusals(sm: &StateMachine) -> Vec<String> {
+    let mut out = Vec::new();
+    sm.for_each_task(&mut |state, resource| {
+        let pattern = if resource.ends_with(".waitForTaskToken") {
+            Some("'.waitForTaskToken' service integration")
+        } else if resource.contains(".sync") {
+            Some("'.sync' service integration")
+        } else if resource.starts_with("arn:") && resource.split(':').nth(5) == Some("activity") {
+            Some("Activity ARN")
+        } else {
+            None
+        };
+        if let Some(p) = pattern {
+            out.push(format!(
+                "state '{state}': Express state machine does not support {p} ({resource})"
+            ));
+        }
+    });
+    out
 }
 
 pub fn explain(a: ExplainArgs) -> i32 {

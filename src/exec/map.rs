@@ -147,7 +147,10 @@ impl Run<'_> {
         self.event("ParallelStateStarted", || None);
         let cancel = AtomicBool::new(false);
         let vars = env.vars;
+        let scope = super::history::current_scope();
         let run_branch = |b: &StateMachine| -> Result<Value, Failure> {
+            // A branch may run on another thread: it carries the scope mark along.
+            let _mark = super::history::ScopeMark::set(scope);
             let mut bvars = Vars::child(vars);
             let r = self.run_scope(
                 b,
@@ -355,6 +358,12 @@ impl Run<'_> {
 
     /// Runs item `i`: its input (ItemSelector with `$$.Map.Item`), then the processor.
     fn run_item(&self, job: &MapJob<'_>, i: usize, counter: Option<&AtomicU64>) -> Outcome {
+        // Its events belong to a Map iteration, or to a child execution of a
+        // Distributed Map (see `history`: what the quota counts).
+        let _mark = super::history::ScopeMark::set(match job.map.mode {
+            ProcessorMode::Inline => super::history::Scope::MapIteration,
+            ProcessorMode::Distributed => super::history::Scope::ChildExecution,
+        });
         let item = &job.items[i];
         let (sel_ata, sel) = if job.selector {
             (
@@ -443,7 +452,8 @@ impl Run<'_> {
         let n = range.len() as u64;
         // Partitions running side by side count their events apart (no contention on one
         // atomic); one at a time, they count on the execution's counter, as AWS numbers them.
-        let local = AtomicU64::new(self.history.current());
+        let start = self.history.current();
+        let local = AtomicU64::new(start);
         let counter = (!sequential).then_some(&local);
         for i in range {
             if ctl.should_skip(job.base + i) {
@@ -455,6 +465,10 @@ impl Run<'_> {
             out.push(o);
         }
         ctl.counters.done.fetch_add(n, Ordering::Relaxed);
+        if counter.is_some() && job.map.mode == ProcessorMode::Inline {
+            self.history
+                .add_counted_apart(local.load(Ordering::Relaxed).saturating_sub(start));
+        }
         out
     }
 
@@ -545,8 +559,11 @@ impl Run<'_> {
         let Some(prog) = mp.columnar.as_deref() else {
             return self.run_rows_parallel(job, ctl, max_concurrency);
         };
-        if self.history.is_recording() {
-            // Per-item events need per-item execution.
+        if self.history.is_recording()
+            || (self.limits.map_iteration_events && job.map.mode == ProcessorMode::Inline)
+        {
+            // Per-item events (recorded, or counted toward the quota as AWS counts
+            // them) need per-item execution.
             return self.run_rows_parallel(job, ctl, max_concurrency);
         }
         let n = job.items.len();
@@ -585,6 +602,13 @@ impl Run<'_> {
                             ctl.counters
                                 .done
                                 .fetch_add(range.len() as u64, Ordering::Relaxed);
+                            if job.map.mode == ProcessorMode::Inline {
+                                // No per-item events here; AWS records at least four per
+                                // iteration (iteration started, a state entered and
+                                // exited, iteration ended), which the quota's warning
+                                // counts.
+                                self.history.add_counted_apart(4 * range.len() as u64);
+                            }
                             outcomes
                         }
                         None => self.run_range(job, ctl, range, false),

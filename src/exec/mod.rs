@@ -17,6 +17,7 @@ mod dataflow;
 mod dataplane;
 mod drain;
 mod history;
+pub mod limits;
 mod map;
 mod progress;
 mod run;
@@ -25,7 +26,8 @@ pub mod task;
 
 pub use clock::{Clock, RealClock, VirtualClock, format_time};
 pub use context::{ExecutionInfo, Vars};
-pub use history::History;
+pub use history::{EventLimit, History, MAX_HISTORY_EVENTS};
+pub use limits::Limits;
 pub use task::{TaskHandler, TaskRegistry, TaskRequest};
 
 use crate::asl::Failure;
@@ -53,6 +55,9 @@ pub struct Execution {
     pub cause: Option<String>,
     /// Events in the shape of GetExecutionHistory; empty unless history was asked for.
     pub history: Vec<Value>,
+    /// AWS limits this execution passed that the run's [`Limits`] did not enforce: AWS
+    /// would have failed it. Each says which limit and what to change.
+    pub warnings: Vec<String>,
 }
 
 impl Execution {
@@ -87,10 +92,9 @@ pub struct RunOptions {
     pub state_machine_name: Option<String>,
     /// Record the execution history.
     pub history: bool,
-    /// Enforce AWS's 256 KiB limit on the execution input (StartExecution's limit). Off
-    /// by default: a local run takes inputs of any size (Maps over millions of items).
-    /// Task results are always held to the limit, as the services themselves do.
-    pub aws_input_limit: bool,
+    /// Which of AWS's limits to enforce (see [`Limits`]). By default a local run takes
+    /// inputs of any size (Maps over millions of items) and warns where AWS would fail.
+    pub limits: Limits,
     /// Don't free the execution input when the run ends (for a process that exits right
     /// after: freeing millions of nodes would only delay the exit).
     pub leak_input: bool,

@@ -1,7 +1,8 @@
 //! The state loop of one scope, with Retry and Catch around each state.
 
 use super::context::{ExecutionInfo, Vars};
-use super::history::{History, text};
+use super::history::{EventLimit, History, MAX_HISTORY_EVENTS, text};
+use super::limits::{EXPRESS_MAX_SECONDS, Limits, Passed, Warnings, over_payload_limit};
 use super::{Execution, Executor, MAX_PAYLOAD_BYTES, RunOptions, Status, clock::format_time};
 use crate::asl::Failure;
 use crate::asl::failure::names;
@@ -15,6 +16,10 @@ use std::time::Duration;
 /// failure is.
 pub(crate) const CANCELLED: &str = "asl.Cancelled";
 
+/// Error name of a scope stopped by the history quota; never reported (see
+/// [`Run::history_full`]).
+pub(crate) const HISTORY_FULL: &str = "asl.HistoryFull";
+
 /// Everything one execution shares across its scopes.
 pub(crate) struct Run<'e> {
     pub ex: &'e Executor,
@@ -22,6 +27,8 @@ pub(crate) struct Run<'e> {
     pub info: ExecutionInfo,
     pub history: History,
     pub deadline: Option<DateTime<Utc>>,
+    pub limits: Limits,
+    pub warnings: Warnings,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -68,14 +75,29 @@ pub(crate) fn run_execution<'e>(
         state_machine_id: format!("arn:aws:states:us-east-1:111111111111:stateMachine:{sm_name}"),
         state_machine_name: sm_name,
     };
+    let standard = opts.mode == super::ExecutionMode::Standard;
+    let limits = opts.limits;
+    // Express executions have no history quota (AWS: "Unlimited").
+    let event_limit = match (standard, limits.history_events, limits.map_iteration_events) {
+        (true, true, true) => Some(EventLimit::All),
+        (true, true, false) => Some(EventLimit::OutsideMapIterations),
+        _ => None,
+    };
+    let mut deadline = sm
+        .timeout_seconds
+        .map(|s| start + chrono::Duration::seconds(s.min(i64::MAX as u64 / 1000) as i64));
+    if !standard && limits.express_duration {
+        let express_end = start + chrono::Duration::seconds(EXPRESS_MAX_SECONDS);
+        deadline = Some(deadline.map_or(express_end, |d| d.min(express_end)));
+    }
     let run = Run {
         ex,
         plan,
-        history: History::new(opts.history),
-        deadline: sm
-            .timeout_seconds
-            .map(|s| start + chrono::Duration::seconds(s.min(i64::MAX as u64 / 1000) as i64)),
+        history: History::new(opts.history).with_limit(event_limit),
+        deadline,
         info,
+        limits,
+        warnings: Warnings::default(),
     };
     run.history.event(&*ex.clock, "ExecutionStarted", || {
         Some((
@@ -83,8 +105,15 @@ pub(crate) fn run_execution<'e>(
             json!({"input": text(&run.info.input), "roleArn": run.info.role_arn}),
         ))
     });
-    let too_big = opts.aws_input_limit && payload_size(&run.info.input) > MAX_PAYLOAD_BYTES;
-    let result = if too_big {
+    let input_over = over_payload_limit(&run.info.input);
+    if input_over && !limits.execution_input {
+        run.warnings.once(Passed::ExecutionInput, || {
+            format!(
+                "AWS would refuse this execution: its input is over StartExecution's limit of {MAX_PAYLOAD_BYTES} bytes. On AWS, keep large data in S3 and read it with a Distributed Map's ItemReader (--aws-limits enforces the limit here)."
+            )
+        });
+    }
+    let result = if input_over && limits.execution_input {
         Err(Failure::new(
             names::DATA_LIMIT_EXCEEDED,
             "The state machine input exceeds the maximum size of 262144 bytes.",
@@ -98,6 +127,26 @@ pub(crate) fn run_execution<'e>(
             ScopeFacts::default(),
         )
     };
+    // An execution that ran past its deadline timed out, whatever its last state did.
+    let result = match run.deadline {
+        Some(d) if result.is_ok() && ex.clock.now() > d => Err(Failure {
+            error: Some(names::TIMEOUT.into()),
+            cause: None,
+        }),
+        _ => result,
+    };
+    // The history quota ends the execution whatever the states did since.
+    let result = if run.history.tripped() {
+        Err(Failure::new(
+            names::RUNTIME,
+            format!(
+                "The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+            ),
+        ))
+    } else {
+        result
+    };
+    run.warn_at_end(standard, start);
     let (status, output, error, cause) = match result {
         Ok(out) => {
             run.history.event(&*ex.clock, "ExecutionSucceeded", || {
@@ -118,7 +167,12 @@ pub(crate) fn run_execution<'e>(
             (Status::Failed, None, f.error, f.cause)
         }
     };
-    let Run { info, history, .. } = run;
+    let Run {
+        info,
+        history,
+        warnings,
+        ..
+    } = run;
     // The last holder of a large input frees it off the critical path, or not at all.
     if let Ok(input) = std::sync::Arc::try_unwrap(info.input) {
         if opts.leak_input {
@@ -133,6 +187,7 @@ pub(crate) fn run_execution<'e>(
         error,
         cause,
         history: history.into_events(),
+        warnings: warnings.into_texts(),
     }
 }
 
@@ -178,6 +233,66 @@ pub(crate) struct Step {
 }
 
 impl Run<'_> {
+    /// The warnings for limits only known at the end: the history size counted with
+    /// Map iterations, and an Express execution's duration.
+    fn warn_at_end(&self, standard: bool, start: DateTime<Utc>) {
+        let total = self.history.total();
+        if standard
+            && !self.limits.map_iteration_events
+            && !self.history.tripped()
+            && total >= MAX_HISTORY_EVENTS
+        {
+            self.warnings.once(Passed::HistoryEvents, || {
+                format!(
+                    "AWS would fail this execution: with the events of its inline Map iterations its history holds at least {total} events, and a Standard execution fails at {MAX_HISTORY_EVENTS} (States.Runtime). On AWS, use a Distributed Map (ItemProcessor.ProcessorConfig.Mode DISTRIBUTED), whose child executions keep histories of their own, or an Express child workflow (--aws-limits counts every event here)."
+                )
+            });
+        }
+        let seconds = (self.ex.clock.now() - start).num_milliseconds() as f64 / 1000.0;
+        if !standard && !self.limits.express_duration && seconds > EXPRESS_MAX_SECONDS as f64 {
+            self.warnings.once(Passed::ExpressDuration, || {
+                format!(
+                    "AWS would fail this Express execution with States.Timeout: it ran {seconds:.1} s, and an Express execution runs at most {EXPRESS_MAX_SECONDS} s. On AWS, run it as a Standard execution, or split the work (--aws-limits enforces the limit here)."
+                )
+            });
+        }
+    }
+
+    /// A state's output over 256 KiB: a failure under AWS's limits, else a warning.
+    fn check_output(&self, st: &State, output: &Value) -> Result<(), Failure> {
+        // Outputs inside Map iterations are left to the Map's own output (which holds
+        // them) unless the limit is enforced: the check would cost every item.
+        if !self.limits.state_payloads && super::history::in_map_iteration() {
+            return Ok(());
+        }
+        if !over_payload_limit(output) {
+            return Ok(());
+        }
+        let cause = format!(
+            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+            st.name
+        );
+        if self.limits.state_payloads {
+            return Err(Failure::new(names::DATA_LIMIT_EXCEEDED, cause));
+        }
+        self.warnings.once(Passed::StatePayload, || {
+            format!(
+                "AWS would fail this execution with States.DataLimitExceeded: the output of state '{}' is over the limit of {MAX_PAYLOAD_BYTES} bytes. On AWS, keep large data in S3 (a Distributed Map's ResultWriter writes results there) and pass references (--aws-limits enforces the limit here).",
+                st.name
+            )
+        });
+        Ok(())
+    }
+
+    /// The failure that stops every scope once the history quota is reached; no Retry
+    /// or Catch sees it, and the execution reports `States.Runtime` in its place.
+    pub(crate) fn history_full(&self) -> Failure {
+        Failure::new(
+            HISTORY_FULL,
+            "the execution reached the maximum number of history events",
+        )
+    }
+
     pub fn event(&self, ty: &str, details: impl FnOnce() -> Option<(&'static str, Value)>) -> u64 {
         self.history.event(&*self.ex.clock, ty, details)
     }
@@ -220,6 +335,9 @@ impl Run<'_> {
             {
                 return Err(Failure::new(CANCELLED, "a sibling branch failed"));
             }
+            if self.history.tripped() {
+                return Err(self.history_full());
+            }
             let st = sm.state(cur);
             let step = self.run_state(st, input, vars, scope)?;
             match step.next {
@@ -255,6 +373,7 @@ impl Run<'_> {
             let step = self
                 .attempt(st, input, vars, scope, entered, 0)
                 .map_err(|f| wrap_runtime(f, &st.name, entered_id))?;
+            self.check_output(st, &step.output)?;
             self.event_in(scope, exited_type(ty), || {
                 Some((
                     "stateExitedEventDetails",
@@ -277,6 +396,7 @@ impl Run<'_> {
             );
             let f = match res {
                 Ok(step) => {
+                    self.check_output(st, &step.output)?;
                     self.event_in(scope, exited_type(ty), || {
                         Some((
                             "stateExitedEventDetails",
@@ -287,6 +407,9 @@ impl Run<'_> {
                 }
                 Err(f) => wrap_runtime(f, &st.name, entered_id),
             };
+            if self.history.tripped() {
+                return Err(self.history_full());
+            }
             let err = f.error_name().to_string();
             if let Some(i) = st
                 .retry
@@ -331,6 +454,7 @@ impl Run<'_> {
                     let output = self
                         .catch_ata(c, &input, err_out, vars, facts)
                         .map_err(|f| wrap_runtime(f, &st.name, entered_id))?;
+                    self.check_output(st, &output)?;
                     self.event_in(scope, exited_type(ty), || {
                         Some((
                             "stateExitedEventDetails",
@@ -362,6 +486,7 @@ impl Run<'_> {
                 if let Some(a) = assigned {
                     super::dataflow::set_vars(vars, a);
                 }
+                self.check_output(st, &output)?;
                 self.event_in(scope, exited_type(ty), || {
                     Some((
                         "stateExitedEventDetails",

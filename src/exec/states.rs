@@ -299,7 +299,15 @@ impl Run<'_> {
             }
             WaitFor::Timestamp(ts) => until(clock, ts).unwrap_or(0.0),
             WaitFor::TimestampPath(p) => {
-                let v = p.select_in(env);
+                // A path that finds nothing says so, as SecondsPath does on AWS (the
+                // ISO-8601 message would end in "== " with nothing after it).
+                let Some(v) = p.select_in(env) else {
+                    return Err(Failure::runtime(format!(
+                        "The TimestampPath parameter does not reference an input value: {}",
+                        p.as_str()
+                    )));
+                };
+                let v = Some(v);
                 let s = v.as_ref().and_then(|v| v.as_str());
                 match s.and_then(|s| until(clock, s)) {
                     Some(d) => d,
@@ -313,6 +321,18 @@ impl Run<'_> {
                 }
             }
         };
+        // A wait past the execution's deadline (TimeoutSeconds, an Express execution's
+        // 5 minutes) lasts until the deadline, where the execution times out.
+        if let Some(d) = self.deadline {
+            let left = (d - clock.now()).num_milliseconds().max(0) as f64 / 1000.0;
+            if secs > left {
+                clock.sleep(Duration::from_secs_f64(left));
+                return Err(Failure {
+                    error: Some(names::TIMEOUT.into()),
+                    cause: None,
+                });
+            }
+        }
         if secs > 0.0 {
             clock.sleep(Duration::from_secs_f64(secs.min(1e9)));
         }
@@ -329,6 +349,10 @@ impl Run<'_> {
         let timeout = self.dynamic_seconds(t.timeout_seconds.as_ref(), "TimeoutSeconds", env)?;
         let _heartbeat =
             self.dynamic_seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSeconds", env)?;
+        if self.history.tripped() {
+            // The history is full: AWS schedules nothing more.
+            return Err(self.history_full());
+        }
         let (handler, kind) = match self.ex.tasks.resolve(&t.resource, &params) {
             Ok(x) => x,
             Err(f) => {

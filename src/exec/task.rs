@@ -1,7 +1,7 @@
 //! Task resources: a registry from a Task's `Resource` to a handler.
 //!
 //! - Rust closures registered through [`TaskRegistry::register`] (exact resource or a
-//!   pattern ending in `*`) and [`TaskRegistry::register_lambda`] (a Lambda function
+//!   pattern with `*` wildcards, which reaches Lambda functions too) and [`TaskRegistry::register_lambda`] (a Lambda function
 //!   by name, reached through its function ARN or `arn:aws:states:::lambda:invoke`).
 //! - Local commands from a resources file ([`TaskRegistry::load_resources_file`]): the
 //!   task input goes to the command's stdin as JSON, its stdout is the result.
@@ -58,14 +58,64 @@ pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 #[derive(Default, Clone)]
 pub struct TaskRegistry {
     exact: HashMap<String, Arc<dyn TaskHandler>>,
-    prefixes: Vec<(String, Arc<dyn TaskHandler>)>,
+    /// Resources with `*` wildcards (`arn:aws:states:::sqs:*`, `arn:aws:lambda:*:function:*`,
+    /// `*`), in registration order.
+    patterns: Vec<(Pattern, Arc<dyn TaskHandler>)>,
     lambdas: HashMap<String, Arc<dyn TaskHandler>>,
+}
+
+/// A resource pattern: `*` stands for any run of characters (none included).
+#[derive(Debug, Clone)]
+struct Pattern {
+    /// The literal pieces between the `*`s.
+    pieces: Vec<String>,
+}
+
+impl Pattern {
+    fn new(text: &str) -> Pattern {
+        Pattern {
+            pieces: text.split('*').map(str::to_string).collect(),
+        }
+    }
+
+    /// How specific the pattern is: its literal characters. The most specific match wins.
+    fn literal_len(&self) -> usize {
+        self.pieces.iter().map(String::len).sum()
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        let (first, rest) = match self.pieces.split_first() {
+            Some(x) => x,
+            None => return text.is_empty(),
+        };
+        let Some(mut tail) = text.strip_prefix(first.as_str()) else {
+            return false;
+        };
+        let Some((last, middle)) = rest.split_last() else {
+            return tail.is_empty();
+        };
+        for piece in middle {
+            match tail.find(piece.as_str()) {
+                Some(i) => tail = &tail[i + piece.len()..],
+                None => return false,
+            }
+        }
+        tail.len() >= last.len() && tail.ends_with(last.as_str())
+    }
 }
 
 impl std::fmt::Debug for TaskRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TaskRegistry")
             .field("exact", &self.exact.keys().collect::<Vec<_>>())
+            .field(
+                "patterns",
+                &self
+                    .patterns
+                    .iter()
+                    .map(|(p, _)| p.pieces.join("*"))
+                    .collect::<Vec<_>>(),
+            )
             .field("lambdas", &self.lambdas.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -85,15 +135,29 @@ impl TaskRegistry {
         Self::default()
     }
 
-    /// Registers a handler for a Resource; a trailing `*` makes it a prefix pattern.
+    /// Registers a handler for a Resource; a `*` anywhere makes it a pattern (`*` stands
+    /// for any run of characters). Patterns also reach Lambda functions: a function ARN
+    /// Resource, and `lambda:invoke` through the ARN of its `FunctionName`, keeping the
+    /// Lambda result shapes. An exact resource or function name wins over any pattern,
+    /// and the pattern with the most literal characters over the others.
     pub fn register(&mut self, resource: &str, h: impl TaskHandler + 'static) {
         let h: Arc<dyn TaskHandler> = Arc::new(h);
-        match resource.strip_suffix('*') {
-            Some(p) => self.prefixes.push((p.to_string(), h)),
-            None => {
-                self.exact.insert(resource.to_string(), h);
+        if resource.contains('*') {
+            self.patterns.push((Pattern::new(resource), h));
+        } else {
+            self.exact.insert(resource.to_string(), h);
+        }
+    }
+
+    /// The most specific pattern matching any of `texts`.
+    fn pattern_for(&self, texts: &[&str]) -> Option<&Arc<dyn TaskHandler>> {
+        let mut best: Option<(usize, &Arc<dyn TaskHandler>)> = None;
+        for (p, h) in &self.patterns {
+            if texts.iter().any(|t| p.matches(t)) && best.is_none_or(|(n, _)| p.literal_len() > n) {
+                best = Some((p.literal_len(), h));
             }
         }
+        best.map(|(_, h)| h)
     }
 
     /// Registers a Lambda function by name (reached by `arn:aws:lambda:…:function:NAME`
@@ -126,7 +190,11 @@ impl TaskRegistry {
                 .get("FunctionName")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            return match self.lambdas.get(lambda_function_name(fname)) {
+            let found = self
+                .lambdas
+                .get(lambda_function_name(fname))
+                .or_else(|| self.pattern_for(&[&function_arn(fname), resource]));
+            return match found {
                 Some(h) => Ok((h.clone(), TaskKind::LambdaInvoke)),
                 None => Err(Failure::new(
                     "Lambda.ResourceNotFoundException",
@@ -139,7 +207,11 @@ impl TaskRegistry {
             };
         }
         if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
-            if let Some(h) = self.lambdas.get(lambda_function_name(resource)) {
+            if let Some(h) = self
+                .lambdas
+                .get(lambda_function_name(resource))
+                .or_else(|| self.pattern_for(&[resource]))
+            {
                 return Ok((h.clone(), TaskKind::LambdaFunction));
             }
             return Err(Failure::new(
@@ -147,12 +219,7 @@ impl TaskRegistry {
                 format!("Function not found: {resource}"),
             ));
         }
-        if let Some((_, h)) = self
-            .prefixes
-            .iter()
-            .filter(|(p, _)| resource.starts_with(p.as_str()))
-            .max_by_key(|(p, _)| p.len())
-        {
+        if let Some(h) = self.pattern_for(&[resource]) {
             return Ok((h.clone(), TaskKind::Service));
         }
         Err(Failure::new(
@@ -173,16 +240,17 @@ impl TaskRegistry {
             .strip_suffix(".waitForTaskToken")
             .unwrap_or(resource);
         if base == LAMBDA_INVOKE {
-            return self.lambdas.values().any(|h| h.is_blocking());
+            // The function is only known at run time: any that could be reached.
+            return self.lambdas.values().any(|h| h.is_blocking())
+                || self.patterns.iter().any(|(_, h)| h.is_blocking());
         }
         if resource.contains(":function:")
             && let Some(h) = self.lambdas.get(lambda_function_name(resource))
         {
             return h.is_blocking();
         }
-        self.prefixes
-            .iter()
-            .any(|(p, h)| resource.starts_with(p.as_str()) && h.is_blocking())
+        self.pattern_for(&[resource])
+            .is_some_and(|h| h.is_blocking())
     }
 
     /// Loads a resources file: `{"<Resource, pattern* or Lambda function name>": {"command": ["prog", "arg"]} | "shell command"}`.
@@ -228,8 +296,8 @@ impl TaskRegistry {
                 argv,
                 cwd: dir.clone(),
             };
-            if key.starts_with("arn:") || key.ends_with('*') {
-                if key.contains(":lambda:") && key.contains(":function:") {
+            if key.starts_with("arn:") || key.contains('*') {
+                if key.contains(":lambda:") && key.contains(":function:") && !key.contains('*') {
                     self.register_lambda(&key, h.clone());
                 }
                 self.register(&key, h);
@@ -238,6 +306,18 @@ impl TaskRegistry {
             }
         }
         Ok(())
+    }
+}
+
+/// The ARN a `FunctionName` (name, `name:qualifier`, partial or full ARN) stands for,
+/// as resource patterns see it.
+fn function_arn(name: &str) -> String {
+    if name.starts_with("arn:") {
+        name.to_string()
+    } else if name.contains(":function:") {
+        format!("arn:aws:lambda:us-east-1:{name}")
+    } else {
+        format!("arn:aws:lambda:us-east-1:111111111111:function:{name}")
     }
 }
 

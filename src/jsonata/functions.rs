@@ -1,7 +1,8 @@
 //! The functions Step Functions adds to JSONata ("JSONata functions provided by Step
 //! Functions"): `$partition`, `$range`, `$hash`, `$random([seed])`, `$uuid`, `$parse`;
-//! plus `$clone` (a JSONata 2.0.6 built-in that jsonata-core lacks) and the removal of
-//! `$eval`.
+//! plus `$clone` (a JSONata 2.0.6 built-in that jsonata-core lacks), `$now` and
+//! `$millis` as JSONata 2.0.6 has them (`$now([picture [, timezone]])`, one timestamp for
+//! the whole evaluation), and the removal of `$eval`.
 //!
 //! Argument errors use JSONata's own codes: T0410 (an argument does not match the
 //! function's signature), T0411 (wrong kind of value in context), D3137-style
@@ -23,6 +24,8 @@ pub const UUID: u16 = 1 << 4;
 pub const PARSE: u16 = 1 << 5;
 pub const CLONE: u16 = 1 << 6;
 pub const EVAL: u16 = 1 << 7;
+pub const NOW: u16 = 1 << 8;
+pub const MILLIS: u16 = 1 << 9;
 
 /// The bit for a function name, 0 when it is not one of ours.
 pub fn bit(name: &str) -> u16 {
@@ -35,6 +38,8 @@ pub fn bit(name: &str) -> u16 {
         "parse" => PARSE,
         "clone" => CLONE,
         "eval" => EVAL,
+        "now" => NOW,
+        "millis" => MILLIS,
         _ => 0,
     }
 }
@@ -257,12 +262,101 @@ pub fn eval_removed(_args: &[JValue]) -> Result<JValue, EvaluatorError> {
     ))
 }
 
+thread_local! {
+    /// The time of the evaluation running on this thread, in milliseconds since the
+    /// epoch: jsonata-js reads the clock once per evaluation, so `$now() = $now()` and
+    /// `$millis()` agree with `$now()` within one expression.
+    static EVALUATION_MILLIS: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Fixes the evaluation time on this thread until the guard drops (the previous one
+/// comes back then, as evaluations may nest).
+pub struct EvaluationTime(Option<i64>);
+
+impl EvaluationTime {
+    pub fn start() -> EvaluationTime {
+        let now = chrono::Utc::now().timestamp_millis();
+        EvaluationTime(EVALUATION_MILLIS.replace(Some(now)))
+    }
+}
+
+impl Drop for EvaluationTime {
+    fn drop(&mut self) {
+        EVALUATION_MILLIS.set(self.0);
+    }
+}
+
+fn evaluation_millis() -> i64 {
+    EVALUATION_MILLIS
+        .get()
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis())
+}
+
+/// An optional string argument (signature `s?`).
+fn optional_string<'a>(
+    args: &'a [JValue],
+    i: usize,
+    f: &str,
+) -> Result<Option<&'a str>, EvaluatorError> {
+    match arg(args, i) {
+        JValue::Undefined => Ok(None),
+        JValue::String(s) => Ok(Some(s)),
+        _ => Err(signature(i + 1, f)),
+    }
+}
+
+/// `$now([picture [, timezone]])` (JSONata 2.0.6, signature `<s?s?:s>`): the evaluation
+/// time as `$fromMillis` formats it: ISO 8601 in UTC by default, or an XPath picture
+/// in a timezone such as `"-0500"`.
+pub fn now(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    too_many(args, 2, "now")?;
+    let picture = optional_string(args, 0, "now")?;
+    let timezone = optional_string(args, 1, "now")?;
+    let millis = evaluation_millis();
+    if picture.is_none() && timezone.is_none() {
+        let t = chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default();
+        return Ok(JValue::String(Rc::from(
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )));
+    }
+    from_millis(millis, picture, timezone)
+}
+
+/// `$millis()` (signature `<:n>`): the evaluation time in milliseconds since the epoch.
+pub fn millis(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    too_many(args, 0, "millis")?;
+    Ok(JValue::Number(evaluation_millis() as f64))
+}
+
+/// jsonata-core's `$fromMillis(millis, picture, timezone)` (its formatter is not public):
+/// one small expression, parsed once per thread.
+fn from_millis(
+    millis: i64,
+    picture: Option<&str>,
+    timezone: Option<&str>,
+) -> Result<JValue, EvaluatorError> {
+    use jsonata_core::evaluator::Context;
+    thread_local! {
+        static FORMAT: Option<jsonata_core::ast::AstNode> =
+            jsonata_core::parser::parse("$fromMillis($m, $p, $z)").ok();
+    }
+    let text = |s: Option<&str>| s.map_or(JValue::Undefined, |s| JValue::String(Rc::from(s)));
+    let mut ctx = Context::new();
+    ctx.bind("m".to_string(), JValue::Number(millis as f64));
+    ctx.bind("p".to_string(), text(picture));
+    ctx.bind("z".to_string(), text(timezone));
+    FORMAT.with(|ast| match ast {
+        Some(ast) => Evaluator::with_context(ctx).evaluate(ast, &JValue::Undefined),
+        None => Err(err("D3110", "the $now formatter did not parse")),
+    })
+}
+
 /// A function we provide.
 type HostFn = fn(&[JValue]) -> Result<JValue, EvaluatorError>;
 
 /// Registers the functions in `set` on `ev`.
 pub fn register(ev: &mut Evaluator, set: u16) {
-    let table: [(u16, &str, HostFn, bool); 8] = [
+    let table: [(u16, &str, HostFn, bool); 10] = [
         (PARTITION, "partition", partition, false),
         (RANGE, "range", range, false),
         (HASH, "hash", hash, false),
@@ -271,6 +365,8 @@ pub fn register(ev: &mut Evaluator, set: u16) {
         (PARSE, "parse", parse, false),
         (CLONE, "clone", clone, false),
         (EVAL, "eval", eval_removed, true),
+        (NOW, "now", now, true),
+        (MILLIS, "millis", millis, true),
     ];
     for (b, name, f, builtin) in table {
         if set & b != 0 {

@@ -280,6 +280,8 @@ impl Expression {
         };
         let mut ev = Evaluator::with_options(ctx, options);
         functions::register(&mut ev, self.functions);
+        let _time = (self.functions & (functions::NOW | functions::MILLIS) != 0)
+            .then(functions::EvaluationTime::start);
         ev.evaluate(&self.ast, input).map_err(eval_error)
     }
 }

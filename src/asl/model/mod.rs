@@ -45,6 +45,19 @@ impl StateMachine {
     pub fn id_of(&self, name: &str) -> Option<StateId> {
         self.by_name.get(name).copied()
     }
+
+    /// Calls `f(state name, resource)` for every Task, nested branches and item
+    /// processors included.
+    pub fn for_each_task(&self, f: &mut dyn FnMut(&str, &str)) {
+        for st in &self.states {
+            match &st.kind {
+                StateKind::Task(t) => f(&st.name, &t.resource),
+                StateKind::Parallel(p) => p.branches.iter().for_each(|b| b.for_each_task(f)),
+                StateKind::Map(m) => m.processor.for_each_task(f),
+                _ => {}
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -222,9 +222,14 @@ fn operand(p: &mut Parser<'_>) -> Result<Operand, PathError> {
                 "true" => Ok(Operand::Literal(Value::Bool(true))),
                 "false" => Ok(Operand::Literal(Value::Bool(false))),
                 "null" => Ok(Operand::Literal(Value::Null)),
-                _ => {
+                word => {
+                    // Jayway JsonPath (AWS's) reads an unquoted word as a number and
+                    // fails ("Failed to parse filter"): Step Functions refuses the path.
+                    let word = word.to_string();
                     p.pos = start;
-                    Err(p.err("unexpected word in filter"))
+                    Err(p.err(&format!(
+                        "the unquoted word '{word}' in a filter is not a value (AWS refuses it); quote a string: '{word}'"
+                    )))
                 }
             }
         }

@@ -51,11 +51,15 @@ fn is_ident(c: u8) -> bool {
 
 /// Parses a whole path: root sigil and segments.
 pub(crate) fn parse_path(src: &str) -> Result<(PathRoot, Vec<Segment>), PathError> {
+    // Jayway JsonPath (what AWS evaluates paths with) trims trailing spaces before it
+    // compiles a path (CharacterIndex.skipBlanksAtEnd: spaces only, not tabs or line
+    // breaks), so `"$$.Execution.Name "` works on AWS. A leading space fails there.
+    let end = src.trim_end_matches(' ').len();
     let mut p = Parser {
         src,
         b: src.as_bytes(),
         pos: 0,
-        end: src.len(),
+        end,
         depth: 0,
     };
     if p.b.first() != Some(&b'$') {

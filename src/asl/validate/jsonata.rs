@@ -21,9 +21,9 @@ fn wrapper_problem(s: &str) -> Option<String> {
     if inner.trim().is_empty() {
         return Some("the JSONata expression between '{%' and '%}' is empty".into());
     }
-    if !inner.starts_with(char::is_whitespace) || !inner.ends_with(char::is_whitespace) {
-        return Some("write JSONata expressions as \"{% expression %}\", with a space after '{%' and before '%}'".into());
-    }
+    // AWS only asks that the string start with `{%` and end with `%}`: blanks inside
+    // the delimiters are optional (`"{%$states.input%}"` deploys, and AWS's published
+    // samples use it), whatever some validators say.
     super::jsonata_lex::problem(inner).map(|m| format!("JSONata syntax error: {m}"))
 }
 

@@ -8,6 +8,16 @@ use serde_json::{Map, Value};
 /// Deepest nesting of scopes (Parallel/Map inside Parallel/Map) that is checked.
 const MAX_SCOPE_DEPTH: usize = 64;
 
+/// The fields of a state machine (top level), which don't belong inside `States`.
+const MACHINE_FIELDS: &[&str] = &[
+    "StartAt",
+    "States",
+    "Comment",
+    "Version",
+    "TimeoutSeconds",
+    "QueryLanguage",
+];
+
 pub(super) const STATE_TYPES: &[&str] = &[
     "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
 ];
@@ -174,6 +184,51 @@ pub(super) fn check_scope(
             "States must contain at least one state".into(),
         );
     }
+    // A machine field written inside States (`"QueryLanguage": "JSONata"` beside the
+    // states) gets one diagnostic that says where it belongs, and the states are checked
+    // as their author meant them (in that query language), not as fourteen follow-ons.
+    let mut ql = ql;
+    let mut top_ql = top_ql;
+    let mut misplaced = Vec::new();
+    for (name, st) in states {
+        if st.is_object() || !MACHINE_FIELDS.contains(&name.as_str()) {
+            continue;
+        }
+        let sp = child(&states_ptr, name);
+        let home = if depth == 0 {
+            "at the top level of the definition, beside StartAt and States".to_string()
+        } else if name == "QueryLanguage" {
+            "on the state machine's top level or on each state".to_string()
+        } else {
+            "beside StartAt and States".to_string()
+        };
+        ctx.report(
+            &sp,
+            owner,
+            "misplaced-field",
+            format!("'{name}' is a field of the state machine, not a state: move it out of States, {home}"),
+        );
+        if name == "QueryLanguage"
+            && let Some(q) = parse_ql(st)
+        {
+            ql = q;
+            if depth == 0 {
+                top_ql = q;
+            }
+        }
+        misplaced.push(name.as_str());
+    }
+    let filtered;
+    let states = if misplaced.is_empty() {
+        states
+    } else {
+        filtered = states
+            .iter()
+            .filter(|(n, _)| !misplaced.contains(&n.as_str()))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect::<Map<String, Value>>();
+        &filtered
+    };
     for (name, st) in states {
         let sp = child(&states_ptr, name);
         if let Some(first) = ctx.names.get(name) {

@@ -39,7 +39,7 @@ pub(super) fn parse(text: &str) -> Result<(Value, Vec<Diagnostic>), Diagnostic> 
                 let dups = duplicate_keys(body);
                 Ok((v, dups))
             }
-            Err(je) => match serde_yaml::from_str::<Value>(body) {
+            Err(je) => match from_yaml(body) {
                 Ok(v @ Value::Object(_)) => Ok((v, Vec::new())),
                 _ => Err(diag(
                     "json-syntax",
@@ -53,22 +53,35 @@ pub(super) fn parse(text: &str) -> Result<(Value, Vec<Diagnostic>), Diagnostic> 
             },
         }
     } else {
-        match serde_yaml::from_str::<Value>(body) {
+        match from_yaml(body) {
             Ok(v) => Ok((v, Vec::new())),
             Err(ye) => {
-                let msg = match ye.location() {
+                let plain = ye.without_snippet();
+                let msg = match plain.location() {
                     Some(l) => format!(
                         "invalid YAML at line {}, column {}: {}",
                         l.line(),
                         l.column(),
-                        ye
+                        strip_position(&plain.to_string())
                     ),
-                    None => format!("invalid JSON or YAML: {ye}"),
+                    None => format!("invalid JSON or YAML: {plain}"),
                 };
                 Err(diag("yaml-syntax", msg))
             }
         }
     }
+}
+
+/// YAML 1.2 (SAM and Serverless definitions) through serde-saphyr: a pure-Rust parser
+/// that passes the YAML test suite, refuses duplicate keys, and bounds the work an
+/// input can cause (anchors, nesting). Numbers with leading zeros or underscores stay
+/// strings (`0755`, `1_000`), as they did with serde_yaml.
+fn from_yaml(body: &str) -> Result<Value, serde_saphyr::Error> {
+    let options = serde_saphyr::options! {
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+    };
+    serde_saphyr::from_str_with_options(body, options)
 }
 
 fn strip_position(s: &str) -> &str {

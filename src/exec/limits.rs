@@ -1,0 +1,151 @@
+//! AWS's execution limits, and the warnings a local run gives when it passes one that
+//! is off here. A definition that runs locally must also run on AWS: where a local run
+//! goes past a limit AWS would enforce (a 2 MB input, a Map that fills the history), it
+//! still runs, but says on stderr that AWS would fail it, which limit, and what to change.
+//!
+//! The limits (AWS's "Step Functions service quotas" page):
+//! - 262,144 bytes (UTF-8 JSON) for the execution input, a state's output and a task's
+//!   result (`States.DataLimitExceeded`). Task results are always held to it here, as
+//!   the services themselves do.
+//! - 25,000 history events for a Standard execution (see [`super::history`]), inline Map
+//!   iterations included; Express executions have no such quota.
+//! - 5 minutes for an Express execution (`States.Timeout`).
+
+use super::MAX_PAYLOAD_BYTES;
+use serde_json::Value;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Which of AWS's limits a run enforces. The default is the local one: the history
+/// quota counts events outside Map iterations only, and the input, state payloads and
+/// Express duration are not enforced (a run that passes them warns). [`Limits::aws`]
+/// enforces every limit as AWS does (`asl run --aws-limits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Fail a Standard execution whose history reaches 25,000 events outside inline Map
+    /// iterations. On by default: it stops a loop that never exits, as AWS would.
+    pub history_events: bool,
+    /// Count the events of inline Map iterations toward the quota too, as AWS does.
+    pub map_iteration_events: bool,
+    /// The execution input is at most 262,144 bytes (StartExecution's limit).
+    pub execution_input: bool,
+    /// A state's output is at most 262,144 bytes.
+    pub state_payloads: bool,
+    /// An Express execution runs at most 5 minutes.
+    pub express_duration: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            history_events: true,
+            map_iteration_events: false,
+            execution_input: false,
+            state_payloads: false,
+            express_duration: false,
+        }
+    }
+}
+
+impl Limits {
+    /// Every limit, as AWS enforces them.
+    pub fn aws() -> Limits {
+        Limits {
+            history_events: true,
+            map_iteration_events: true,
+            execution_input: true,
+            state_payloads: true,
+            express_duration: true,
+        }
+    }
+}
+
+/// The longest an Express execution may run, in seconds.
+pub const EXPRESS_MAX_SECONDS: i64 = 300;
+
+/// Whether `v`, serialized as JSON, is longer than `limit` bytes. Stops serializing as
+/// soon as it is, so a check on a large value costs no more than `limit` bytes' worth.
+pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
+    struct Counter {
+        n: usize,
+        limit: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.n += b.len();
+            if self.n > self.limit {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Counter { n: 0, limit };
+    serde_json::to_writer(&mut c, v).is_err() && c.n > limit
+}
+
+/// Whether a payload is over AWS's 256 KiB limit.
+pub(crate) fn over_payload_limit(v: &Value) -> bool {
+    exceeds(v, MAX_PAYLOAD_BYTES)
+}
+
+/// The kinds of warning, each given once per execution.
+#[derive(Debug, Clone, Copy)]
+#[repr(u8)]
+pub(crate) enum Passed {
+    ExecutionInput = 1,
+    StatePayload = 2,
+    HistoryEvents = 4,
+    ExpressDuration = 8,
+}
+
+/// The warnings of one execution.
+#[derive(Debug, Default)]
+pub(crate) struct Warnings {
+    given: AtomicU8,
+    texts: Mutex<Vec<String>>,
+}
+
+impl Warnings {
+    /// Adds the warning of kind `kind` unless one was given already.
+    pub(crate) fn once(&self, kind: Passed, text: impl FnOnce() -> String) {
+        let bit = kind as u8;
+        if self.given.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+            self.texts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(text());
+        }
+    }
+
+    pub(crate) fn into_texts(self) -> Vec<String> {
+        self.texts.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn exceeds_agrees_with_the_serialized_length() {
+        let v = json!({"a": "x".repeat(100), "b": [1, 2, 3]});
+        let len = serde_json::to_string(&v).unwrap().len();
+        assert!(!exceeds(&v, len));
+        assert!(exceeds(&v, len - 1));
+        assert!(!exceeds(&json!(null), 4));
+        assert!(exceeds(&json!(null), 3));
+    }
+
+    #[test]
+    fn a_warning_is_given_once_per_kind() {
+        let w = Warnings::default();
+        w.once(Passed::StatePayload, || "first".into());
+        w.once(Passed::StatePayload, || "second".into());
+        w.once(Passed::HistoryEvents, || "events".into());
+        assert_eq!(w.into_texts(), vec!["first", "events"]);
+    }
+}
