@@ -60,22 +60,25 @@ struct Probe {
 fn probe_executor(threads: usize, probe: Arc<Probe>) -> Executor {
     Executor::builder()
         .threads(threads)
-        .task("arn:aws:states:::probe", move |r: &TaskRequest<'_>| {
-            let now = probe.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            probe.max_in_flight.fetch_max(now, Ordering::SeqCst);
-            std::thread::sleep(std::time::Duration::from_micros(300));
-            probe
-                .order
-                .lock()
-                .unwrap()
-                .push(r.input["i"].as_u64().unwrap());
-            probe.in_flight.fetch_sub(1, Ordering::SeqCst);
-            Ok(r.input.clone())
-        })
+        .task(
+            "arn:aws:states:::aws-sdk:test:probe",
+            move |r: &TaskRequest<'_>| {
+                let now = probe.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                probe.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_micros(300));
+                probe
+                    .order
+                    .lock()
+                    .unwrap()
+                    .push(r.input["i"].as_u64().unwrap());
+                probe.in_flight.fetch_sub(1, Ordering::SeqCst);
+                Ok(r.input.clone())
+            },
+        )
         .build()
 }
 
-const PROBE: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::probe","End":true}}}"#;
+const PROBE: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:test:probe","End":true}}}"#;
 
 #[test]
 fn max_concurrency_one_runs_items_one_at_a_time_in_order() {
@@ -179,18 +182,21 @@ fn tolerated_failures_keep_the_other_results() {
 #[test]
 fn caught_item_failures_never_lose_other_results() {
     let processor = r#"{"StartAt":"T","States":{
-        "T":{"Type":"Task","Resource":"arn:aws:states:::odd","Catch":[{"ErrorEquals":["Odd"],"ResultPath":"$.err","Next":"Caught"}],"End":true},
+        "T":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:test:odd","Catch":[{"ErrorEquals":["Odd"],"ResultPath":"$.err","Next":"Caught"}],"End":true},
         "Caught":{"Type":"Pass","Result":"caught","ResultPath":"$.status","End":true}}}"#;
     let sm = load_text(&map_def(processor, "")).unwrap();
     let ex = Executor::builder()
         .threads(2)
-        .task("arn:aws:states:::odd", |r: &TaskRequest<'_>| {
-            if r.input["i"].as_u64().unwrap() % 2 == 1 {
-                Err(Failure::new("Odd", "odd item"))
-            } else {
-                Ok(json!({"even": r.input["i"]}))
-            }
-        })
+        .task(
+            "arn:aws:states:::aws-sdk:test:odd",
+            |r: &TaskRequest<'_>| {
+                if r.input["i"].as_u64().unwrap() % 2 == 1 {
+                    Err(Failure::new("Odd", "odd item"))
+                } else {
+                    Ok(json!({"even": r.input["i"]}))
+                }
+            },
+        )
         .build();
     let out = ex.run(&sm, items(1_000));
     assert_eq!(out.status, Status::Succeeded);
@@ -210,18 +216,21 @@ fn a_failing_parallel_branch_stops_the_others() {
     let def = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
         {"StartAt":"F","States":{"F":{"Type":"Fail","Error":"BranchZero","Cause":"boom"}}},
         {"StartAt":"Count","States":{
-            "Count":{"Type":"Task","Resource":"arn:aws:states:::count","Next":"Loop"},
+            "Count":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:test:count","Next":"Loop"},
             "Loop":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThan":1000000,"Next":"Count"}],"Default":"Done"},
             "Done":{"Type":"Succeed"}}}]}}}"#;
     let sm = load_text(def).unwrap();
     let counter = Arc::new(AtomicUsize::new(0));
     let c = counter.clone();
     let ex = Executor::builder()
-        .task("arn:aws:states:::count", move |_: &TaskRequest<'_>| {
-            let n = c.fetch_add(1, Ordering::SeqCst) + 1;
-            std::thread::sleep(std::time::Duration::from_micros(50));
-            Ok(json!({"n": n}))
-        })
+        .task(
+            "arn:aws:states:::aws-sdk:test:count",
+            move |_: &TaskRequest<'_>| {
+                let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+                std::thread::sleep(std::time::Duration::from_micros(50));
+                Ok(json!({"n": n}))
+            },
+        )
         .build();
     let out = ex.run(&sm, json!({}));
     assert_eq!(out.error.as_deref(), Some("BranchZero"));

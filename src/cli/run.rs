@@ -128,7 +128,6 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         } else {
             ExecutionMode::Standard
         },
-        ..RunOptions::default()
     };
     let mut out = ex.run_plan(&plan, input, &opts);
     for w in &out.warnings {

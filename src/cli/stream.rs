@@ -86,6 +86,7 @@ pub fn run_each_line(given: &Executor, sm: StateMachine, a: &RunArgs) -> i32 {
         opts: RunOptions {
             state_machine_name: machine_name(&a.definition),
             mode: ExecutionMode::ExpressAsync,
+            limits: super::run::run_limits(a),
             ..RunOptions::default()
         },
     });
@@ -249,6 +250,9 @@ fn run_one(job: &Job, input: Input) -> Output {
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         job.ex.run_plan(&job.plan, value, &job.opts)
     }));
+    if let Ok(e) = &run {
+        warn_once(no, &e.warnings);
+    }
     Output::Line(match run {
         Ok(Execution {
             status: Status::Succeeded,
@@ -268,6 +272,22 @@ fn run_one(job: &Job, input: Input) -> Output {
             }))
         }
     })
+}
+
+/// Prints each distinct limit warning once per run, with the first line that gave it
+/// (a stream of a million lines must not print a million warnings).
+fn warn_once(no: u64, warnings: &[String]) {
+    static GIVEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    if warnings.is_empty() {
+        return;
+    }
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    for w in warnings {
+        if !given.contains(w) {
+            eprintln!("asl run: warning: line {no} (and maybe others): {w}");
+            given.push(w.clone());
+        }
+    }
 }
 
 fn compact(v: &Value) -> String {

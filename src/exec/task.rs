@@ -461,3 +461,85 @@ pub fn lambda_invoke_response(payload: Value, log_tail: bool) -> Value {
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_with_a_star_anywhere() {
+        let m = |p: &str, t: &str| Pattern::new(p).matches(t);
+        assert!(m("*", ""));
+        assert!(m("*", "arn:aws:lambda:us-east-1:1:function:f"));
+        assert!(m(
+            "arn:aws:lambda:*:function:*",
+            "arn:aws:lambda:us-east-1:1:function:f"
+        ));
+        assert!(!m(
+            "arn:aws:lambda:*:function:*",
+            "arn:aws:states:::lambda:invoke"
+        ));
+        assert!(m(
+            "arn:aws:states:::sqs:*",
+            "arn:aws:states:::sqs:sendMessage"
+        ));
+        assert!(m("*:sendMessage", "arn:aws:states:::sqs:sendMessage"));
+        assert!(!m(
+            "*:sendMessage",
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+        ));
+        assert!(m("a*b*b", "abb"));
+        assert!(!m("a*b*b", "ab"));
+        assert!(m("exact", "exact"));
+        assert!(!m("exact", "exact2"));
+    }
+
+    #[test]
+    fn the_most_specific_match_wins_and_an_exact_name_beats_patterns() {
+        let answer = |name: &'static str| move |_: &TaskRequest<'_>| Ok(json!(name));
+        let mut r = TaskRegistry::new();
+        r.register("*", answer("any"));
+        r.register("arn:aws:lambda:*", answer("lambda"));
+        r.register("arn:aws:lambda:*:function:checkout*", answer("checkout"));
+        r.register_lambda("checkout-fixed", answer("exact"));
+        let ask = |resource: &str, params: Value| {
+            let (h, kind) = r.resolve(resource, &params).expect("resolves");
+            let clock = crate::exec::VirtualClock::default();
+            let req = TaskRequest {
+                resource,
+                input: &params,
+                state_name: "S",
+                clock: &clock,
+            };
+            (h.invoke(&req).expect("answers"), kind)
+        };
+        let arn = |f: &str| format!("arn:aws:lambda:us-east-1:123456789012:function:{f}");
+        assert_eq!(
+            ask(&arn("other"), json!({})),
+            (json!("lambda"), TaskKind::LambdaFunction)
+        );
+        assert_eq!(
+            ask(&arn("checkout-7"), json!({})),
+            (json!("checkout"), TaskKind::LambdaFunction)
+        );
+        assert_eq!(
+            ask(&arn("checkout-fixed"), json!({})),
+            (json!("exact"), TaskKind::LambdaFunction)
+        );
+        assert_eq!(
+            ask(LAMBDA_INVOKE, json!({"FunctionName": "checkout-2:prod"})),
+            (json!("checkout"), TaskKind::LambdaInvoke)
+        );
+        assert_eq!(
+            ask(
+                LAMBDA_INVOKE,
+                json!({"FunctionName": "123456789012:function:x"})
+            ),
+            (json!("lambda"), TaskKind::LambdaInvoke)
+        );
+        assert_eq!(
+            ask("arn:aws:states:::sns:publish", json!({})),
+            (json!("any"), TaskKind::Service)
+        );
+    }
+}

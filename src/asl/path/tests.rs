@@ -133,7 +133,9 @@ fn parse_errors() {
         "",
         "a",
         " $.a",
-        "$.a ",
+        "$.a\t",
+        "$.a\n",
+        "$. ",
         "$.a b",
         "$.",
         "$..",
@@ -181,6 +183,10 @@ fn parse_errors() {
 fn parse_accepts() {
     for ok in [
         "$",
+        // Jayway trims trailing spaces before compiling (issue #10).
+        "$ ",
+        "$.a ",
+        "$$.Execution.Name  ",
         "$.a",
         "$.a-b",
         "$.a:b",

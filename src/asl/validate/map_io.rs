@@ -46,6 +46,7 @@ fn check_resource_field(ctx: &mut Ctx, at: At, m: &Map<String, Value>, what: &st
                     state: at.state,
                 },
                 s,
+                true,
             );
         }
         Some(v) => {
@@ -194,14 +195,15 @@ pub(super) fn check_writer(ctx: &mut Ctx, at: At, w: &Map<String, Value>, ql: Ql
         match k.as_str() {
             "Resource" => {}
             "WriterConfig" => {
-                if !v.is_object() {
-                    let p = child(at.ptr, k);
-                    ctx.report(
+                let p = child(at.ptr, k);
+                match v {
+                    Value::Object(wc) => check_writer_config(ctx, &p, at.state, wc, ql),
+                    _ => ctx.report(
                         &p,
                         at.state,
                         "wrong-type",
                         format!("WriterConfig must be an object, got {}", kind(v)),
-                    );
+                    ),
                 }
             }
             "Parameters" | "Arguments" => check_args(ctx, at, k, v, ql, "ResultWriter"),
@@ -209,6 +211,51 @@ pub(super) fn check_writer(ctx: &mut Ctx, at: At, w: &Map<String, Value>, ql: Ql
                 let p = child(at.ptr, k);
                 ctx.report(&p, at.state, "unknown-field", format!("field '{k}' is not allowed in ResultWriter (allowed: Resource, Parameters/Arguments, WriterConfig)"));
             }
+        }
+    }
+}
+
+/// `WriterConfig`: `OutputType` JSON or JSONL and `Transformation` NONE, COMPACT or
+/// FLATTEN (AWS's ResultWriter page; AWS CDK's `OutputType` and `Transformation` enums),
+/// each optional (JSON and, without an export, COMPACT by default). `PARQUET` is a
+/// local extension, refused with `--strict-aws`.
+fn check_writer_config(
+    ctx: &mut Ctx,
+    ptr: &str,
+    state: Option<&str>,
+    wc: &Map<String, Value>,
+    ql: Ql,
+) {
+    for (k, v) in wc {
+        let p = child(ptr, k);
+        let allowed: &[&str] = match k.as_str() {
+            "OutputType" if ctx.opts.strict_aws => &["JSON", "JSONL"],
+            "OutputType" => &["JSON", "JSONL", "PARQUET"],
+            "Transformation" => &["NONE", "COMPACT", "FLATTEN"],
+            _ => {
+                ctx.report(&p, state, "unknown-field", format!("field '{k}' is not allowed in WriterConfig (allowed: OutputType, Transformation)"));
+                continue;
+            }
+        };
+        if ql == Ql::Jsonata && jsonata::is_expression(v) {
+            continue;
+        }
+        if !v.as_str().is_some_and(|s| allowed.contains(&s)) {
+            let local = if k == "OutputType" && v == "PARQUET" {
+                " (PARQUET is a local extension of asl-engine, not on AWS)"
+            } else {
+                ""
+            };
+            ctx.report(
+                &p,
+                state,
+                "bad-enum",
+                format!(
+                    "{k} must be one of {}, got {}{local}",
+                    allowed.join(", "),
+                    show(v)
+                ),
+            );
         }
     }
 }

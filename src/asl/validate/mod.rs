@@ -22,6 +22,7 @@ mod machine;
 mod map;
 mod map_io;
 mod paths;
+mod resources;
 mod retry_catch;
 mod states;
 mod strict;

@@ -136,7 +136,7 @@ pub(super) fn check_task(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql
             state: at.state,
         };
         match v {
-            Value::String(s) => strict::check_resource(ctx, here, s),
+            Value::String(s) => strict::check_resource(ctx, here, s, false),
             // CloudFormation resolves `{"Ref": ..}` / `{"Fn::GetAtt": ..}` before AWS sees it.
             Value::Object(m)
                 if !ctx.opts.strict_aws
@@ -204,6 +204,10 @@ pub(super) fn check_task(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql
     }
 }
 
+/// `Credentials`: `{"RoleArn": "arn:aws:iam::…:role/…"}` (AWS's TaskCredentials has no
+/// other field); in JSONPath states `RoleArn.$` may give it by path, in JSONata states
+/// `RoleArn` may be an expression. AWS refuses `{}` and unknown fields ("The field
+/// 'RoleArn' is required").
 fn check_credentials(ctx: &mut Ctx, at: At, v: &Value, ql: Ql) {
     let Value::Object(m) = v else {
         ctx.at(
@@ -216,16 +220,39 @@ fn check_credentials(ctx: &mut Ctx, at: At, v: &Value, ql: Ql) {
         );
         return;
     };
-    if let Some(val) = m.get("RoleArn")
-        && !val.is_string()
-    {
-        let p = child(at.ptr, "RoleArn");
-        ctx.report(
-            &p,
-            at.state,
-            "wrong-type",
-            format!("RoleArn must be a string, got {}", kind(val)),
-        );
+    for (k, val) in m {
+        let p = child(at.ptr, k);
+        match k.as_str() {
+            "RoleArn" => match val {
+                Value::String(s) if s.is_empty() => ctx.report(
+                    &p,
+                    at.state,
+                    "out-of-range",
+                    "RoleArn must not be empty: give the ARN of the IAM role to assume".into(),
+                ),
+                Value::String(_) => {}
+                _ => ctx.report(
+                    &p,
+                    at.state,
+                    "wrong-type",
+                    format!("RoleArn must be a string, got {}", kind(val)),
+                ),
+            },
+            "RoleArn.$" if ql == Ql::JsonPath => {}
+            "RoleArn.$" => ctx.report(
+                &p,
+                at.state,
+                "field-query-language",
+                "RoleArn.$ is JSONPath; in a JSONata state write \"RoleArn\": \"{% expression %}\""
+                    .into(),
+            ),
+            _ => ctx.report(
+                &p,
+                at.state,
+                "unknown-field",
+                format!("field '{k}' is not allowed in Credentials (its only field is RoleArn)"),
+            ),
+        }
     }
     if ql == Ql::JsonPath {
         check_template(ctx, at.ptr, at.state, v);

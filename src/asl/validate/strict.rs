@@ -24,8 +24,11 @@ fn is_arn(s: &str) -> bool {
     parts.len() == 6 && parts[0] == "arn" && parts[1].starts_with("aws") && !parts[2].is_empty()
 }
 
-pub(super) fn check_resource(ctx: &mut Ctx, at: At, s: &str) {
-    if !is_uri(s) {
+/// A Task's Resource, or an ItemReader's or ResultWriter's (`item_resource`).
+pub(super) fn check_resource(ctx: &mut Ctx, at: At, s: &str, item_resource: bool) {
+    if let Some(why) = super::resources::problem(s, item_resource) {
+        ctx.at(at, "bad-resource", why);
+    } else if !is_uri(s) {
         ctx.at(
             at,
             "bad-resource",

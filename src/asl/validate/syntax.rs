@@ -74,12 +74,14 @@ pub(super) fn parse(text: &str) -> Result<(Value, Vec<Diagnostic>), Diagnostic> 
 
 /// YAML 1.2 (SAM and Serverless definitions) through serde-saphyr: a pure-Rust parser
 /// that passes the YAML test suite, refuses duplicate keys, and bounds the work an
-/// input can cause (anchors, nesting). Numbers with leading zeros or underscores stay
-/// strings (`0755`, `1_000`), as they did with serde_yaml.
+/// input can cause (anchors, nesting). As with serde_yaml 0.9 (YAML 1.2's core schema),
+/// numbers with leading zeros or underscores stay strings (`0755`, `1_000`), and so do
+/// YAML 1.1's `yes`/`no`/`on`/`off`: only `true` and `false` are booleans.
 fn from_yaml(body: &str) -> Result<Value, serde_saphyr::Error> {
     let options = serde_saphyr::options! {
         leading_zero_numbers_as_strings: true,
         underscored_numbers_as_strings: true,
+        strict_booleans: true,
     };
     serde_saphyr::from_str_with_options(body, options)
 }

@@ -180,7 +180,7 @@ fn duplicate_state_names() {
 fn value_ranges() {
     has(
         machine(
-            json!({"A": {"Type": "Task", "Resource": "arn:aws:states:::x", "TimeoutSeconds": 5, "HeartbeatSeconds": 5, "End": true}}),
+            json!({"A": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:test:x", "TimeoutSeconds": 5, "HeartbeatSeconds": 5, "End": true}}),
         ),
         "/States/A/HeartbeatSeconds",
         "out-of-range",

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 #[test]
 fn retry_and_catch() {
     let t = |extra: Value| {
-        let mut st = json!({"Type": "Task", "Resource": "arn:aws:states:::x", "End": true});
+        let mut st =
+            json!({"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:test:x", "End": true});
         for (k, v) in extra.as_object().unwrap() {
             st[k] = v.clone();
         }
@@ -243,4 +244,115 @@ fn deeply_nested_scopes_are_cut_off() {
         &Options::default(),
     );
     assert!(d.iter().any(|d| d.code == "too-deep"));
+}
+
+/// Issue #10: the forms of Credentials, WriterConfig values and Task resources AWS
+/// accepts and refuses.
+#[test]
+fn r10_credentials_writer_config_and_resources_follow_aws() {
+    let task = |extra: Value| {
+        let mut t =
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true});
+        for (k, v) in extra.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        machine(json!({"A": t}))
+    };
+    assert_eq!(
+        diags(task(
+            json!({"Credentials": {"RoleArn": "arn:aws:iam::123456789012:role/r"}})
+        )),
+        vec![]
+    );
+    assert_eq!(
+        diags(task(json!({"Credentials": {"RoleArn.$": "$.role"}}))),
+        vec![]
+    );
+    has(
+        task(json!({"Credentials": {}})),
+        "/States/A/Credentials",
+        "missing-field",
+    );
+    has(
+        task(json!({"Credentials": {"RoleArn": "arn:aws:iam::1:role/r", "InvalidField": "x"}})),
+        "/States/A/Credentials/InvalidField",
+        "unknown-field",
+    );
+    has(
+        task(json!({"Credentials": {"RoleArn": ""}})),
+        "/States/A/Credentials/RoleArn",
+        "out-of-range",
+    );
+    let jsonata = |creds: Value| {
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Arguments": {"FunctionName": "f"}, "Credentials": creds, "End": true}}})
+    };
+    assert_eq!(
+        diags(jsonata(json!({"RoleArn": "{% $states.input.role %}"}))),
+        vec![]
+    );
+    has(
+        jsonata(json!({"RoleArn.$": "$.role"})),
+        "/States/A/Credentials/RoleArn.$",
+        "field-query-language",
+    );
+
+    let writer = |w: Value| {
+        machine(json!({"A": {"Type": "Map", "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "ResultWriter": w, "End": true}}))
+    };
+    assert_eq!(
+        diags(writer(json!({"WriterConfig": {"OutputType": "JSONL"}}))),
+        vec![]
+    );
+    assert_eq!(
+        diags(writer(
+            json!({"WriterConfig": {"Transformation": "FLATTEN"}})
+        )),
+        vec![]
+    );
+    has(
+        writer(json!({"WriterConfig": {"OutputType": "CSV"}})),
+        "/States/A/ResultWriter/WriterConfig/OutputType",
+        "bad-enum",
+    );
+    has(
+        writer(json!({"WriterConfig": {"Transformation": "flatten"}})),
+        "/States/A/ResultWriter/WriterConfig/Transformation",
+        "bad-enum",
+    );
+    has(
+        writer(json!({"WriterConfig": {"Format": "JSON"}})),
+        "/States/A/ResultWriter/WriterConfig/Format",
+        "unknown-field",
+    );
+
+    for bad in [
+        "arn:aws:states:::dynamodb:scan",
+        "arn:aws:states:::sns:publish.sync",
+        "arn:aws:lambda:us-east-1:123456789012:function:f:1:2",
+    ] {
+        has(
+            machine(json!({"A": {"Type": "Task", "Resource": bad, "End": true}})),
+            "/States/A/Resource",
+            "bad-resource",
+        );
+    }
+    for ok in [
+        "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+        "arn:aws:lambda:us-east-1:123456789012:function:f:3",
+        "arn:aws:lambda:us-east-1:123456789012:function:f:prod",
+        "arn:aws:states:::aws-sdk:dynamodb:scan",
+    ] {
+        assert_eq!(
+            diags(machine(
+                json!({"A": {"Type": "Task", "Resource": ok, "End": true}})
+            )),
+            vec![],
+            "{ok}"
+        );
+    }
 }
