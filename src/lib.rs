@@ -9,5 +9,6 @@ pub mod exec;
 pub mod io;
 pub mod jsonata;
 pub mod plan;
+pub mod service;
 
 pub use error::{Error, Result};

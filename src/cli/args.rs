@@ -39,6 +39,42 @@ pub enum Command {
     /// Generate sample datasets (deterministic for a seed) for Distributed Map
     /// examples and benchmarks.
     Datasets(DatasetsArgs),
+    /// Serve the Step Functions API (AWS JSON 1.0) for the aws CLI, boto3 and the SDKs
+    /// (`--endpoint-url http://127.0.0.1:8083`), with state kept in SQLite.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    /// The start line and errors.
+    Info,
+    /// Also one line per request.
+    Debug,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one (printed at start).
+    #[arg(long, default_value = "127.0.0.1:8083")]
+    pub listen: String,
+    /// SQLite database file (created if missing), or :memory: to keep nothing.
+    #[arg(long, default_value = ".asl/state.db")]
+    pub db: String,
+    /// Account id in the ARNs the server makes.
+    #[arg(long, default_value = "123456789012")]
+    pub account: String,
+    /// Region in the ARNs the server makes.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Log level.
+    #[arg(long, value_enum, default_value = "info")]
+    pub log: LogLevel,
+    /// Allow listening on an address other than loopback (requests are not
+    /// authenticated).
+    #[arg(long)]
+    pub allow_remote: bool,
+    #[command(flatten)]
+    pub exec: ExecArgs,
 }
 
 #[derive(Debug, Args)]

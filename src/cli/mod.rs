@@ -22,6 +22,7 @@ mod bench;
 mod datasets;
 mod jsonata;
 mod run;
+mod serve;
 mod stream;
 mod validate;
 
@@ -48,6 +49,7 @@ pub fn main() -> i32 {
         args::Command::Bench(a) => bench::bench(a),
         args::Command::Jsonata(a) => jsonata::jsonata(a),
         args::Command::Datasets(a) => datasets::datasets(a),
+        args::Command::Serve(a) => serve::serve(a),
     }
 }
 

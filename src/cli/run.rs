@@ -103,7 +103,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         return Ok(super::stream::run_each_line(&ex, sm, &a));
     }
     if a.express {
-        let refused = express_refusals(&sm);
+        let refused = sm.express_refusals();
         if !refused.is_empty() {
             eprintln!(
                 "asl run: {}: an Express state machine can't run this definition (AWS refuses it at CreateStateMachine):",
@@ -128,6 +128,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         } else {
             ExecutionMode::Standard
         },
+        ..RunOptions::default()
     };
     let mut out = ex.run_plan(&plan, input, &opts);
     for w in &out.warnings {
@@ -135,7 +136,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     }
     let code = match out.status {
         Status::Succeeded => EXIT_OK,
-        Status::Failed => EXIT_FAILED,
+        Status::Failed | Status::Aborted => EXIT_FAILED,
     };
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -164,7 +165,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
                 let _ = serde_json::to_writer(&mut w, out.output.as_ref().unwrap_or(&Value::Null));
                 let _ = std::io::Write::write_all(&mut w, b"\n");
             }
-            Status::Failed => eprintln!(
+            Status::Failed | Status::Aborted => eprintln!(
                 "execution failed: {}{}",
                 out.error.as_deref().unwrap_or("(no error)"),
                 out.cause
@@ -190,30 +191,6 @@ pub fn run_limits(a: &RunArgs) -> Limits {
             ..Limits::default()
         }
     }
-}
-
-/// What an Express state machine refuses (AWS: "Express Workflows do not support Job-run
-/// (.sync) or Callback (.waitForTaskToken) service integration patterns", nor
-/// activities), one line per Task, with its state.
-fn express_refusals(sm: &StateMachine) -> Vec<String> {
-    let mut out = Vec::new();
-    sm.for_each_task(&mut |state, resource| {
-        let pattern = if resource.ends_with(".waitForTaskToken") {
-            Some("'.waitForTaskToken' service integration")
-        } else if resource.contains(".sync") {
-            Some("'.sync' service integration")
-        } else if resource.starts_with("arn:") && resource.split(':').nth(5) == Some("activity") {
-            Some("Activity ARN")
-        } else {
-            None
-        };
-        if let Some(p) = pattern {
-            out.push(format!(
-                "state '{state}': Express state machine does not support {p} ({resource})"
-            ));
-        }
-    });
-    out
 }
 
 pub fn explain(a: ExplainArgs) -> i32 {

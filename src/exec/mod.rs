@@ -44,6 +44,8 @@ pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 pub enum Status {
     Succeeded,
     Failed,
+    /// Stopped from outside ([`RunOptions::stop`]), as StopExecution does.
+    Aborted,
 }
 
 /// The outcome of one execution.
@@ -63,7 +65,7 @@ pub struct Execution {
 impl Execution {
     pub fn failure(&self) -> Option<Failure> {
         match self.status {
-            Status::Failed => Some(Failure {
+            Status::Failed | Status::Aborted => Some(Failure {
                 error: self.error.clone(),
                 cause: self.cause.clone(),
             }),
@@ -100,6 +102,15 @@ pub struct RunOptions {
     pub leak_input: bool,
     /// Standard or Express: the execution ARN and context object take that shape.
     pub mode: ExecutionMode,
+    /// Set from outside to stop the execution (StopExecution): it ends `Aborted` before
+    /// its next state, and Waits and Retry intervals end early.
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The execution ARN to use instead of one made from the names (a server's).
+    pub execution_arn: Option<String>,
+    /// The state machine ARN to use instead of one made from its name.
+    pub state_machine_arn: Option<String>,
+    /// The IAM role the execution runs as (`$$.Execution.RoleArn`).
+    pub role_arn: Option<String>,
 }
 
 /// Runs state machines. Cheap to share between threads.

@@ -29,6 +29,8 @@ pub(crate) struct Run<'e> {
     pub deadline: Option<DateTime<Utc>>,
     pub limits: Limits,
     pub warnings: Warnings,
+    /// Set from outside to stop the execution.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -57,13 +59,13 @@ pub(crate) fn run_execution<'e>(
         .clone()
         .unwrap_or_else(|| "StateMachine".to_string());
     let start = ex.clock.now();
-    let id = if opts.mode != super::ExecutionMode::Standard {
-        format!(
+    let id = match &opts.execution_arn {
+        Some(arn) => arn.clone(),
+        None if opts.mode != super::ExecutionMode::Standard => format!(
             "arn:aws:states:us-east-1:111111111111:express:{sm_name}:{name}:{}",
             uuid::Uuid::new_v4()
-        )
-    } else {
-        format!("arn:aws:states:us-east-1:111111111111:execution:{sm_name}:{name}")
+        ),
+        None => format!("arn:aws:states:us-east-1:111111111111:execution:{sm_name}:{name}"),
     };
     let info = ExecutionInfo {
         id,
@@ -71,8 +73,13 @@ pub(crate) fn run_execution<'e>(
         name,
         input,
         start_time: format_time(start),
-        role_arn: "arn:aws:iam::111111111111:role/StepFunctionsLocal".to_string(),
-        state_machine_id: format!("arn:aws:states:us-east-1:111111111111:stateMachine:{sm_name}"),
+        role_arn: opts
+            .role_arn
+            .clone()
+            .unwrap_or_else(|| "arn:aws:iam::111111111111:role/StepFunctionsLocal".to_string()),
+        state_machine_id: opts.state_machine_arn.clone().unwrap_or_else(|| {
+            format!("arn:aws:states:us-east-1:111111111111:stateMachine:{sm_name}")
+        }),
         state_machine_name: sm_name,
     };
     let standard = opts.mode == super::ExecutionMode::Standard;
@@ -98,6 +105,7 @@ pub(crate) fn run_execution<'e>(
         info,
         limits,
         warnings: Warnings::default(),
+        stop: opts.stop.clone(),
     };
     run.history.event(&*ex.clock, "ExecutionStarted", || {
         Some((
@@ -135,6 +143,7 @@ pub(crate) fn run_execution<'e>(
         }),
         _ => result,
     };
+    let aborted = run.stopped();
     // The history quota ends the execution whatever the states did since.
     let result = if run.history.tripped() {
         Err(Failure::new(
@@ -148,6 +157,10 @@ pub(crate) fn run_execution<'e>(
     };
     run.warn_at_end(standard, start);
     let (status, output, error, cause) = match result {
+        _ if aborted => {
+            run.history.event(&*ex.clock, "ExecutionAborted", || None);
+            (Status::Aborted, None, None, None)
+        }
         Ok(out) => {
             run.history.event(&*ex.clock, "ExecutionSucceeded", || {
                 Some((
@@ -284,8 +297,34 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The failure that stops every scope once the history quota is reached; no Retry
-    /// or Catch sees it, and the execution reports `States.Runtime` in its place.
+    /// Whether the execution was stopped from outside.
+    pub(crate) fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Sleeps `d` on the execution's clock; a stop ends the sleep early (checked every
+    /// 50 ms on the real clock).
+    pub(crate) fn pause(&self, d: Duration) {
+        let clock = &*self.ex.clock;
+        if self.stop.is_none() || clock.is_virtual() {
+            clock.sleep(d);
+            return;
+        }
+        let end = std::time::Instant::now() + d;
+        while !self.stopped() {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            clock.sleep(left.min(Duration::from_millis(50)));
+        }
+    }
+
+    /// The failure that stops every scope once the history quota is reached or the
+    /// execution is stopped; no Retry or Catch sees it, and the execution reports
+    /// `States.Runtime` (or its abort) in its place.
     pub(crate) fn history_full(&self) -> Failure {
         Failure::new(
             HISTORY_FULL,
@@ -335,7 +374,7 @@ impl Run<'_> {
             {
                 return Err(Failure::new(CANCELLED, "a sibling branch failed"));
             }
-            if self.history.tripped() {
+            if self.history.tripped() || self.stopped() {
                 return Err(self.history_full());
             }
             let st = sm.state(cur);
@@ -407,7 +446,7 @@ impl Run<'_> {
                 }
                 Err(f) => wrap_runtime(f, &st.name, entered_id),
             };
-            if self.history.tripped() {
+            if self.history.tripped() || self.stopped() {
                 return Err(self.history_full());
             }
             let err = f.error_name().to_string();
@@ -428,9 +467,7 @@ impl Run<'_> {
                     }
                     retry_counts[i] += 1;
                     retry_total += 1;
-                    self.ex
-                        .clock
-                        .sleep(Duration::from_secs_f64(delay.clamp(0.0, 1e9)));
+                    self.pause(Duration::from_secs_f64(delay.clamp(0.0, 1e9)));
                     continue;
                 }
             }

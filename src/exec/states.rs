@@ -326,7 +326,7 @@ impl Run<'_> {
         if let Some(d) = self.deadline {
             let left = (d - clock.now()).num_milliseconds().max(0) as f64 / 1000.0;
             if secs > left {
-                clock.sleep(Duration::from_secs_f64(left));
+                self.pause(Duration::from_secs_f64(left));
                 return Err(Failure {
                     error: Some(names::TIMEOUT.into()),
                     cause: None,
@@ -334,7 +334,7 @@ impl Run<'_> {
             }
         }
         if secs > 0.0 {
-            clock.sleep(Duration::from_secs_f64(secs.min(1e9)));
+            self.pause(Duration::from_secs_f64(secs.min(1e9)));
         }
         Ok(())
     }
@@ -349,8 +349,8 @@ impl Run<'_> {
         let timeout = self.dynamic_seconds(t.timeout_seconds.as_ref(), "TimeoutSeconds", env)?;
         let _heartbeat =
             self.dynamic_seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSeconds", env)?;
-        if self.history.tripped() {
-            // The history is full: AWS schedules nothing more.
+        if self.history.tripped() || self.stopped() {
+            // The history is full or the execution stopped: nothing more is scheduled.
             return Err(self.history_full());
         }
         let (handler, kind) = match self.ex.tasks.resolve(&t.resource, &params) {

@@ -46,6 +46,31 @@ impl StateMachine {
         self.by_name.get(name).copied()
     }
 
+    /// What an Express state machine can't run (AWS: "Express Workflows do not support
+    /// Job-run (.sync) or Callback (.waitForTaskToken) service integration patterns",
+    /// nor activities): one line per Task, naming its state.
+    pub fn express_refusals(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_task(&mut |state, resource| {
+            let pattern = if resource.ends_with(".waitForTaskToken") {
+                Some("'.waitForTaskToken' service integration")
+            } else if resource.contains(".sync") {
+                Some("'.sync' service integration")
+            } else if resource.starts_with("arn:") && resource.split(':').nth(5) == Some("activity")
+            {
+                Some("Activity ARN")
+            } else {
+                None
+            };
+            if let Some(p) = pattern {
+                out.push(format!(
+                    "state '{state}': Express state machine does not support {p} ({resource})"
+                ));
+            }
+        });
+        out
+    }
+
     /// Calls `f(state name, resource)` for every Task, nested branches and item
     /// processors included.
     pub fn for_each_task(&self, f: &mut dyn FnMut(&str, &str)) {

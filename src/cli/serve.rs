@@ -1,0 +1,46 @@
+//! `asl serve`: the Step Functions API server.
+
+use super::args::{LogLevel, ServeArgs};
+use super::run::build_executor;
+use super::{EXIT_OK, EXIT_USAGE};
+use asl_engine::service::{Config, serve as run_server};
+
+pub fn serve(a: ServeArgs) -> i32 {
+    let loopback = a
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .map(|s| s.ip().is_loopback())
+        .unwrap_or_else(|_| a.listen.starts_with("localhost:"));
+    if !loopback && !a.allow_remote {
+        eprintln!(
+            "asl serve: --listen {}: not a loopback address; requests are not authenticated, so listening there needs --allow-remote",
+            a.listen
+        );
+        return EXIT_USAGE;
+    }
+    if a.account.len() != 12 || !a.account.bytes().all(|b| b.is_ascii_digit()) {
+        eprintln!(
+            "asl serve: --account must be 12 digits, got '{}'",
+            a.account
+        );
+        return EXIT_USAGE;
+    }
+    let executor = match build_executor("serve", &a.exec) {
+        Ok(ex) => ex,
+        Err(code) => return code,
+    };
+    let config = Config {
+        listen: a.listen,
+        db: a.db,
+        region: a.region,
+        account: a.account,
+        log_requests: a.log == LogLevel::Debug,
+    };
+    match run_server(config, executor) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("asl serve: {e}");
+            EXIT_USAGE
+        }
+    }
+}

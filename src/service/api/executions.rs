@@ -1,0 +1,330 @@
+//! Executions: Start, StartSync, Describe, List, GetExecutionHistory, Stop.
+
+use super::machines::find as find_machine;
+use super::{Req, now, paged};
+use crate::exec::{MAX_PAYLOAD_BYTES, Status};
+use crate::service::Service;
+use crate::service::arn::{check_name, parse_execution};
+use crate::service::error::{ApiError, ApiResult, Code};
+use crate::service::runner;
+use crate::service::store::ExecutionRow;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// The execution an ARN names, or `ExecutionDoesNotExist`.
+pub(super) fn find(s: &Service, arn: &str) -> ApiResult<ExecutionRow> {
+    parse_execution(arn)?;
+    s.store.execution(arn)?.ok_or_else(|| {
+        ApiError::new(
+            Code::ExecutionDoesNotExist,
+            format!("Execution Does Not Exist: '{arn}'"),
+        )
+    })
+}
+
+/// The input of a start: JSON text of at most 256 KiB (`{}` when absent).
+fn input_of(r: &Req<'_>) -> ApiResult<String> {
+    let input = r.opt_str("input")?.unwrap_or("{}").to_string();
+    if input.len() > MAX_PAYLOAD_BYTES {
+        return Err(ApiError::new(
+            Code::InvalidExecutionInput,
+            format!(
+                "Invalid State Machine Execution Input: 'The input is {} bytes, over the limit of {MAX_PAYLOAD_BYTES} bytes'",
+                input.len()
+            ),
+        ));
+    }
+    if let Err(e) = serde_json::from_str::<Value>(&input) {
+        return Err(ApiError::new(
+            Code::InvalidExecutionInput,
+            format!("Invalid State Machine Execution Input: '{e}'"),
+        ));
+    }
+    Ok(input)
+}
+
+/// What a start needs: the machine, its loaded definition, the execution's row.
+fn prepare(
+    s: &Service,
+    r: &Req<'_>,
+    express: bool,
+) -> ApiResult<(crate::asl::model::StateMachine, ExecutionRow, String)> {
+    let m = find_machine(s, r.str("stateMachineArn")?)?;
+    let name = match r.opt_str("name")? {
+        Some(n) => {
+            check_name(n, "execution")?;
+            n.to_string()
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let input = input_of(r)?;
+    if express != (m.kind == "EXPRESS") && express {
+        return Err(ApiError::new(
+            Code::StateMachineTypeNotSupported,
+            "This operation is not supported by this type of state machine",
+        ));
+    }
+    let sm = crate::asl::model::load_text(&m.definition).map_err(|e| {
+        ApiError::internal(format!("{}: stored definition does not load: {e}", m.arn))
+    })?;
+    let arn = if m.kind == "EXPRESS" {
+        s.place.express_execution(&m.name, &name)
+    } else {
+        s.place.execution(&m.name, &name)
+    };
+    let row = ExecutionRow {
+        arn,
+        machine_arn: m.arn.clone(),
+        name,
+        status: "RUNNING".into(),
+        input,
+        output: None,
+        error: None,
+        cause: None,
+        started: now(),
+        stopped: None,
+        definition: m.definition.clone(),
+        role_arn: m.role_arn.clone(),
+    };
+    Ok((sm, row, m.name))
+}
+
+pub(super) fn start(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
+    let (sm, row, machine) = prepare(s, r, false)?;
+    if row.arn.contains(":express:") {
+        // An asynchronous Express execution: kept in memory only, as on AWS.
+        let service = Arc::clone(s);
+        let (arn, started) = (row.arn.clone(), row.started);
+        std::thread::Builder::new()
+            .name("asl-express".into())
+            .spawn(move || {
+                runner::run_express(&service, &row, &sm, &machine);
+            })
+            .map_err(ApiError::internal)?;
+        return Ok(json!({"executionArn": arn, "startDate": started}));
+    }
+    if let Some(old) = s.store.execution(&row.arn)? {
+        // AWS: the same name and input as a RUNNING execution is that execution; a
+        // closed one, or another input, is an error.
+        if old.status == "RUNNING" && old.input == row.input {
+            return Ok(json!({"executionArn": old.arn, "startDate": old.started}));
+        }
+        return Err(ApiError::new(
+            Code::ExecutionAlreadyExists,
+            format!("Execution Already Exists: '{}'", old.arn),
+        ));
+    }
+    let started = json!({
+        "timestamp": row.started,
+        "type": "ExecutionStarted",
+        "id": 1,
+        "previousEventId": 0,
+        "executionStartedEventDetails": {
+            "input": row.input,
+            "inputDetails": {"truncated": false},
+            "roleArn": row.role_arn,
+        },
+    });
+    s.store
+        .insert_execution(&row, &[(1, started.to_string())])?;
+    let answer = json!({"executionArn": row.arn, "startDate": row.started});
+    runner::start_standard(s, row, sm, machine);
+    Ok(answer)
+}
+
+pub(super) fn start_sync(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let (sm, row, machine) = prepare(s, r, true)?;
+    let out = runner::run_express(s, &row, &sm, &machine);
+    let mut v = json!({
+        "executionArn": row.arn,
+        "stateMachineArn": row.machine_arn,
+        "name": row.name,
+        "startDate": row.started,
+        "stopDate": now(),
+        "status": match out.status {
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed | Status::Aborted => "FAILED",
+        },
+        "input": row.input,
+        "inputDetails": {"included": true},
+        "billingDetails": {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100},
+    });
+    match out.status {
+        Status::Succeeded => {
+            v["output"] = json!(out.output.unwrap_or(Value::Null).to_string());
+            v["outputDetails"] = json!({"included": true});
+        }
+        _ => {
+            if let Some(e) = out.error {
+                v["error"] = json!(e);
+            }
+            if let Some(c) = out.cause {
+                v["cause"] = json!(c);
+            }
+        }
+    }
+    Ok(v)
+}
+
+pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let e = find(s, r.str("executionArn")?)?;
+    let mut v = json!({
+        "executionArn": e.arn,
+        "stateMachineArn": e.machine_arn,
+        "name": e.name,
+        "status": e.status,
+        "startDate": e.started,
+        "input": e.input,
+        "inputDetails": {"included": true},
+        "redriveCount": 0,
+    });
+    if let Some(t) = e.stopped {
+        v["stopDate"] = json!(t);
+    }
+    if let Some(o) = e.output {
+        v["output"] = json!(o);
+        v["outputDetails"] = json!({"included": true});
+    }
+    if let Some(x) = e.error {
+        v["error"] = json!(x);
+    }
+    if let Some(x) = e.cause {
+        v["cause"] = json!(x);
+    }
+    Ok(v)
+}
+
+const STATUSES: &[&str] = &[
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "TIMED_OUT",
+    "ABORTED",
+    "PENDING_REDRIVE",
+];
+
+pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let m = find_machine(s, r.str("stateMachineArn")?)?;
+    let status = r.opt_str("statusFilter")?;
+    if let Some(st) = status
+        && !STATUSES.contains(&st)
+    {
+        return Err(ApiError::new(
+            Code::ValidationException,
+            format!(
+                "1 validation error detected: Value '{st}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                STATUSES.join(", ")
+            ),
+        ));
+    }
+    if m.kind == "EXPRESS" {
+        return Err(ApiError::new(
+            Code::StateMachineTypeNotSupported,
+            "This operation is not supported by this type of state machine",
+        ));
+    }
+    let (offset, limit) = r.page(100)?;
+    let mut rows = s.store.executions(&m.arn, status, offset, limit + 1)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|e| {
+            let mut v = json!({
+                "executionArn": e.arn,
+                "stateMachineArn": e.machine_arn,
+                "name": e.name,
+                "status": e.status,
+                "startDate": e.started,
+                "redriveCount": 0,
+            });
+            if let Some(t) = e.stopped {
+                v["stopDate"] = json!(t);
+            }
+            v
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("executions".into(), Value::Array(items));
+    Ok(paged(out, offset, limit, more))
+}
+
+/// Drops payloads from an event (`includeExecutionData: false`).
+fn without_data(mut e: Value) -> Value {
+    if let Value::Object(m) = &mut e {
+        for (k, v) in m.iter_mut() {
+            if let (true, Value::Object(d)) = (k.ends_with("EventDetails"), v) {
+                for field in ["input", "output", "inputDetails", "outputDetails"] {
+                    d.remove(field);
+                }
+            }
+        }
+    }
+    e
+}
+
+pub(super) fn history(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let e = find(s, r.str("executionArn")?)?;
+    let reverse = r.opt_bool("reverseOrder")?.unwrap_or(false);
+    let with_data = r.opt_bool("includeExecutionData")?.unwrap_or(true);
+    let (offset, limit) = r.page(100)?;
+    let mut rows = s.store.events(&e.arn, reverse, offset, limit + 1)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let events: Vec<Value> = rows
+        .iter()
+        .filter_map(|b| serde_json::from_str(b).ok())
+        .map(|ev| if with_data { ev } else { without_data(ev) })
+        .collect();
+    let mut out = Map::new();
+    out.insert("events".into(), Value::Array(events));
+    Ok(paged(out, offset, limit, more))
+}
+
+pub(super) fn stop(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let arn = r.str("executionArn")?;
+    let e = find(s, arn)?;
+    let error = r.opt_str("error")?;
+    let cause = r.opt_str("cause")?;
+    if e.status != "RUNNING" {
+        // AWS answers with the stop date of an execution that already ended.
+        return Ok(json!({"stopDate": e.stopped.unwrap_or_else(now)}));
+    }
+    runner::stop(s, arn)?;
+    let at = now();
+    // Not ended by its run within the wait (or not running here): end it now.
+    let aborted = json!({
+        "timestamp": at,
+        "type": "ExecutionAborted",
+        "id": 0,
+        "executionAbortedEventDetails": {"error": error, "cause": cause},
+    });
+    if let Some(cur) = s.store.execution(arn)?
+        && cur.status == "RUNNING"
+    {
+        let last = s.store.events(arn, true, 0, 1)?;
+        let last_id = last
+            .first()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|v| v["id"].as_u64())
+            .unwrap_or(1);
+        let mut ev = aborted;
+        ev["id"] = json!(last_id + 1);
+        ev["previousEventId"] = json!(last_id);
+        s.store.finish_execution(
+            arn,
+            "ABORTED",
+            None,
+            error,
+            cause,
+            at,
+            &[(last_id + 1, ev.to_string())],
+        )?;
+    }
+    let stopped = s
+        .store
+        .execution(arn)?
+        .and_then(|e| e.stopped)
+        .unwrap_or(at);
+    Ok(json!({"stopDate": stopped}))
+}

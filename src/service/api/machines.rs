@@ -1,0 +1,292 @@
+//! State machines: Create, Describe, Update, Delete, List, Validate, and
+//! DescribeStateMachineForExecution.
+
+use super::{Req, now, paged};
+use crate::asl::validate::{Diagnostic, Options, validate_text};
+use crate::service::Service;
+use crate::service::arn::{check_name, parse_execution, parse_state_machine};
+use crate::service::error::{ApiError, ApiResult, Code};
+use crate::service::store::Machine;
+use serde_json::{Map, Value, json};
+
+/// AWS's limit on a definition (1 MB).
+const MAX_DEFINITION: usize = 1024 * 1024;
+
+/// AWS's diagnostic code for one of ours.
+fn aws_code(d: &Diagnostic) -> &'static str {
+    match d.code {
+        "json-syntax" | "yaml-syntax" => "INVALID_JSON_DESCRIPTION",
+        "dangling-transition" | "next-missing" | "start-at-missing" => "MISSING_TRANSITION_TARGET",
+        "duplicate-state-name" => "DUPLICATE_STATE_NAME",
+        "unreachable-state" => "UNREACHABLE_STATE",
+        "no-terminal-state" => "NO_TERMINAL_STATE",
+        _ => "SCHEMA_VALIDATION_FAILED",
+    }
+}
+
+/// The diagnostics of a definition for a machine of `kind`.
+fn diagnostics(definition: &str, kind: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = validate_text(definition, &Options::default())
+        .iter()
+        .map(|d| {
+            (
+                aws_code(d).to_string(),
+                d.message.clone(),
+                d.pointer.clone(),
+            )
+        })
+        .collect();
+    if out.is_empty()
+        && kind == "EXPRESS"
+        && let Ok(sm) = crate::asl::model::load_text(definition)
+    {
+        for r in sm.express_refusals() {
+            out.push(("SCHEMA_VALIDATION_FAILED".into(), r, String::new()));
+        }
+    }
+    out
+}
+
+fn check_definition(definition: &str, kind: &str) -> ApiResult<()> {
+    if definition.len() > MAX_DEFINITION {
+        return Err(ApiError::new(
+            Code::ValidationException,
+            format!(
+                "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to {MAX_DEFINITION}"
+            ),
+        ));
+    }
+    let d = diagnostics(definition, kind);
+    if d.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<String> = d
+        .iter()
+        .map(|(code, msg, at)| {
+            if at.is_empty() {
+                format!("{code}: {msg}")
+            } else {
+                format!("{code}: {msg} at {at}")
+            }
+        })
+        .collect();
+    Err(ApiError::new(
+        Code::InvalidDefinition,
+        format!("Invalid State Machine Definition: '{}'", parts.join(", ")),
+    ))
+}
+
+fn check_role(role: &str) -> ApiResult<()> {
+    let ok = role.starts_with("arn:aws")
+        && role.split(':').nth(2) == Some("iam")
+        && role.contains(":role/");
+    if !ok {
+        return Err(ApiError::new(
+            Code::InvalidArn,
+            format!("Invalid Role Arn: '{role}'"),
+        ));
+    }
+    Ok(())
+}
+
+fn kind_of(r: &Req<'_>) -> ApiResult<String> {
+    match r.opt_str("type")? {
+        None => Ok("STANDARD".into()),
+        Some(t @ ("STANDARD" | "EXPRESS")) => Ok(t.to_string()),
+        Some(t) => Err(ApiError::new(
+            Code::ValidationException,
+            format!(
+                "1 validation error detected: Value '{t}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
+            ),
+        )),
+    }
+}
+
+pub(super) fn tags_of(r: &Req<'_>) -> ApiResult<Vec<(String, String)>> {
+    let Some(v) = r.get("tags") else {
+        return Ok(Vec::new());
+    };
+    let bad = || {
+        ApiError::new(
+            Code::SerializationException,
+            "'tags' must be a list of {key, value}",
+        )
+    };
+    let list = v.as_array().ok_or_else(bad)?;
+    list.iter()
+        .map(|t| {
+            let key = t.get("key").and_then(Value::as_str).ok_or_else(bad)?;
+            let value = t.get("value").and_then(Value::as_str).unwrap_or("");
+            Ok((key.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// The machine an ARN names, or `StateMachineDoesNotExist`.
+pub(super) fn find(s: &Service, arn: &str) -> ApiResult<Machine> {
+    let (name, qualifier) = parse_state_machine(arn)?;
+    let missing = || {
+        ApiError::new(
+            Code::StateMachineDoesNotExist,
+            format!("State Machine Does Not Exist: '{arn}'"),
+        )
+    };
+    if qualifier.is_some() {
+        // Versions and aliases come with a later issue.
+        return Err(missing());
+    }
+    match s.store.machine_by_name(&name)? {
+        Some(m) if m.arn == arn => Ok(m),
+        _ => Err(missing()),
+    }
+}
+
+pub(super) fn create(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let name = r.str("name")?;
+    let definition = r.str("definition")?;
+    let role = r.str("roleArn")?;
+    let kind = kind_of(r)?;
+    let tags = tags_of(r)?;
+    check_name(name, "state machine")?;
+    check_role(role)?;
+    check_definition(definition, &kind)?;
+    let arn = s.place.state_machine(name);
+    if let Some(m) = s.store.machine_by_name(name)? {
+        // AWS: the same name, definition, role and type is the same machine.
+        if m.definition == definition && m.role_arn == role && m.kind == kind {
+            return Ok(json!({"stateMachineArn": m.arn, "creationDate": m.created}));
+        }
+        return Err(ApiError::new(
+            Code::StateMachineAlreadyExists,
+            format!("State Machine Already Exists: '{arn}'"),
+        ));
+    }
+    let m = Machine {
+        arn: arn.clone(),
+        name: name.to_string(),
+        definition: definition.to_string(),
+        role_arn: role.to_string(),
+        kind,
+        created: now(),
+        updated: None,
+        revision: uuid::Uuid::new_v4().to_string(),
+    };
+    s.store.insert_machine(&m)?;
+    if !tags.is_empty() {
+        s.store.set_tags(&arn, &tags)?;
+    }
+    Ok(json!({"stateMachineArn": arn, "creationDate": m.created}))
+}
+
+fn describe_json(m: &Machine) -> Value {
+    let mut out = json!({
+        "stateMachineArn": m.arn,
+        "name": m.name,
+        "status": "ACTIVE",
+        "definition": m.definition,
+        "roleArn": m.role_arn,
+        "type": m.kind,
+        "creationDate": m.created,
+        "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
+        "tracingConfiguration": {"enabled": false},
+        "revisionId": m.revision,
+    });
+    if let Some(u) = m.updated {
+        out["updateDate"] = json!(u);
+    }
+    out
+}
+
+pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let m = find(s, r.str("stateMachineArn")?)?;
+    Ok(describe_json(&m))
+}
+
+pub(super) fn update(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let mut m = find(s, r.str("stateMachineArn")?)?;
+    let definition = r.opt_str("definition")?;
+    let role = r.opt_str("roleArn")?;
+    if definition.is_none() && role.is_none() {
+        return Err(ApiError::new(
+            Code::ValidationException,
+            "Either the definition or the roleArn must be specified",
+        ));
+    }
+    if let Some(d) = definition {
+        check_definition(d, &m.kind)?;
+        m.definition = d.to_string();
+    }
+    if let Some(role) = role {
+        check_role(role)?;
+        m.role_arn = role.to_string();
+    }
+    m.updated = Some(now());
+    m.revision = uuid::Uuid::new_v4().to_string();
+    s.store.update_machine(&m)?;
+    Ok(json!({"updateDate": m.updated, "revisionId": m.revision}))
+}
+
+pub(super) fn delete(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let arn = r.str("stateMachineArn")?;
+    parse_state_machine(arn)?;
+    if let Ok(m) = find(s, arn) {
+        s.store.delete_machine(&m.arn)?;
+    }
+    Ok(json!({}))
+}
+
+pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let (offset, limit) = r.page(100)?;
+    let mut rows = s.store.machines(offset, limit + 1)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|m| json!({"stateMachineArn": m.arn, "name": m.name, "type": m.kind, "creationDate": m.created}))
+        .collect();
+    let mut out = Map::new();
+    out.insert("stateMachines".into(), Value::Array(items));
+    Ok(paged(out, offset, limit, more))
+}
+
+pub(super) fn validate(r: &Req<'_>) -> ApiResult<Value> {
+    let definition = r.str("definition")?;
+    let kind = kind_of(r)?;
+    let max = match r.opt_int("maxResults")? {
+        None | Some(0) => 100,
+        Some(n) => n.clamp(1, 100) as usize,
+    };
+    let all = diagnostics(definition, &kind);
+    let truncated = all.len() > max;
+    let diagnostics: Vec<Value> = all
+        .into_iter()
+        .take(max)
+        .map(|(code, message, location)| {
+            json!({"severity": "ERROR", "code": code, "message": message, "location": location})
+        })
+        .collect();
+    Ok(json!({
+        "result": if diagnostics.is_empty() { "OK" } else { "FAIL" },
+        "diagnostics": diagnostics,
+        "truncated": truncated,
+    }))
+}
+
+pub(super) fn describe_for_execution(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let arn = r.str("executionArn")?;
+    let e = super::executions::find(s, arn)?;
+    let (machine, _) = parse_execution(arn)?;
+    let mut out = json!({
+        "stateMachineArn": e.machine_arn,
+        "name": machine,
+        "definition": e.definition,
+        "roleArn": e.role_arn,
+        "updateDate": e.started,
+        "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
+        "tracingConfiguration": {"enabled": false},
+    });
+    if let Ok(m) = find(s, &e.machine_arn) {
+        out["revisionId"] = json!(m.revision);
+    }
+    Ok(out)
+}

@@ -1,0 +1,228 @@
+//! The operations: `X-Amz-Target` parsed once into [`Op`], matched exhaustively; each
+//! operation reads its fields, checks them as AWS does and answers AWS's shape.
+
+mod executions;
+mod machines;
+mod tags;
+
+use super::Service;
+use super::error::{ApiError, ApiResult, Code};
+use axum::body::Bytes;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// The operations this server answers. Activities, callbacks (SendTask*), TestState,
+/// versions, aliases, redrive and map runs come with later issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    CreateStateMachine,
+    DescribeStateMachine,
+    UpdateStateMachine,
+    DeleteStateMachine,
+    ListStateMachines,
+    ValidateStateMachineDefinition,
+    DescribeStateMachineForExecution,
+    StartExecution,
+    StartSyncExecution,
+    DescribeExecution,
+    ListExecutions,
+    GetExecutionHistory,
+    StopExecution,
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+}
+
+impl Op {
+    fn parse(name: &str) -> ApiResult<Op> {
+        Ok(match name {
+            "CreateStateMachine" => Op::CreateStateMachine,
+            "DescribeStateMachine" => Op::DescribeStateMachine,
+            "UpdateStateMachine" => Op::UpdateStateMachine,
+            "DeleteStateMachine" => Op::DeleteStateMachine,
+            "ListStateMachines" => Op::ListStateMachines,
+            "ValidateStateMachineDefinition" => Op::ValidateStateMachineDefinition,
+            "DescribeStateMachineForExecution" => Op::DescribeStateMachineForExecution,
+            "StartExecution" => Op::StartExecution,
+            "StartSyncExecution" => Op::StartSyncExecution,
+            "DescribeExecution" => Op::DescribeExecution,
+            "ListExecutions" => Op::ListExecutions,
+            "GetExecutionHistory" => Op::GetExecutionHistory,
+            "StopExecution" => Op::StopExecution,
+            "TagResource" => Op::TagResource,
+            "UntagResource" => Op::UntagResource,
+            "ListTagsForResource" => Op::ListTagsForResource,
+            "" => {
+                return Err(ApiError::new(
+                    Code::UnknownOperationException,
+                    "Missing X-Amz-Target header (AWSStepFunctions.<Operation>)",
+                ));
+            }
+            other => {
+                return Err(ApiError::new(
+                    Code::UnknownOperationException,
+                    format!("Operation {other} is not supported by this server"),
+                ));
+            }
+        })
+    }
+}
+
+/// Answers one request.
+pub async fn handle(service: Arc<Service>, op: &str, body: Bytes) -> ApiResult<Value> {
+    let op = Op::parse(op)?;
+    if body.len() > 1024 * 1024 {
+        return Err(super::http::too_large());
+    }
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => {
+                return Err(ApiError::new(
+                    Code::SerializationException,
+                    "The request body must be a JSON object",
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::new(
+                    Code::SerializationException,
+                    format!("The request body is not valid JSON: {e}"),
+                ));
+            }
+        }
+    };
+    // Operations touch the database or run executions: off the reactor.
+    tokio::task::spawn_blocking(move || dispatch(&service, op, &Req(&req)))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+fn dispatch(s: &Arc<Service>, op: Op, r: &Req<'_>) -> ApiResult<Value> {
+    match op {
+        Op::CreateStateMachine => machines::create(s, r),
+        Op::DescribeStateMachine => machines::describe(s, r),
+        Op::UpdateStateMachine => machines::update(s, r),
+        Op::DeleteStateMachine => machines::delete(s, r),
+        Op::ListStateMachines => machines::list(s, r),
+        Op::ValidateStateMachineDefinition => machines::validate(r),
+        Op::DescribeStateMachineForExecution => machines::describe_for_execution(s, r),
+        Op::StartExecution => executions::start(s, r),
+        Op::StartSyncExecution => executions::start_sync(s, r),
+        Op::DescribeExecution => executions::describe(s, r),
+        Op::ListExecutions => executions::list(s, r),
+        Op::GetExecutionHistory => executions::history(s, r),
+        Op::StopExecution => executions::stop(s, r),
+        Op::TagResource => tags::tag(s, r),
+        Op::UntagResource => tags::untag(s, r),
+        Op::ListTagsForResource => tags::list(s, r),
+    }
+}
+
+/// A request's fields, read with AWS's validation messages.
+pub struct Req<'a>(&'a Map<String, Value>);
+
+fn null_member(field: &str) -> ApiError {
+    ApiError::new(
+        Code::ValidationException,
+        format!(
+            "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        ),
+    )
+}
+
+fn wrong_type(field: &str, what: &str) -> ApiError {
+    ApiError::new(
+        Code::SerializationException,
+        format!("'{field}' must be {what}"),
+    )
+}
+
+impl Req<'_> {
+    pub fn opt_str(&self, field: &str) -> ApiResult<Option<&str>> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(wrong_type(field, "a string")),
+        }
+    }
+
+    pub fn str(&self, field: &str) -> ApiResult<&str> {
+        self.opt_str(field)?.ok_or_else(|| null_member(field))
+    }
+
+    pub fn opt_bool(&self, field: &str) -> ApiResult<Option<bool>> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(wrong_type(field, "a boolean")),
+        }
+    }
+
+    pub fn opt_int(&self, field: &str) -> ApiResult<Option<i64>> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+            Some(_) => Err(wrong_type(field, "an integer")),
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.0.get(field).filter(|v| !v.is_null())
+    }
+
+    /// `maxResults` (0 or absent: `default`; AWS allows 0 to 1000) and the offset its
+    /// `nextToken` holds.
+    pub fn page(&self, default: usize) -> ApiResult<(usize, usize)> {
+        let max = match self.opt_int("maxResults")? {
+            None | Some(0) => default,
+            Some(n) if (1..=1000).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(ApiError::new(
+                    Code::ValidationException,
+                    format!(
+                        "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+                    ),
+                ));
+            }
+        };
+        let offset = match self.opt_str("nextToken")? {
+            None => 0,
+            Some(t) => decode_token(t)?,
+        };
+        Ok((offset, max))
+    }
+}
+
+/// An opaque page token holding the offset of the next page.
+fn encode_token(offset: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("asl-page:{offset}"))
+}
+
+fn decode_token(t: &str) -> ApiResult<usize> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("asl-page:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| ApiError::new(Code::InvalidToken, format!("Invalid Token: '{t}'")))
+}
+
+/// Adds `nextToken` to `out` when there is a next page (`more`: the query asked for
+/// one row past the page and got it); the last page has none, as on AWS.
+fn paged(mut out: Map<String, Value>, offset: usize, limit: usize, more: bool) -> Value {
+    if more {
+        out.insert(
+            "nextToken".into(),
+            Value::String(encode_token(offset + limit)),
+        );
+    }
+    Value::Object(out)
+}
+
+/// Seconds since the epoch, as the API's timestamps are on the wire.
+pub fn now() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+}

@@ -1,0 +1,68 @@
+//! Tags on state machines: TagResource, UntagResource, ListTagsForResource.
+
+use super::Req;
+use super::machines::{find, tags_of};
+use crate::service::Service;
+use crate::service::error::{ApiError, ApiResult, Code};
+use serde_json::{Value, json};
+
+/// AWS's limit on tags per resource.
+const MAX_TAGS: usize = 50;
+
+pub(super) fn tag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let m = find(s, r.str("resourceArn")?).map_err(not_found)?;
+    let tags = tags_of(r)?;
+    let mut keys: Vec<String> = s.store.tags(&m.arn)?.into_iter().map(|(k, _)| k).collect();
+    keys.extend(tags.iter().map(|(k, _)| k.clone()));
+    keys.sort();
+    keys.dedup();
+    if keys.len() > MAX_TAGS {
+        return Err(ApiError::new(
+            Code::TooManyTags,
+            format!("Too many tags: a resource has at most {MAX_TAGS}"),
+        ));
+    }
+    s.store.set_tags(&m.arn, &tags)?;
+    Ok(json!({}))
+}
+
+pub(super) fn untag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let m = find(s, r.str("resourceArn")?).map_err(not_found)?;
+    let keys: Vec<String> = match r.get("tagKeys") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect(),
+        _ => {
+            return Err(ApiError::new(
+                Code::ValidationException,
+                "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
+            ));
+        }
+    };
+    s.store.remove_tags(&m.arn, &keys)?;
+    Ok(json!({}))
+}
+
+pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let m = find(s, r.str("resourceArn")?).map_err(not_found)?;
+    let tags: Vec<Value> = s
+        .store
+        .tags(&m.arn)?
+        .into_iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect();
+    Ok(json!({"tags": tags}))
+}
+
+/// Tag operations say `ResourceNotFound` for a resource that does not exist.
+fn not_found(e: ApiError) -> ApiError {
+    match e.code {
+        Code::StateMachineDoesNotExist => ApiError::new(
+            Code::ResourceNotFound,
+            e.message
+                .replace("State Machine Does Not Exist", "Resource not found"),
+        ),
+        _ => e,
+    }
+}

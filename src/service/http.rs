@@ -1,0 +1,87 @@
+//! The HTTP side: AWS JSON 1.0 over `POST /`, `X-Amz-Target: AWSStepFunctions.<Op>`.
+
+use super::error::{ApiError, Code};
+use super::{Config, Service, api};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// AWS's request size limit (1 MB per request), plus room for headers.
+const MAX_BODY: usize = 1024 * 1024 + 64 * 1024;
+
+pub async fn run(config: Config, service: Arc<Service>) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let recovered = {
+        let s = Arc::clone(&service);
+        tokio::task::spawn_blocking(move || super::runner::recover(&s))
+            .await
+            .map_err(|e| format!("recovery: {e}"))??
+    };
+    eprintln!(
+        "asl serve: listening on http://{addr} (AWS JSON 1.0, X-Amz-Target: AWSStepFunctions.*); state in {}{}; any credentials are accepted",
+        if service.store.location == ":memory:" {
+            "memory (kept nowhere)".to_string()
+        } else {
+            service.store.location.clone()
+        },
+        if recovered > 0 {
+            format!("; {recovered} running executions restarted")
+        } else {
+            String::new()
+        },
+    );
+    let app = Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(service);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("server: {e}"))
+}
+
+async fn handle(State(service): State<Arc<Service>>, headers: HeaderMap, body: Bytes) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let log = service.log_requests;
+    let op = target
+        .strip_prefix("AWSStepFunctions.")
+        .unwrap_or("")
+        .to_string();
+    let answer = api::handle(service, &op, body).await;
+    if log {
+        match &answer {
+            Ok(_) => eprintln!("asl serve: {op} 200"),
+            Err(e) => eprintln!("asl serve: {op} {}: {}", e.code_name(), e.message),
+        }
+    }
+    match answer {
+        Ok(v) => (
+            [("content-type", "application/x-amz-json-1.0")],
+            v.to_string(),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A body too large for any operation.
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        Code::ValidationException,
+        "Request size exceeds the limit of 1 MB",
+    )
+}

@@ -1,0 +1,78 @@
+//! `asl serve`: the Step Functions API (AWS JSON 1.0, as the SDKs and the aws CLI speak
+//! it) over HTTP, with state machines, executions and histories kept in SQLite.
+//!
+//! The layer sits beside the interpreter and uses it through [`crate::exec`] only:
+//! - [`http`]: axum on tokio; one route, `POST /`, whose `X-Amz-Target` names the
+//!   operation; bodies taken as bytes (axum's `Json` refuses `application/x-amz-json-1.0`).
+//! - [`api`]: one function per operation; each checks its fields as AWS does, calls the
+//!   store and the runner, and answers AWS's shape or one of AWS's error codes.
+//! - [`store`]: SQLite (WAL) with numbered migrations.
+//! - [`runner`]: Standard executions run in the background on their own threads, never
+//!   on the reactor; their results and histories are written when they end.
+//!
+//! Not yet here (see the README): executions resumed from a journal after a crash
+//! (a RUNNING execution found at start runs again from its start), parking of waiting
+//! executions without a thread, versions, aliases, redrive, map runs, activities and
+//! callbacks.
+
+pub mod api;
+pub mod arn;
+pub mod error;
+pub mod http;
+pub mod runner;
+pub mod store;
+
+use crate::exec::Executor;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+/// What `asl serve` is told at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `host:port`; port 0 picks a free one (printed at start).
+    pub listen: String,
+    /// SQLite file, or `:memory:`.
+    pub db: String,
+    pub region: String,
+    pub account: String,
+    /// A log line per request.
+    pub log_requests: bool,
+}
+
+/// The server's shared state.
+pub struct Service {
+    pub store: store::Store,
+    pub executor: Executor,
+    pub place: arn::Place,
+    /// Stop flags of the executions running in this process.
+    pub running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    pub log_requests: bool,
+}
+
+impl Service {
+    pub fn new(config: &Config, executor: Executor) -> Result<Arc<Service>, String> {
+        let store = store::Store::open(&config.db)?;
+        Ok(Arc::new(Service {
+            store,
+            executor,
+            place: arn::Place {
+                region: config.region.clone(),
+                account: config.account.clone(),
+            },
+            running: Mutex::new(HashMap::new()),
+            log_requests: config.log_requests,
+        }))
+    }
+}
+
+/// Runs the server until the process is stopped (Ctrl-C ends it cleanly).
+pub fn serve(config: Config, executor: Executor) -> Result<(), String> {
+    let service = Service::new(&config, executor)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("asl-serve")
+        .build()
+        .map_err(|e| format!("could not start the runtime: {e}"))?;
+    rt.block_on(http::run(config, service))
+}

@@ -1,0 +1,373 @@
+//! The server's state in SQLite (rusqlite, bundled SQLite): state machines, tags,
+//! executions and their history events. WAL with `synchronous=NORMAL`: a committed
+//! write survives a crash of the process (`kill -9`); a power loss may take the last
+//! transactions. `:memory:` keeps nothing.
+//!
+//! One connection behind a mutex; every call is one short transaction.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::Mutex;
+
+/// Numbered migrations; `PRAGMA user_version` says how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE state_machines (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    type TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL,
+    revision TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE tags (
+    resource TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (resource, key)
+);
+CREATE TABLE executions (
+    arn TEXT PRIMARY KEY,
+    machine_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    started REAL NOT NULL,
+    stopped REAL,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX executions_by_machine ON executions (machine_arn, seq);
+CREATE TABLE events (
+    execution_arn TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+);
+"#];
+
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub arn: String,
+    pub name: String,
+    pub definition: String,
+    pub role_arn: String,
+    pub kind: String,
+    pub created: f64,
+    pub updated: Option<f64>,
+    pub revision: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecutionRow {
+    pub arn: String,
+    pub machine_arn: String,
+    pub name: String,
+    pub status: String,
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub started: f64,
+    pub stopped: Option<f64>,
+    /// The definition the execution runs (the machine's when it started).
+    pub definition: String,
+    pub role_arn: String,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    /// Where the state is kept, as said at start.
+    pub location: String,
+}
+
+type Sql<T> = rusqlite::Result<T>;
+
+fn machine(r: &rusqlite::Row<'_>) -> Sql<Machine> {
+    Ok(Machine {
+        arn: r.get(0)?,
+        name: r.get(1)?,
+        definition: r.get(2)?,
+        role_arn: r.get(3)?,
+        kind: r.get(4)?,
+        created: r.get(5)?,
+        updated: r.get(6)?,
+        revision: r.get(7)?,
+    })
+}
+
+const MACHINE_COLUMNS: &str = "arn, name, definition, role_arn, type, created, updated, revision";
+const EXECUTION_COLUMNS: &str = "arn, machine_arn, name, status, input, output, error, cause, started, stopped, definition, role_arn";
+
+fn execution(r: &rusqlite::Row<'_>) -> Sql<ExecutionRow> {
+    Ok(ExecutionRow {
+        arn: r.get(0)?,
+        machine_arn: r.get(1)?,
+        name: r.get(2)?,
+        status: r.get(3)?,
+        input: r.get(4)?,
+        output: r.get(5)?,
+        error: r.get(6)?,
+        cause: r.get(7)?,
+        started: r.get(8)?,
+        stopped: r.get(9)?,
+        definition: r.get(10)?,
+        role_arn: r.get(11)?,
+    })
+}
+
+impl Store {
+    /// Opens (creating and migrating) the database at `path`, or an in-memory one.
+    pub fn open(path: &str) -> Result<Store, String> {
+        let conn = if path == ":memory:" {
+            Connection::open_in_memory()
+        } else {
+            if let Some(dir) = std::path::Path::new(path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            Connection::open(path)
+        }
+        .map_err(|e| format!("{path}: {e}"))?;
+        let setup = || -> Sql<()> {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
+                conn.execute_batch(&format!(
+                    "BEGIN; {m}; PRAGMA user_version = {}; COMMIT;",
+                    i + 1
+                ))?;
+            }
+            Ok(())
+        };
+        setup().map_err(|e| format!("{path}: {e}"))?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            location: path.to_string(),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Sql<T>) -> Sql<T> {
+        let mut c = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut c)
+    }
+
+    // ---- state machines ----
+
+    pub fn machine_by_name(&self, name: &str) -> Sql<Option<Machine>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {MACHINE_COLUMNS} FROM state_machines WHERE name = ?1"),
+                [name],
+                machine,
+            )
+            .optional()
+        })
+    }
+
+    pub fn insert_machine(&self, m: &Machine) -> Sql<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO state_machines (arn, name, definition, role_arn, type, created, updated, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![m.arn, m.name, m.definition, m.role_arn, m.kind, m.created, m.updated, m.revision],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn update_machine(&self, m: &Machine) -> Sql<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE state_machines SET definition = ?2, role_arn = ?3, updated = ?4, revision = ?5 WHERE arn = ?1",
+                params![m.arn, m.definition, m.role_arn, m.updated, m.revision],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn delete_machine(&self, arn: &str) -> Sql<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM state_machines WHERE arn = ?1", [arn])?;
+            tx.execute("DELETE FROM tags WHERE resource = ?1", [arn])?;
+            tx.commit()
+        })
+    }
+
+    /// Machines by name, `limit` from `offset`.
+    pub fn machines(&self, offset: usize, limit: usize) -> Sql<Vec<Machine>> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {MACHINE_COLUMNS} FROM state_machines ORDER BY name LIMIT ?1 OFFSET ?2"
+            ))?;
+            st.query_map(params![limit as i64, offset as i64], machine)?
+                .collect()
+        })
+    }
+
+    // ---- tags ----
+
+    pub fn set_tags(&self, resource: &str, tags: &[(String, String)]) -> Sql<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for (k, v) in tags {
+                tx.execute(
+                    "INSERT INTO tags (resource, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (resource, key) DO UPDATE SET value = excluded.value",
+                    params![resource, k, v],
+                )?;
+            }
+            tx.commit()
+        })
+    }
+
+    pub fn remove_tags(&self, resource: &str, keys: &[String]) -> Sql<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for k in keys {
+                tx.execute(
+                    "DELETE FROM tags WHERE resource = ?1 AND key = ?2",
+                    params![resource, k],
+                )?;
+            }
+            tx.commit()
+        })
+    }
+
+    pub fn tags(&self, resource: &str) -> Sql<Vec<(String, String)>> {
+        self.with(|c| {
+            let mut st =
+                c.prepare("SELECT key, value FROM tags WHERE resource = ?1 ORDER BY key")?;
+            st.query_map([resource], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+    }
+
+    // ---- executions ----
+
+    /// Records a new RUNNING execution and its first events.
+    pub fn insert_execution(&self, e: &ExecutionRow, events: &[(u64, String)]) -> Sql<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions", [], |r| r.get(0))?;
+            tx.execute(
+                &format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, seq],
+            )?;
+            insert_events(&tx, &e.arn, events)?;
+            tx.commit()
+        })
+    }
+
+    pub fn execution(&self, arn: &str) -> Sql<Option<ExecutionRow>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"),
+                [arn],
+                execution,
+            )
+            .optional()
+        })
+    }
+
+    /// Ends an execution that is still RUNNING: its status, result and the rest of its
+    /// history (events after those recorded), in one transaction. False when it had
+    /// already ended (stopped meanwhile).
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish_execution(
+        &self,
+        arn: &str,
+        status: &str,
+        output: Option<&str>,
+        error: Option<&str>,
+        cause: Option<&str>,
+        stopped: f64,
+        events: &[(u64, String)],
+    ) -> Sql<bool> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stopped = ?6 WHERE arn = ?1 AND status = 'RUNNING'",
+                params![arn, status, output, error, cause, stopped],
+            )?;
+            if n == 1 {
+                insert_events(&tx, arn, events)?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Executions of a machine, newest first, optionally of one status.
+    pub fn executions(
+        &self,
+        machine_arn: &str,
+        status: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Sql<Vec<ExecutionRow>> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions WHERE machine_arn = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
+            ))?;
+            st.query_map(params![machine_arn, status, limit as i64, offset as i64], execution)?
+                .collect()
+        })
+    }
+
+    /// Executions left RUNNING (by a crash), oldest first.
+    pub fn running(&self) -> Sql<Vec<ExecutionRow>> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING' ORDER BY seq"
+            ))?;
+            st.query_map([], execution)?.collect()
+        })
+    }
+
+    /// Drops an execution's events after `keep` (a restarted run records them again).
+    pub fn truncate_events(&self, arn: &str, keep: u64) -> Sql<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM events WHERE execution_arn = ?1 AND id > ?2",
+                params![arn, keep as i64],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Events of an execution, by id (descending when `reverse`), `limit` from `offset`.
+    pub fn events(
+        &self,
+        arn: &str,
+        reverse: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Sql<Vec<String>> {
+        self.with(|c| {
+            let order = if reverse { "DESC" } else { "ASC" };
+            let mut st = c.prepare(&format!(
+                "SELECT body FROM events WHERE execution_arn = ?1 ORDER BY id {order} LIMIT ?2 OFFSET ?3"
+            ))?;
+            st.query_map(params![arn, limit as i64, offset as i64], |r| r.get(0))?
+                .collect()
+        })
+    }
+}
+
+fn insert_events(tx: &rusqlite::Transaction<'_>, arn: &str, events: &[(u64, String)]) -> Sql<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO events (execution_arn, id, body) VALUES (?1, ?2, ?3)",
+    )?;
+    for (id, body) in events {
+        st.execute(params![arn, *id as i64, body])?;
+    }
+    Ok(())
+}
