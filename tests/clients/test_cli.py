@@ -102,7 +102,7 @@ def test_cli_pagination(aws):
     arns = set()
     for i in range(3):
         xarn = aws("start-execution", "--state-machine-arn", arn, "--name", f"p{i}",
-                   "--input", "{}")["executionArn"]
+                   "--input", dumps({"fail": False}))["executionArn"]
         assert wait_done(aws, xarn)["status"] == "SUCCEEDED"
         arns.add(xarn)
 

@@ -1,0 +1,367 @@
+//! `asl serve` over real HTTP: the real binary on a free loopback port, a real SQLite
+//! file, raw HTTP/1.1 requests as the SDKs send them (AWS JSON 1.0), `kill -9` and a
+//! restart. The boto3 and aws CLI tests are in `tests/clients/` (run by tests/clients.rs).
+
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/DummyRole";
+
+/// A temp folder, removed on drop.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new() -> Dir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "asl-serve-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&p).expect("temp dir");
+        Dir(p)
+    }
+    fn db(&self) -> String {
+        self.0.join("state.db").to_str().expect("UTF-8").to_string()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `asl serve`, killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(db: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_asl"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("asl serve starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let first = lines
+            .next()
+            .expect("a start line")
+            .expect("stderr is readable");
+        let addr = first
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in: {first}"))
+            .to_string();
+        // Keep draining stderr so the server never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr }
+    }
+
+    /// One request; returns the status code and the body as JSON.
+    fn call(&self, target: &str, body: &str) -> (u16, Value) {
+        let (code, text) = self.raw(Some(target), body.as_bytes());
+        let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{target}: not JSON ({e}): {text}"));
+        (code, v)
+    }
+
+    /// A successful call's answer.
+    fn ok(&self, op: &str, body: Value) -> Value {
+        let (code, v) = self.call(&format!("AWSStepFunctions.{op}"), &body.to_string());
+        assert_eq!(code, 200, "{op}: {v}");
+        v
+    }
+
+    /// A failing call's error code (`__type`).
+    fn err(&self, op: &str, body: Value) -> String {
+        let (code, v) = self.call(&format!("AWSStepFunctions.{op}"), &body.to_string());
+        assert_eq!(code, 400, "{op}: {v}");
+        assert!(v["message"].is_string(), "{v}");
+        v["__type"].as_str().expect("__type").to_string()
+    }
+
+    fn raw(&self, target: Option<&str>, body: &[u8]) -> (u16, String) {
+        let mut s = TcpStream::connect(&self.addr).expect("connects");
+        s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout is set");
+        let mut head = format!(
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
+            self.addr,
+            body.len()
+        );
+        if let Some(t) = target {
+            head.push_str(&format!("X-Amz-Target: {t}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).expect("request head is sent");
+        s.write_all(body).expect("request body is sent");
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).expect("response is read");
+        let text = String::from_utf8_lossy(&resp).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let code = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("no status line: {head}"));
+        (code, body.to_string())
+    }
+
+    fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn machine_arn(name: &str) -> String {
+    format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}")
+}
+
+fn wait_done(s: &Server, arn: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = s.ok("DescribeExecution", json!({"executionArn": arn}));
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        assert!(Instant::now() < deadline, "{arn} still RUNNING: {d}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const PASS_WAIT: &str = r#"{"StartAt":"Greet","States":{"Greet":{"Type":"Pass","Parameters":{"hello.$":"$.who"},"Next":"Nap"},"Nap":{"Type":"Wait","SecondsPath":"$$.Execution.Input.nap","Next":"Done"},"Done":{"Type":"Pass","End":true}}}"#;
+
+#[test]
+fn protocol_errors_are_aws_shaped() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let (code, v) = s.call("AWSStepFunctions.NoSuchThing", "{}");
+    assert_eq!((code, v["__type"].as_str()), (400, Some("UnknownOperationException")));
+    let (code, v) = s.call("AWSStepFunctions.ListStateMachines", "{not json");
+    assert_eq!((code, v["__type"].as_str()), (400, Some("SerializationException")));
+    let (code, v) = s.call("AWSStepFunctions.ListStateMachines", "[1]");
+    assert_eq!((code, v["__type"].as_str()), (400, Some("SerializationException")));
+    let (code, text) = s.raw(None, b"{}");
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(s.err("CreateStateMachine", json!({"name": "x"})), "ValidationException");
+    assert_eq!(s.err("DescribeStateMachine", json!({"stateMachineArn": "not-an-arn"})), "InvalidArn");
+    assert_eq!(
+        s.err("DescribeStateMachine", json!({"stateMachineArn": machine_arn("missing")})),
+        "StateMachineDoesNotExist"
+    );
+    assert_eq!(
+        s.err("CreateStateMachine", json!({"name": "bad name", "definition": PASS_WAIT, "roleArn": ROLE})),
+        "InvalidName"
+    );
+    let bad = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}).to_string();
+    let (code, v) = s.call(
+        "AWSStepFunctions.CreateStateMachine",
+        &json!({"name": "bad", "definition": bad, "roleArn": ROLE}).to_string(),
+    );
+    assert_eq!((code, v["__type"].as_str()), (400, Some("InvalidDefinition")));
+    assert!(v["message"].as_str().unwrap_or("").contains("/States/A/Next"), "{v}");
+    assert_eq!(
+        s.err("ListStateMachines", json!({"nextToken": "garbage"})),
+        "InvalidToken"
+    );
+}
+
+#[test]
+fn a_lifecycle_survives_kill_9_and_a_restart() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let created = s.ok(
+        "CreateStateMachine",
+        json!({"name": "greeter", "definition": PASS_WAIT, "roleArn": ROLE, "tags": [{"key": "team", "value": "a"}]}),
+    );
+    let arn = created["stateMachineArn"].as_str().expect("an ARN").to_string();
+    assert_eq!(arn, machine_arn("greeter"));
+    // The same request again is the same machine; another definition is an error.
+    let again = s.ok("CreateStateMachine", json!({"name": "greeter", "definition": PASS_WAIT, "roleArn": ROLE}));
+    assert_eq!(again["stateMachineArn"], arn);
+    assert_eq!(
+        s.err("CreateStateMachine", json!({"name": "greeter", "definition": r#"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#, "roleArn": ROLE})),
+        "StateMachineAlreadyExists"
+    );
+    let started = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": arn, "name": "first", "input": r#"{"who":"Ada","nap":0}"#}),
+    );
+    let exec = started["executionArn"].as_str().expect("an ARN").to_string();
+    let done = wait_done(&s, &exec);
+    assert_eq!(done["status"], "SUCCEEDED");
+    assert_eq!(serde_json::from_str::<Value>(done["output"].as_str().unwrap()).unwrap(), json!({"hello": "Ada"}));
+    // A closed execution's name can't be used again.
+    assert_eq!(
+        s.err("StartExecution", json!({"stateMachineArn": arn, "name": "first", "input": r#"{"who":"Ada","nap":0}"#})),
+        "ExecutionAlreadyExists"
+    );
+    let history = s.ok("GetExecutionHistory", json!({"executionArn": exec}));
+    let events = history["events"].as_array().expect("events").clone();
+    let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
+    assert_eq!(events[0]["type"], "ExecutionStarted");
+    assert_eq!(events.last().unwrap()["type"], "ExecutionSucceeded");
+    // Pages of two, forward and backward, cover every event once.
+    for reverse in [false, true] {
+        let mut seen = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut req = json!({"executionArn": exec, "maxResults": 2, "reverseOrder": reverse});
+            if let Some(t) = &token {
+                req["nextToken"] = json!(t);
+            }
+            let page = s.ok("GetExecutionHistory", req);
+            seen.extend(page["events"].as_array().unwrap().iter().map(|e| e["id"].as_u64().unwrap()));
+            match page["nextToken"].as_str() {
+                Some(t) => token = Some(t.to_string()),
+                None => break,
+            }
+        }
+        let mut expect = ids.clone();
+        if reverse {
+            expect.reverse();
+        }
+        assert_eq!(seen, expect);
+    }
+
+    // One execution is still waiting when the server is killed.
+    let sleeper = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": arn, "name": "sleeper", "input": r#"{"who":"Bob","nap":2}"#}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.kill9();
+    let s = Server::start(&dir.db());
+    let d = s.ok("DescribeStateMachine", json!({"stateMachineArn": arn}));
+    assert_eq!(d["definition"], PASS_WAIT);
+    assert_eq!(s.ok("ListTagsForResource", json!({"resourceArn": arn}))["tags"], json!([{"key": "team", "value": "a"}]));
+    assert_eq!(s.ok("DescribeExecution", json!({"executionArn": exec}))["status"], "SUCCEEDED");
+    assert_eq!(s.ok("GetExecutionHistory", json!({"executionArn": exec}))["events"], json!(events));
+    let woke = wait_done(&s, &sleeper);
+    assert_eq!(woke["status"], "SUCCEEDED", "{woke}");
+    assert_eq!(serde_json::from_str::<Value>(woke["output"].as_str().unwrap()).unwrap(), json!({"hello": "Bob"}));
+}
+
+#[test]
+fn stop_execution_aborts_a_waiting_execution() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let arn = s.ok("CreateStateMachine", json!({"name": "napper", "definition": PASS_WAIT, "roleArn": ROLE}))["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let exec = s.ok("StartExecution", json!({"stateMachineArn": arn, "input": r#"{"who":"C","nap":3600}"#}))["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stopped = s.ok("StopExecution", json!({"executionArn": exec, "error": "Manual", "cause": "test"}));
+    assert!(stopped["stopDate"].is_number(), "{stopped}");
+    let d = s.ok("DescribeExecution", json!({"executionArn": exec}));
+    assert_eq!(d["status"], "ABORTED");
+    let h = s.ok("GetExecutionHistory", json!({"executionArn": exec, "reverseOrder": true}));
+    assert_eq!(h["events"][0]["type"], "ExecutionAborted");
+    let listed = s.ok("ListExecutions", json!({"stateMachineArn": arn, "statusFilter": "ABORTED"}));
+    assert_eq!(listed["executions"][0]["executionArn"], exec);
+    assert_eq!(
+        s.ok("ListExecutions", json!({"stateMachineArn": arn, "statusFilter": "SUCCEEDED"}))["executions"],
+        json!([])
+    );
+}
+
+#[test]
+fn express_machines_run_synchronously() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let def = r#"{"StartAt":"Check","States":{"Check":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":0,"Next":"Ok"}],"Default":"No"},"Ok":{"Type":"Pass","Result":"positive","End":true},"No":{"Type":"Fail","Error":"NotPositive","Cause":"n <= 0"}}}"#;
+    let arn = s.ok("CreateStateMachine", json!({"name": "quick", "definition": def, "roleArn": ROLE, "type": "EXPRESS"}))["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ok = s.ok("StartSyncExecution", json!({"stateMachineArn": arn, "input": r#"{"n":1}"#}));
+    assert_eq!(ok["status"], "SUCCEEDED");
+    assert_eq!(ok["output"], "\"positive\"");
+    assert!(ok["executionArn"].as_str().unwrap().contains(":express:quick:"), "{ok}");
+    let bad = s.ok("StartSyncExecution", json!({"stateMachineArn": arn, "input": r#"{"n":0}"#}));
+    assert_eq!((bad["status"].as_str(), bad["error"].as_str()), (Some("FAILED"), Some("NotPositive")));
+    // An Express machine refuses callbacks, as AWS's CreateStateMachine does.
+    let callback = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}"#;
+    assert_eq!(
+        s.err("CreateStateMachine", json!({"name": "cb", "definition": callback, "roleArn": ROLE, "type": "EXPRESS"})),
+        "InvalidDefinition"
+    );
+}
+
+/// Random targets, headers and bodies: every answer is an HTTP response with a JSON
+/// body, and the server keeps answering.
+#[test]
+fn random_requests_never_break_the_server() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(10);
+    let ops = [
+        "CreateStateMachine", "DescribeStateMachine", "UpdateStateMachine", "DeleteStateMachine",
+        "ListStateMachines", "ValidateStateMachineDefinition", "StartExecution", "StartSyncExecution",
+        "DescribeExecution", "ListExecutions", "GetExecutionHistory", "StopExecution", "TagResource",
+        "UntagResource", "ListTagsForResource", "DescribeStateMachineForExecution", "Bogus",
+    ];
+    let fields = [
+        "name", "definition", "roleArn", "stateMachineArn", "executionArn", "input", "type",
+        "maxResults", "nextToken", "tags", "tagKeys", "resourceArn", "statusFilter", "reverseOrder",
+    ];
+    let values = || -> Vec<Value> {
+        vec![
+            json!(null), json!(true), json!(-1), json!(5000), json!(""), json!("x"),
+            json!("arn:aws:states:us-east-1:123456789012:stateMachine:fz"),
+            json!("arn:aws:states:us-east-1:123456789012:execution:fz:e"),
+            json!(ROLE), json!(PASS_WAIT), json!("{\"StartAt\":1}"), json!([{"key": 1}]),
+            json!({"deep": [1, 2, {"x": null}]}), json!("é\u{0}\u{7f}"),
+        ]
+    };
+    for i in 0..400 {
+        let op = ops[rng.gen_range(0..ops.len())];
+        let body = match rng.gen_range(0..4) {
+            0 => (0..rng.gen_range(0..64)).map(|_| rng.r#gen::<u8>()).collect::<Vec<u8>>(),
+            _ => {
+                let mut m = serde_json::Map::new();
+                for _ in 0..rng.gen_range(0..5) {
+                    let vs = values();
+                    m.insert(fields[rng.gen_range(0..fields.len())].into(), vs[rng.gen_range(0..vs.len())].clone());
+                }
+                if op == "CreateStateMachine" && rng.gen_bool(0.5) {
+                    m.insert("name".into(), json!(format!("fz{i}")));
+                    m.insert("definition".into(), json!(PASS_WAIT));
+                    m.insert("roleArn".into(), json!(ROLE));
+                }
+                Value::Object(m).to_string().into_bytes()
+            }
+        };
+        let (code, text) = s.raw(Some(&format!("AWSStepFunctions.{op}")), &body);
+        assert!(code == 200 || code == 400, "{op} {body:?}: {code} {text}");
+        let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{op}: not JSON ({e}): {text}"));
+        if code == 400 {
+            assert!(v["__type"].is_string() && v["message"].is_string(), "{op}: {v}");
+        }
+    }
+    assert!(s.ok("ListStateMachines", json!({}))["stateMachines"].is_array());
+}
