@@ -73,7 +73,8 @@ impl Server {
     /// One request; returns the status code and the body as JSON.
     fn call(&self, target: &str, body: &str) -> (u16, Value) {
         let (code, text) = self.raw(Some(target), body.as_bytes());
-        let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{target}: not JSON ({e}): {text}"));
+        let v = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{target}: not JSON ({e}): {text}"));
         (code, v)
     }
 
@@ -94,7 +95,8 @@ impl Server {
 
     fn raw(&self, target: Option<&str>, body: &[u8]) -> (u16, String) {
         let mut s = TcpStream::connect(&self.addr).expect("connects");
-        s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout is set");
+        s.set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("timeout is set");
         let mut head = format!(
             "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
             self.addr,
@@ -154,30 +156,64 @@ fn protocol_errors_are_aws_shaped() {
     let dir = Dir::new();
     let s = Server::start(&dir.db());
     let (code, v) = s.call("AWSStepFunctions.NoSuchThing", "{}");
-    assert_eq!((code, v["__type"].as_str()), (400, Some("UnknownOperationException")));
+    assert_eq!(
+        (code, v["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
     let (code, v) = s.call("AWSStepFunctions.ListStateMachines", "{not json");
-    assert_eq!((code, v["__type"].as_str()), (400, Some("SerializationException")));
+    assert_eq!(
+        (code, v["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
     let (code, v) = s.call("AWSStepFunctions.ListStateMachines", "[1]");
-    assert_eq!((code, v["__type"].as_str()), (400, Some("SerializationException")));
+    assert_eq!(
+        (code, v["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
     let (code, text) = s.raw(None, b"{}");
     assert_eq!(code, 400, "{text}");
-    assert_eq!(s.err("CreateStateMachine", json!({"name": "x"})), "ValidationException");
-    assert_eq!(s.err("DescribeStateMachine", json!({"stateMachineArn": "not-an-arn"})), "InvalidArn");
     assert_eq!(
-        s.err("DescribeStateMachine", json!({"stateMachineArn": machine_arn("missing")})),
+        s.err("CreateStateMachine", json!({"name": "x"})),
+        "ValidationException"
+    );
+    assert_eq!(
+        s.err(
+            "DescribeStateMachine",
+            json!({"stateMachineArn": "not-an-arn"})
+        ),
+        "InvalidArn"
+    );
+    assert_eq!(
+        s.err(
+            "DescribeStateMachine",
+            json!({"stateMachineArn": machine_arn("missing")})
+        ),
         "StateMachineDoesNotExist"
     );
     assert_eq!(
-        s.err("CreateStateMachine", json!({"name": "bad name", "definition": PASS_WAIT, "roleArn": ROLE})),
+        s.err(
+            "CreateStateMachine",
+            json!({"name": "bad name", "definition": PASS_WAIT, "roleArn": ROLE})
+        ),
         "InvalidName"
     );
-    let bad = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}).to_string();
+    let bad =
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}).to_string();
     let (code, v) = s.call(
         "AWSStepFunctions.CreateStateMachine",
         &json!({"name": "bad", "definition": bad, "roleArn": ROLE}).to_string(),
     );
-    assert_eq!((code, v["__type"].as_str()), (400, Some("InvalidDefinition")));
-    assert!(v["message"].as_str().unwrap_or("").contains("/States/A/Next"), "{v}");
+    assert_eq!(
+        (code, v["__type"].as_str()),
+        (400, Some("InvalidDefinition"))
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("/States/A/Next"),
+        "{v}"
+    );
     assert_eq!(
         s.err("ListStateMachines", json!({"nextToken": "garbage"})),
         "InvalidToken"
@@ -192,10 +228,16 @@ fn a_lifecycle_survives_kill_9_and_a_restart() {
         "CreateStateMachine",
         json!({"name": "greeter", "definition": PASS_WAIT, "roleArn": ROLE, "tags": [{"key": "team", "value": "a"}]}),
     );
-    let arn = created["stateMachineArn"].as_str().expect("an ARN").to_string();
+    let arn = created["stateMachineArn"]
+        .as_str()
+        .expect("an ARN")
+        .to_string();
     assert_eq!(arn, machine_arn("greeter"));
     // The same request again is the same machine; another definition is an error.
-    let again = s.ok("CreateStateMachine", json!({"name": "greeter", "definition": PASS_WAIT, "roleArn": ROLE}));
+    let again = s.ok(
+        "CreateStateMachine",
+        json!({"name": "greeter", "definition": PASS_WAIT, "roleArn": ROLE}),
+    );
     assert_eq!(again["stateMachineArn"], arn);
     assert_eq!(
         s.err("CreateStateMachine", json!({"name": "greeter", "definition": r#"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#, "roleArn": ROLE})),
@@ -205,13 +247,22 @@ fn a_lifecycle_survives_kill_9_and_a_restart() {
         "StartExecution",
         json!({"stateMachineArn": arn, "name": "first", "input": r#"{"who":"Ada","nap":0}"#}),
     );
-    let exec = started["executionArn"].as_str().expect("an ARN").to_string();
+    let exec = started["executionArn"]
+        .as_str()
+        .expect("an ARN")
+        .to_string();
     let done = wait_done(&s, &exec);
     assert_eq!(done["status"], "SUCCEEDED");
-    assert_eq!(serde_json::from_str::<Value>(done["output"].as_str().unwrap()).unwrap(), json!({"hello": "Ada"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(done["output"].as_str().unwrap()).unwrap(),
+        json!({"hello": "Ada"})
+    );
     // A closed execution's name can't be used again.
     assert_eq!(
-        s.err("StartExecution", json!({"stateMachineArn": arn, "name": "first", "input": r#"{"who":"Ada","nap":0}"#})),
+        s.err(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "first", "input": r#"{"who":"Ada","nap":0}"#})
+        ),
         "ExecutionAlreadyExists"
     );
     let history = s.ok("GetExecutionHistory", json!({"executionArn": exec}));
@@ -230,7 +281,13 @@ fn a_lifecycle_survives_kill_9_and_a_restart() {
                 req["nextToken"] = json!(t);
             }
             let page = s.ok("GetExecutionHistory", req);
-            seen.extend(page["events"].as_array().unwrap().iter().map(|e| e["id"].as_u64().unwrap()));
+            seen.extend(
+                page["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["id"].as_u64().unwrap()),
+            );
             match page["nextToken"].as_str() {
                 Some(t) => token = Some(t.to_string()),
                 None => break,
@@ -255,36 +312,66 @@ fn a_lifecycle_survives_kill_9_and_a_restart() {
     let s = Server::start(&dir.db());
     let d = s.ok("DescribeStateMachine", json!({"stateMachineArn": arn}));
     assert_eq!(d["definition"], PASS_WAIT);
-    assert_eq!(s.ok("ListTagsForResource", json!({"resourceArn": arn}))["tags"], json!([{"key": "team", "value": "a"}]));
-    assert_eq!(s.ok("DescribeExecution", json!({"executionArn": exec}))["status"], "SUCCEEDED");
-    assert_eq!(s.ok("GetExecutionHistory", json!({"executionArn": exec}))["events"], json!(events));
+    assert_eq!(
+        s.ok("ListTagsForResource", json!({"resourceArn": arn}))["tags"],
+        json!([{"key": "team", "value": "a"}])
+    );
+    assert_eq!(
+        s.ok("DescribeExecution", json!({"executionArn": exec}))["status"],
+        "SUCCEEDED"
+    );
+    assert_eq!(
+        s.ok("GetExecutionHistory", json!({"executionArn": exec}))["events"],
+        json!(events)
+    );
     let woke = wait_done(&s, &sleeper);
     assert_eq!(woke["status"], "SUCCEEDED", "{woke}");
-    assert_eq!(serde_json::from_str::<Value>(woke["output"].as_str().unwrap()).unwrap(), json!({"hello": "Bob"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(woke["output"].as_str().unwrap()).unwrap(),
+        json!({"hello": "Bob"})
+    );
 }
 
 #[test]
 fn stop_execution_aborts_a_waiting_execution() {
     let dir = Dir::new();
     let s = Server::start(&dir.db());
-    let arn = s.ok("CreateStateMachine", json!({"name": "napper", "definition": PASS_WAIT, "roleArn": ROLE}))["stateMachineArn"]
+    let arn = s.ok(
+        "CreateStateMachine",
+        json!({"name": "napper", "definition": PASS_WAIT, "roleArn": ROLE}),
+    )["stateMachineArn"]
         .as_str()
         .unwrap()
         .to_string();
-    let exec = s.ok("StartExecution", json!({"stateMachineArn": arn, "input": r#"{"who":"C","nap":3600}"#}))["executionArn"]
+    let exec = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": arn, "input": r#"{"who":"C","nap":3600}"#}),
+    )["executionArn"]
         .as_str()
         .unwrap()
         .to_string();
-    let stopped = s.ok("StopExecution", json!({"executionArn": exec, "error": "Manual", "cause": "test"}));
+    let stopped = s.ok(
+        "StopExecution",
+        json!({"executionArn": exec, "error": "Manual", "cause": "test"}),
+    );
     assert!(stopped["stopDate"].is_number(), "{stopped}");
     let d = s.ok("DescribeExecution", json!({"executionArn": exec}));
     assert_eq!(d["status"], "ABORTED");
-    let h = s.ok("GetExecutionHistory", json!({"executionArn": exec, "reverseOrder": true}));
+    let h = s.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": exec, "reverseOrder": true}),
+    );
     assert_eq!(h["events"][0]["type"], "ExecutionAborted");
-    let listed = s.ok("ListExecutions", json!({"stateMachineArn": arn, "statusFilter": "ABORTED"}));
+    let listed = s.ok(
+        "ListExecutions",
+        json!({"stateMachineArn": arn, "statusFilter": "ABORTED"}),
+    );
     assert_eq!(listed["executions"][0]["executionArn"], exec);
     assert_eq!(
-        s.ok("ListExecutions", json!({"stateMachineArn": arn, "statusFilter": "SUCCEEDED"}))["executions"],
+        s.ok(
+            "ListExecutions",
+            json!({"stateMachineArn": arn, "statusFilter": "SUCCEEDED"})
+        )["executions"],
         json!([])
     );
 }
@@ -294,20 +381,41 @@ fn express_machines_run_synchronously() {
     let dir = Dir::new();
     let s = Server::start(&dir.db());
     let def = r#"{"StartAt":"Check","States":{"Check":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":0,"Next":"Ok"}],"Default":"No"},"Ok":{"Type":"Pass","Result":"positive","End":true},"No":{"Type":"Fail","Error":"NotPositive","Cause":"n <= 0"}}}"#;
-    let arn = s.ok("CreateStateMachine", json!({"name": "quick", "definition": def, "roleArn": ROLE, "type": "EXPRESS"}))["stateMachineArn"]
+    let arn = s.ok(
+        "CreateStateMachine",
+        json!({"name": "quick", "definition": def, "roleArn": ROLE, "type": "EXPRESS"}),
+    )["stateMachineArn"]
         .as_str()
         .unwrap()
         .to_string();
-    let ok = s.ok("StartSyncExecution", json!({"stateMachineArn": arn, "input": r#"{"n":1}"#}));
+    let ok = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": arn, "input": r#"{"n":1}"#}),
+    );
     assert_eq!(ok["status"], "SUCCEEDED");
     assert_eq!(ok["output"], "\"positive\"");
-    assert!(ok["executionArn"].as_str().unwrap().contains(":express:quick:"), "{ok}");
-    let bad = s.ok("StartSyncExecution", json!({"stateMachineArn": arn, "input": r#"{"n":0}"#}));
-    assert_eq!((bad["status"].as_str(), bad["error"].as_str()), (Some("FAILED"), Some("NotPositive")));
+    assert!(
+        ok["executionArn"]
+            .as_str()
+            .unwrap()
+            .contains(":express:quick:"),
+        "{ok}"
+    );
+    let bad = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": arn, "input": r#"{"n":0}"#}),
+    );
+    assert_eq!(
+        (bad["status"].as_str(), bad["error"].as_str()),
+        (Some("FAILED"), Some("NotPositive"))
+    );
     // An Express machine refuses callbacks, as AWS's CreateStateMachine does.
     let callback = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}"#;
     assert_eq!(
-        s.err("CreateStateMachine", json!({"name": "cb", "definition": callback, "roleArn": ROLE, "type": "EXPRESS"})),
+        s.err(
+            "CreateStateMachine",
+            json!({"name": "cb", "definition": callback, "roleArn": ROLE, "type": "EXPRESS"})
+        ),
         "InvalidDefinition"
     );
 }
@@ -320,33 +428,72 @@ fn random_requests_never_break_the_server() {
     let s = Server::start(&dir.db());
     let mut rng = rand::rngs::StdRng::seed_from_u64(10);
     let ops = [
-        "CreateStateMachine", "DescribeStateMachine", "UpdateStateMachine", "DeleteStateMachine",
-        "ListStateMachines", "ValidateStateMachineDefinition", "StartExecution", "StartSyncExecution",
-        "DescribeExecution", "ListExecutions", "GetExecutionHistory", "StopExecution", "TagResource",
-        "UntagResource", "ListTagsForResource", "DescribeStateMachineForExecution", "Bogus",
+        "CreateStateMachine",
+        "DescribeStateMachine",
+        "UpdateStateMachine",
+        "DeleteStateMachine",
+        "ListStateMachines",
+        "ValidateStateMachineDefinition",
+        "StartExecution",
+        "StartSyncExecution",
+        "DescribeExecution",
+        "ListExecutions",
+        "GetExecutionHistory",
+        "StopExecution",
+        "TagResource",
+        "UntagResource",
+        "ListTagsForResource",
+        "DescribeStateMachineForExecution",
+        "Bogus",
     ];
     let fields = [
-        "name", "definition", "roleArn", "stateMachineArn", "executionArn", "input", "type",
-        "maxResults", "nextToken", "tags", "tagKeys", "resourceArn", "statusFilter", "reverseOrder",
+        "name",
+        "definition",
+        "roleArn",
+        "stateMachineArn",
+        "executionArn",
+        "input",
+        "type",
+        "maxResults",
+        "nextToken",
+        "tags",
+        "tagKeys",
+        "resourceArn",
+        "statusFilter",
+        "reverseOrder",
     ];
     let values = || -> Vec<Value> {
         vec![
-            json!(null), json!(true), json!(-1), json!(5000), json!(""), json!("x"),
+            json!(null),
+            json!(true),
+            json!(-1),
+            json!(5000),
+            json!(""),
+            json!("x"),
             json!("arn:aws:states:us-east-1:123456789012:stateMachine:fz"),
             json!("arn:aws:states:us-east-1:123456789012:execution:fz:e"),
-            json!(ROLE), json!(PASS_WAIT), json!("{\"StartAt\":1}"), json!([{"key": 1}]),
-            json!({"deep": [1, 2, {"x": null}]}), json!("é\u{0}\u{7f}"),
+            json!(ROLE),
+            json!(PASS_WAIT),
+            json!("{\"StartAt\":1}"),
+            json!([{"key": 1}]),
+            json!({"deep": [1, 2, {"x": null}]}),
+            json!("é\u{0}\u{7f}"),
         ]
     };
     for i in 0..400 {
         let op = ops[rng.gen_range(0..ops.len())];
         let body = match rng.gen_range(0..4) {
-            0 => (0..rng.gen_range(0..64)).map(|_| rng.r#gen::<u8>()).collect::<Vec<u8>>(),
+            0 => (0..rng.gen_range(0..64))
+                .map(|_| rng.r#gen::<u8>())
+                .collect::<Vec<u8>>(),
             _ => {
                 let mut m = serde_json::Map::new();
                 for _ in 0..rng.gen_range(0..5) {
                     let vs = values();
-                    m.insert(fields[rng.gen_range(0..fields.len())].into(), vs[rng.gen_range(0..vs.len())].clone());
+                    m.insert(
+                        fields[rng.gen_range(0..fields.len())].into(),
+                        vs[rng.gen_range(0..vs.len())].clone(),
+                    );
                 }
                 if op == "CreateStateMachine" && rng.gen_bool(0.5) {
                     m.insert("name".into(), json!(format!("fz{i}")));
@@ -358,9 +505,13 @@ fn random_requests_never_break_the_server() {
         };
         let (code, text) = s.raw(Some(&format!("AWSStepFunctions.{op}")), &body);
         assert!(code == 200 || code == 400, "{op} {body:?}: {code} {text}");
-        let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{op}: not JSON ({e}): {text}"));
+        let v: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{op}: not JSON ({e}): {text}"));
         if code == 400 {
-            assert!(v["__type"].is_string() && v["message"].is_string(), "{op}: {v}");
+            assert!(
+                v["__type"].is_string() && v["message"].is_string(),
+                "{op}: {v}"
+            );
         }
     }
     assert!(s.ok("ListStateMachines", json!({}))["stateMachines"].is_array());

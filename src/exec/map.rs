@@ -167,11 +167,27 @@ impl Run<'_> {
             }
             r
         };
-        let results: Vec<Result<Value, Failure>> = if p.branches.len() <= 1 {
+        let results: Vec<Result<Value, Failure>> = if p.branches.len() <= 1
+            || (self.ex.threads() <= 1
+                && p.branches
+                    .iter()
+                    .all(|b| crate::plan::blocking_reason(b, &self.ex.tasks).is_none()))
+        {
+            // One branch, or one thread and branches that never wait: in order, here.
             p.branches.iter().map(run_branch).collect()
         } else if rayon::current_thread_index().is_some() {
             // Inside a parallel Map: stay on the work-stealing pool, never block a worker.
             p.branches.par_iter().map(run_branch).collect()
+        } else if p
+            .branches
+            .iter()
+            .all(|b| crate::plan::blocking_reason(b, &self.ex.tasks).is_none())
+        {
+            // Branches that never wait run on the pool: a thread per branch per execution
+            // would cost more than the branches themselves (a 4-branch Parallel of Pass
+            // states: ~150 µs on fresh threads).
+            self.ex
+                .in_pool(|| p.branches.par_iter().map(run_branch).collect())
         } else {
             crossbeam::thread::scope(|s| {
                 let handles: Vec<_> = p

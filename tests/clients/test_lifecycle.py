@@ -315,6 +315,12 @@ def test_stop_execution(sfn):
     assert [e["executionArn"] for e in running] == [xarn]
     assert "stopDate" not in running[0]
 
+    # Stop only once the execution is inside the Wait state.
+    deadline = time.monotonic() + 30
+    while "WaitStateEntered" not in [e["type"] for e in full_history(sfn, xarn)]:
+        assert time.monotonic() < deadline, "never reached WaitStateEntered"
+        time.sleep(0.05)
+
     stopped = sfn.stop_execution(executionArn=xarn, error="Test.Stop", cause="stopped by test")
     assert isinstance(stopped["stopDate"], datetime.datetime)
     desc = wait_until_done(sfn, xarn)
@@ -325,9 +331,10 @@ def test_stop_execution(sfn):
     assert events[0]["type"] == "ExecutionStarted"
     assert "WaitStateEntered" in [e["type"] for e in events]
     assert events[-1]["type"] == "ExecutionAborted"
-    details = events[-1].get("executionAbortedEventDetails", {})
-    assert details.get("error") == "Test.Stop"
-    assert details.get("cause") == "stopped by test"
+    # AWS records StopExecution's error and cause in the ExecutionAborted event.
+    assert events[-1].get("executionAbortedEventDetails") == {
+        "error": "Test.Stop", "cause": "stopped by test",
+    }
 
 
 # j. EXPRESS + StartSyncExecution
