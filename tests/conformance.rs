@@ -85,6 +85,7 @@ fn run_case(case: &Value) -> Result<(), String> {
     let status = match out.status {
         Status::Succeeded => "SUCCEEDED",
         Status::Failed => "FAILED",
+        Status::Aborted => "ABORTED",
     };
     if exp["status"] != status {
         return Err(format!(

@@ -78,6 +78,7 @@ fn run_case(path: &Path) -> Result<(), String> {
     let status = match out.status {
         Status::Succeeded => "SUCCEEDED",
         Status::Failed => "FAILED",
+        Status::Aborted => "ABORTED",
     };
     let got =
         json!({"status": status, "output": out.output, "error": out.error, "cause": out.cause});
