@@ -86,6 +86,7 @@ fn run_case(case: &Value) -> Result<(), String> {
         Status::Succeeded => "SUCCEEDED",
         Status::Failed => "FAILED",
         Status::Aborted => "ABORTED",
+        Status::Suspended => "SUSPENDED",
     };
     if exp["status"] != status {
         return Err(format!(

@@ -79,6 +79,7 @@ fn run_case(path: &Path) -> Result<(), String> {
         Status::Succeeded => "SUCCEEDED",
         Status::Failed => "FAILED",
         Status::Aborted => "ABORTED",
+        Status::Suspended => "SUSPENDED",
     };
     let got =
         json!({"status": status, "output": out.output, "error": out.error, "cause": out.cause});

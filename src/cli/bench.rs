@@ -54,7 +54,7 @@ fn exec_args(a: &BenchArgs, threads: usize) -> ExecArgs {
 fn check(out: &Execution, threads: usize) -> Result<(), i32> {
     match out.status {
         Status::Succeeded => Ok(()),
-        Status::Failed | Status::Aborted => {
+        Status::Failed | Status::Aborted | Status::Suspended => {
             eprintln!(
                 "asl bench: the execution failed ({} thread{}): {}{}",
                 threads,

@@ -136,7 +136,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     }
     let code = match out.status {
         Status::Succeeded => EXIT_OK,
-        Status::Failed | Status::Aborted => EXIT_FAILED,
+        Status::Failed | Status::Aborted | Status::Suspended => EXIT_FAILED,
     };
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -165,7 +165,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
                 let _ = serde_json::to_writer(&mut w, out.output.as_ref().unwrap_or(&Value::Null));
                 let _ = std::io::Write::write_all(&mut w, b"\n");
             }
-            Status::Failed | Status::Aborted => eprintln!(
+            Status::Failed | Status::Aborted | Status::Suspended => eprintln!(
                 "execution failed: {}{}",
                 out.error.as_deref().unwrap_or("(no error)"),
                 out.cause

@@ -71,6 +71,8 @@ pub struct StateFacts<'a> {
     pub task_token: Option<&'a str>,
     /// `$$.State.RetryCount` is only present in Task states.
     pub is_task: bool,
+    /// With a journal: the key of this state entry (see `journal`).
+    pub state_key: Option<&'a str>,
 }
 
 pub struct StateEnv<'a> {

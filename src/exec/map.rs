@@ -148,10 +148,12 @@ impl Run<'_> {
         let cancel = AtomicBool::new(false);
         let vars = env.vars;
         let scope = super::history::current_scope();
-        let run_branch = |b: &StateMachine| -> Result<Value, Failure> {
+        let state_key = env.state.state_key;
+        let run_branch = |(i, b): (usize, &StateMachine)| -> Result<Value, Failure> {
             // A branch may run on another thread: it carries the scope mark along.
             let _mark = super::history::ScopeMark::set(scope);
             let mut bvars = Vars::child(vars);
+            let prefix = state_key.map(|k| format!("{k}/b{i}"));
             let r = self.run_scope(
                 b,
                 Cow::Borrowed(&input),
@@ -160,6 +162,8 @@ impl Run<'_> {
                     map_item: None,
                     cancel: Some(&cancel),
                     counter: None,
+                    prefix: prefix.as_deref(),
+                    state_key: None,
                 },
             );
             if r.is_err() {
@@ -174,10 +178,10 @@ impl Run<'_> {
                     .all(|b| crate::plan::blocking_reason(b, &self.ex.tasks).is_none()))
         {
             // One branch, or one thread and branches that never wait: in order, here.
-            p.branches.iter().map(run_branch).collect()
+            p.branches.iter().enumerate().map(run_branch).collect()
         } else if rayon::current_thread_index().is_some() {
             // Inside a parallel Map: stay on the work-stealing pool, never block a worker.
-            p.branches.par_iter().map(run_branch).collect()
+            p.branches.par_iter().enumerate().map(run_branch).collect()
         } else if p
             .branches
             .iter()
@@ -187,13 +191,14 @@ impl Run<'_> {
             // would cost more than the branches themselves (a 4-branch Parallel of Pass
             // states: ~150 µs on fresh threads).
             self.ex
-                .in_pool(|| p.branches.par_iter().map(run_branch).collect())
+                .in_pool(|| p.branches.par_iter().enumerate().map(run_branch).collect())
         } else {
             crossbeam::thread::scope(|s| {
                 let handles: Vec<_> = p
                     .branches
                     .iter()
-                    .map(|b| s.spawn(move |_| run_branch(b)))
+                    .enumerate()
+                    .map(|(i, b)| s.spawn(move |_| run_branch((i, b))))
                     .collect();
                 handles
                     .into_iter()
@@ -287,6 +292,10 @@ impl Run<'_> {
         };
         let bar = ProgressBar::start(mode, &st.name, items.len(), &ctl.counters);
         let outcomes = self.run_chunk(&job, &ctl, &settings);
+        if self.is_suspended() || self.stopped() {
+            // A parked or stopped execution unwinds; its items' results are journaled.
+            return Err(self.history_full());
+        }
         drop(bar);
 
         let failures = ctl.counters.failures.load(Ordering::Relaxed);
@@ -423,6 +432,10 @@ impl Run<'_> {
                 ))
             });
         let mut vars = Vars::child(job.vars);
+        let prefix = job
+            .state
+            .state_key
+            .map(|k| format!("{k}/i{}", job.base + i));
         match self.run_scope(
             &job.map.processor,
             item_input,
@@ -431,6 +444,8 @@ impl Run<'_> {
                 map_item: Some((job.base + i, item)),
                 cancel: None,
                 counter,
+                prefix: prefix.as_deref(),
+                state_key: None,
             },
         ) {
             Ok(v) => {

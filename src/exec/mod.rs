@@ -17,6 +17,7 @@ mod dataflow;
 mod dataplane;
 mod drain;
 mod history;
+pub mod journal;
 pub mod limits;
 mod map;
 mod progress;
@@ -46,6 +47,9 @@ pub enum Status {
     Failed,
     /// Stopped from outside ([`RunOptions::stop`]), as StopExecution does.
     Aborted,
+    /// Parked by its [`journal::Journal`] in a long wait: run it again with the same
+    /// journal at [`Execution::wake_at`] to go on.
+    Suspended,
 }
 
 /// The outcome of one execution.
@@ -60,6 +64,8 @@ pub struct Execution {
     /// AWS limits this execution passed that the run's [`Limits`] did not enforce: AWS
     /// would have failed it. Each says which limit and what to change.
     pub warnings: Vec<String>,
+    /// When a [`Status::Suspended`] execution is to go on.
+    pub wake_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Execution {
@@ -69,7 +75,7 @@ impl Execution {
                 error: self.error.clone(),
                 cause: self.cause.clone(),
             }),
-            Status::Succeeded => None,
+            Status::Succeeded | Status::Suspended => None,
         }
     }
 }
@@ -111,6 +117,12 @@ pub struct RunOptions {
     pub state_machine_arn: Option<String>,
     /// The IAM role the execution runs as (`$$.Execution.RoleArn`).
     pub role_arn: Option<String>,
+    /// Where the execution's effects are recorded and replayed from (a server's
+    /// durable store); None runs every effect (see [`journal`]).
+    pub journal: Option<Arc<dyn journal::Journal>>,
+    /// When the execution started, if before this run (a replay): `$$.Execution.StartTime`
+    /// and the TimeoutSeconds deadline count from it.
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Runs state machines. Cheap to share between threads.

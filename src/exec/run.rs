@@ -31,6 +31,10 @@ pub(crate) struct Run<'e> {
     pub warnings: Warnings,
     /// Set from outside to stop the execution.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Where effects are recorded and replayed from.
+    pub journal: Option<std::sync::Arc<dyn super::journal::Journal>>,
+    /// Set when a wait parked the execution: the earliest time to wake it.
+    pub suspended: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -41,6 +45,11 @@ pub(crate) struct ScopeFacts<'a> {
     pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
     /// Event counter of the Map partition this scope runs in.
     pub counter: Option<&'a std::sync::atomic::AtomicU64>,
+    /// With a journal: the key prefix of this scope (`""` for the top scope, then
+    /// `/Split#0/b1`, `/Each#0/i37`).
+    pub prefix: Option<&'a str>,
+    /// With a journal: the key of the state entry being run (`{prefix}/{name}#{k}`).
+    pub state_key: Option<&'a str>,
 }
 
 pub(crate) fn run_execution<'e>(
@@ -58,7 +67,7 @@ pub(crate) fn run_execution<'e>(
         .state_machine_name
         .clone()
         .unwrap_or_else(|| "StateMachine".to_string());
-    let start = ex.clock.now();
+    let start = opts.started_at.unwrap_or_else(|| ex.clock.now());
     let id = match &opts.execution_arn {
         Some(arn) => arn.clone(),
         None if opts.mode != super::ExecutionMode::Standard => format!(
@@ -106,6 +115,8 @@ pub(crate) fn run_execution<'e>(
         limits,
         warnings: Warnings::default(),
         stop: opts.stop.clone(),
+        journal: opts.journal.clone(),
+        suspended: std::sync::Mutex::new(None),
     };
     run.history.event(&*ex.clock, "ExecutionStarted", || {
         Some((
@@ -144,6 +155,7 @@ pub(crate) fn run_execution<'e>(
         _ => result,
     };
     let aborted = run.stopped();
+    let wake_at = *run.suspended.lock().unwrap_or_else(|p| p.into_inner());
     // The history quota ends the execution whatever the states did since.
     let result = if run.history.tripped() {
         Err(Failure::new(
@@ -157,6 +169,9 @@ pub(crate) fn run_execution<'e>(
     };
     run.warn_at_end(standard, start);
     let (status, output, error, cause) = match result {
+        _ if wake_at.is_some() && !aborted && !run.history.tripped() => {
+            (Status::Suspended, None, None, None)
+        }
         _ if aborted => {
             run.history.event(&*ex.clock, "ExecutionAborted", || None);
             (Status::Aborted, None, None, None)
@@ -201,6 +216,11 @@ pub(crate) fn run_execution<'e>(
         cause,
         history: history.into_events(),
         warnings: warnings.into_texts(),
+        wake_at: if status == Status::Suspended {
+            wake_at
+        } else {
+            None
+        },
     }
 }
 
@@ -297,6 +317,49 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Whether a wait parked the execution.
+    pub(crate) fn is_suspended(&self) -> bool {
+        self.journal.is_some()
+            && self
+                .suspended
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some()
+    }
+
+    /// Waits `d` (a Wait state, a Retry interval). With a journal and a `key`, the end
+    /// of the wait is recorded on first reach and honoured on a replay, and a wait the
+    /// journal parks suspends the execution (an error no Retry or Catch sees).
+    pub(crate) fn wait_for(&self, key: Option<String>, d: Duration) -> Result<(), Failure> {
+        use super::journal::Entry;
+        let (Some(j), Some(key)) = (&self.journal, key) else {
+            self.pause(d);
+            return Ok(());
+        };
+        let now = self.ex.clock.now();
+        let until = match j.get(&key) {
+            Some(Entry::Until(t)) => t,
+            _ => {
+                let t = now
+                    + chrono::Duration::from_std(d)
+                        .unwrap_or_else(|_| chrono::Duration::days(3650));
+                j.put(&key, &Entry::Until(t));
+                t
+            }
+        };
+        let left = (until - now).to_std().unwrap_or_default();
+        if left.is_zero() {
+            return Ok(());
+        }
+        if j.park(until) {
+            let mut s = self.suspended.lock().unwrap_or_else(|p| p.into_inner());
+            *s = Some(s.map_or(until, |t| t.min(until)));
+            return Err(self.history_full());
+        }
+        self.pause(left);
+        Ok(())
+    }
+
     /// Whether the execution was stopped from outside.
     pub(crate) fn stopped(&self) -> bool {
         self.stop
@@ -359,6 +422,8 @@ impl Run<'_> {
     ) -> Result<Value, Failure> {
         let mut cur = sm.start_at;
         let mut input = input;
+        // With a journal: how often each state of this scope was entered (loops).
+        let mut entries: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
         loop {
             if let Some(d) = self.deadline
                 && self.ex.clock.now() > d
@@ -374,10 +439,20 @@ impl Run<'_> {
             {
                 return Err(Failure::new(CANCELLED, "a sibling branch failed"));
             }
-            if self.history.tripped() || self.stopped() {
+            if self.history.tripped() || self.stopped() || self.is_suspended() {
                 return Err(self.history_full());
             }
             let st = sm.state(cur);
+            let key = self.journal.as_ref().map(|_| {
+                let k = entries.entry(cur.0).or_insert(0);
+                let key = format!("{}/{}#{}", scope.prefix.unwrap_or(""), st.name, k);
+                *k += 1;
+                key
+            });
+            let scope = ScopeFacts {
+                state_key: key.as_deref(),
+                ..scope
+            };
             let step = self.run_state(st, input, vars, scope)?;
             match step.next {
                 Some(n) => {
@@ -446,7 +521,7 @@ impl Run<'_> {
                 }
                 Err(f) => wrap_runtime(f, &st.name, entered_id),
             };
-            if self.history.tripped() || self.stopped() {
+            if self.history.tripped() || self.stopped() || self.is_suspended() {
                 return Err(self.history_full());
             }
             let err = f.error_name().to_string();
@@ -467,7 +542,8 @@ impl Run<'_> {
                     }
                     retry_counts[i] += 1;
                     retry_total += 1;
-                    self.pause(Duration::from_secs_f64(delay.clamp(0.0, 1e9)));
+                    let key = scope.state_key.map(|k| format!("{k}/retry{retry_total}"));
+                    self.wait_for(key, Duration::from_secs_f64(delay.clamp(0.0, 1e9)))?;
                     continue;
                 }
             }
@@ -552,6 +628,7 @@ impl Run<'_> {
             clock: &*self.ex.clock,
             retry_count: retry,
             map_item: scope.map_item,
+            state_key: scope.state_key,
             task_token: None,
             is_task: matches!(st.kind, crate::asl::model::StateKind::Task(_)),
         }

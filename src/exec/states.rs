@@ -326,7 +326,8 @@ impl Run<'_> {
         if let Some(d) = self.deadline {
             let left = (d - clock.now()).num_milliseconds().max(0) as f64 / 1000.0;
             if secs > left {
-                self.pause(Duration::from_secs_f64(left));
+                let key = env.state.state_key.map(|k| format!("{k}/wait"));
+                self.wait_for(key, Duration::from_secs_f64(left))?;
                 return Err(Failure {
                     error: Some(names::TIMEOUT.into()),
                     cause: None,
@@ -334,7 +335,8 @@ impl Run<'_> {
             }
         }
         if secs > 0.0 {
-            self.pause(Duration::from_secs_f64(secs.min(1e9)));
+            let key = env.state.state_key.map(|k| format!("{k}/wait"));
+            self.wait_for(key, Duration::from_secs_f64(secs.min(1e9)))?;
         }
         Ok(())
     }
@@ -376,7 +378,7 @@ impl Run<'_> {
         });
         self.event(started, || None);
         let clock = self.ex.clock.clone();
-        let res = match timeout {
+        let invoke = || match timeout {
             Some(secs) if !clock.is_virtual() => {
                 let (tx, rx) = std::sync::mpsc::channel();
                 let h = handler.clone();
@@ -422,6 +424,29 @@ impl Run<'_> {
                     }
                     _ => r,
                 }
+            }
+        };
+        // With a journal, an attempt whose result was recorded is not run again.
+        let key = env
+            .state
+            .state_key
+            .filter(|_| self.journal.is_some())
+            .map(|k| format!("{k}/try{}", env.state.retry_count));
+        let recorded = match (&self.journal, &key) {
+            (Some(j), Some(k)) => match j.get(k) {
+                Some(super::journal::Entry::Result(r)) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        };
+        let res = match recorded {
+            Some(r) => r,
+            None => {
+                let r = invoke();
+                if let (Some(j), Some(k)) = (&self.journal, &key) {
+                    j.put(k, &super::journal::Entry::Result(r.clone()));
+                }
+                r
             }
         };
         let (ok_ty, fail_ty) = match kind {

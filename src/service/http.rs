@@ -19,6 +19,7 @@ pub async fn run(config: Config, service: Arc<Service>) -> Result<(), String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    super::runner::Timers::start(&service);
     let recovered = {
         let s = Arc::clone(&service);
         tokio::task::spawn_blocking(move || super::runner::recover(&s))
@@ -33,7 +34,7 @@ pub async fn run(config: Config, service: Arc<Service>) -> Result<(), String> {
             service.store.location.clone()
         },
         if recovered > 0 {
-            format!("; {recovered} running executions restarted")
+            format!("; {recovered} running executions resumed from their journals")
         } else {
             String::new()
         },

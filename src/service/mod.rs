@@ -47,6 +47,8 @@ pub struct Service {
     pub place: arn::Place,
     /// Stop flags of the executions running in this process.
     pub running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// When parked executions wake.
+    pub timers: runner::Timers,
     pub log_requests: bool,
 }
 
@@ -61,6 +63,7 @@ impl Service {
                 account: config.account.clone(),
             },
             running: Mutex::new(HashMap::new()),
+            timers: runner::Timers::default(),
             log_requests: config.log_requests,
         }))
     }

@@ -1,19 +1,185 @@
-//! Runs executions in the background and records how they end.
+//! Runs executions in the background and records how they go.
 //!
 //! A Standard execution runs on a thread of its own (never on the server's reactor)
-//! with every AWS limit on; when it ends, its status, output and history are written in
-//! one transaction. At start, executions a crash left RUNNING run again from their
-//! start (their tasks run again: the journal that resumes them where they were is the
-//! next step of the service work).
+//! with every AWS limit on, and a [`StoreJournal`]: each Task result and the end of each
+//! Wait or Retry interval is committed to SQLite as it happens. A wait of more than
+//! [`PARK_AFTER`] parks the execution: its run unwinds, its thread ends, and a timer
+//! (one thread for all, [`Timers`]) runs it again when the wait is over. Running it again
+//! replays it: the journal gives back every recorded effect, so it goes on from where
+//! it was. At start the server does the same for every execution left RUNNING, parked
+//! or cut off by a crash: a Task whose result was journaled does not run again (one in
+//! flight at the crash does: at least once, as with AWS's retries).
 
 use super::Service;
 use super::error::ApiResult;
 use super::store::ExecutionRow;
 use crate::asl::model::StateMachine;
+use crate::exec::journal::{Entry, Journal};
 use crate::exec::{ExecutionMode, Limits, RunOptions, Status};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Waits longer than this park the execution instead of holding its thread.
+pub const PARK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// An execution's journal in the store, read once when a run starts.
+pub struct StoreJournal {
+    service: Arc<Service>,
+    arn: String,
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl StoreJournal {
+    pub fn load(service: &Arc<Service>, arn: &str) -> Result<StoreJournal, String> {
+        let rows = service.store.journal(arn).map_err(|e| e.to_string())?;
+        let entries = rows
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let v: Value = serde_json::from_str(&v).ok()?;
+                Some((k, Entry::from_json(&v)?))
+            })
+            .collect();
+        Ok(StoreJournal {
+            service: Arc::clone(service),
+            arn: arn.to_string(),
+            entries: Mutex::new(entries),
+        })
+    }
+}
+
+impl std::fmt::Debug for StoreJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreJournal")
+            .field("arn", &self.arn)
+            .finish()
+    }
+}
+
+impl Journal for StoreJournal {
+    fn get(&self, key: &str) -> Option<Entry> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: &str, entry: &Entry) {
+        // Committed before the run goes on: what happened next depends on it.
+        if let Err(e) = self
+            .service
+            .store
+            .put_journal(&self.arn, key, &entry.to_json().to_string())
+        {
+            eprintln!("asl serve: could not journal {key} of {}: {e}", self.arn);
+        }
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), entry.clone());
+    }
+
+    fn park(&self, until: DateTime<Utc>) -> bool {
+        (until - Utc::now())
+            .to_std()
+            .is_ok_and(|left| left > PARK_AFTER)
+    }
+}
+
+/// The parked executions' wake-up times; one thread sleeps until the next.
+#[derive(Default)]
+pub struct Timers {
+    due: Mutex<BinaryHeap<Reverse<(i64, String)>>>,
+    changed: Condvar,
+}
+
+impl Timers {
+    /// Wakes execution `arn` at `at` (epoch milliseconds).
+    pub fn schedule(&self, at: i64, arn: String) {
+        self.due
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Reverse((at, arn)));
+        self.changed.notify_all();
+    }
+
+    /// Starts the thread that wakes parked executions.
+    pub fn start(service: &Arc<Service>) {
+        let service = Arc::clone(service);
+        let spawned = std::thread::Builder::new()
+            .name("asl-timers".into())
+            .spawn(move || {
+                loop {
+                    let arn = {
+                        let mut due = service.timers.due.lock().unwrap_or_else(|p| p.into_inner());
+                        loop {
+                            let now = Utc::now().timestamp_millis();
+                            match due.peek() {
+                                Some(Reverse((at, _))) if *at <= now => {
+                                    break due.pop().map(|Reverse((_, arn))| arn);
+                                }
+                                Some(Reverse((at, _))) => {
+                                    let wait = std::time::Duration::from_millis((*at - now) as u64);
+                                    due = service
+                                        .timers
+                                        .changed
+                                        .wait_timeout(due, wait)
+                                        .unwrap_or_else(|p| p.into_inner())
+                                        .0;
+                                }
+                                None => {
+                                    due = service
+                                        .timers
+                                        .changed
+                                        .wait(due)
+                                        .unwrap_or_else(|p| p.into_inner());
+                                }
+                            }
+                        }
+                    };
+                    if let Some(arn) = arn {
+                        resume(&service, &arn);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("asl serve: the timer thread did not start: {e}");
+        }
+    }
+}
+
+/// Runs a RUNNING execution again from its journal (a timer fired, or at start).
+fn resume(s: &Arc<Service>, arn: &str) {
+    let row = match s.store.execution(arn) {
+        Ok(Some(r)) if r.status == "RUNNING" => r,
+        Ok(_) => return,
+        Err(e) => {
+            eprintln!("asl serve: could not read {arn}: {e}");
+            return;
+        }
+    };
+    let Ok((machine, _)) = super::arn::parse_execution(arn) else {
+        return;
+    };
+    match crate::asl::model::load_text(&row.definition) {
+        Ok(sm) => start_standard(s, row, sm, machine),
+        Err(e) => {
+            let _ = s.store.finish_execution(
+                arn,
+                "FAILED",
+                None,
+                Some("States.Runtime"),
+                Some(&format!("the definition no longer loads: {e}")),
+                super::api::now(),
+                &[],
+            );
+        }
+    }
+}
 
 /// An engine event in GetExecutionHistory's shape: epoch-second timestamps,
 /// `previousEventId`, and `inputDetails`/`outputDetails` beside payloads.
@@ -79,10 +245,12 @@ fn status_name(s: Status) -> &'static str {
         Status::Succeeded => "SUCCEEDED",
         Status::Failed => "FAILED",
         Status::Aborted => "ABORTED",
+        // Never written: a suspended execution stays RUNNING.
+        Status::Suspended => "RUNNING",
     }
 }
 
-/// Starts a Standard execution recorded as RUNNING.
+/// Starts (or resumes) a Standard execution recorded as RUNNING.
 pub fn start_standard(s: &Arc<Service>, row: ExecutionRow, sm: StateMachine, machine_name: String) {
     let stop = Arc::new(AtomicBool::new(false));
     s.running
@@ -93,22 +261,7 @@ pub fn start_standard(s: &Arc<Service>, row: ExecutionRow, sm: StateMachine, mac
     let spawned = std::thread::Builder::new()
         .name("asl-execution".into())
         .spawn(move || {
-            let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
-            let opts = run_options(&row, &machine_name, ExecutionMode::Standard, Some(stop));
-            let out = service.executor.run_with(&sm, input, &opts);
-            let output = out.output.as_ref().map(Value::to_string);
-            let recorded = service.store.finish_execution(
-                &row.arn,
-                status_name(out.status),
-                output.as_deref(),
-                out.error.as_deref(),
-                out.cause.as_deref(),
-                super::api::now(),
-                &event_rows(&out.history),
-            );
-            if let Err(e) = recorded {
-                eprintln!("asl serve: could not record the end of {}: {e}", row.arn);
-            }
+            run_standard(&service, &row, &sm, &machine_name, stop);
             service
                 .running
                 .lock()
@@ -116,7 +269,56 @@ pub fn start_standard(s: &Arc<Service>, row: ExecutionRow, sm: StateMachine, mac
                 .remove(&row.arn);
         });
     if let Err(e) = spawned {
-        eprintln!("asl serve: could not start {}: {e}", s.store.location);
+        eprintln!("asl serve: could not start an execution thread: {e}");
+    }
+}
+
+fn run_standard(
+    s: &Arc<Service>,
+    row: &ExecutionRow,
+    sm: &StateMachine,
+    machine: &str,
+    stop: Arc<AtomicBool>,
+) {
+    let journal = match StoreJournal::load(s, &row.arn) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("asl serve: could not read the journal of {}: {e}", row.arn);
+            return;
+        }
+    };
+    let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
+    let mut opts = run_options(row, machine, ExecutionMode::Standard, Some(stop));
+    opts.journal = Some(Arc::new(journal));
+    opts.started_at = DateTime::from_timestamp_millis((row.started * 1000.0).round() as i64);
+    let out = s.executor.run_with(sm, input, &opts);
+    let events = event_rows(&out.history);
+    let recorded = match (out.status, out.wake_at) {
+        (Status::Suspended, Some(at)) => {
+            let at_ms = at.timestamp_millis();
+            let r = s
+                .store
+                .park_execution(&row.arn, at_ms as f64 / 1000.0, &events);
+            s.timers.schedule(at_ms, row.arn.clone());
+            r
+        }
+        _ => {
+            let output = out.output.as_ref().map(Value::to_string);
+            s.store
+                .finish_execution(
+                    &row.arn,
+                    status_name(out.status),
+                    output.as_deref(),
+                    out.error.as_deref(),
+                    out.cause.as_deref(),
+                    super::api::now(),
+                    &events,
+                )
+                .map(|_| ())
+        }
+    };
+    if let Err(e) = recorded {
+        eprintln!("asl serve: could not record the state of {}: {e}", row.arn);
     }
 }
 
@@ -132,31 +334,19 @@ pub fn run_express(
     s.executor.run_with(sm, input, &opts)
 }
 
-/// Restarts the executions a crash left RUNNING; returns how many.
+/// Goes on with the executions left RUNNING (parked, or cut off by a crash): parked
+/// ones wake at their time, the others are replayed now. Returns how many.
 pub fn recover(s: &Arc<Service>) -> Result<usize, String> {
     let rows = s.store.running().map_err(|e| format!("recovery: {e}"))?;
     let n = rows.len();
+    let now = Utc::now().timestamp_millis();
     for row in rows {
-        let (machine, _) = super::arn::parse_execution(&row.arn).map_err(|e| e.to_string())?;
-        match crate::asl::model::load_text(&row.definition) {
-            Ok(sm) => {
-                s.store
-                    .truncate_events(&row.arn, 1)
-                    .map_err(|e| format!("recovery: {e}"))?;
-                start_standard(s, row, sm, machine);
-            }
-            Err(e) => {
-                let _ = s.store.finish_execution(
-                    &row.arn,
-                    "FAILED",
-                    None,
-                    Some("States.Runtime"),
-                    Some(&format!("the definition no longer loads: {e}")),
-                    super::api::now(),
-                    &[],
-                );
-            }
-        }
+        let wake = s
+            .store
+            .wake_at(&row.arn)
+            .map_err(|e| format!("recovery: {e}"))?;
+        let at = wake.map_or(now, |w| (w * 1000.0).round() as i64);
+        s.timers.schedule(at.max(now), row.arn);
     }
     Ok(n)
 }

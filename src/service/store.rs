@@ -9,7 +9,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::Mutex;
 
 /// Numbered migrations; `PRAGMA user_version` says how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE state_machines (
     arn TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -49,7 +50,17 @@ CREATE TABLE events (
     body TEXT NOT NULL,
     PRIMARY KEY (execution_arn, id)
 );
-"#];
+"#,
+    r#"
+ALTER TABLE executions ADD COLUMN wake_at REAL;
+CREATE TABLE journal (
+    execution_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    PRIMARY KEY (execution_arn, key)
+);
+"#,
+];
 
 #[derive(Debug, Clone)]
 pub struct Machine {
@@ -332,12 +343,47 @@ impl Store {
         })
     }
 
-    /// Drops an execution's events after `keep` (a restarted run records them again).
-    pub fn truncate_events(&self, arn: &str, keep: u64) -> Sql<()> {
+    /// Parks a RUNNING execution until `wake_at`, with the events it reached.
+    pub fn park_execution(&self, arn: &str, wake_at: f64, events: &[(u64, String)]) -> Sql<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "UPDATE executions SET wake_at = ?2 WHERE arn = ?1 AND status = 'RUNNING'",
+                params![arn, wake_at],
+            )?;
+            insert_events(&tx, arn, events)?;
+            tx.commit()
+        })
+    }
+
+    /// When a parked execution is to wake (None: not parked).
+    pub fn wake_at(&self, arn: &str) -> Sql<Option<f64>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT wake_at FROM executions WHERE arn = ?1",
+                [arn],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+        })
+    }
+
+    /// The journal of an execution: key → entry (JSON text).
+    pub fn journal(&self, arn: &str) -> Sql<Vec<(String, String)>> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT key, entry FROM journal WHERE execution_arn = ?1")?;
+            st.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+    }
+
+    /// Records one journal entry (committed when this returns).
+    pub fn put_journal(&self, arn: &str, key: &str, entry: &str) -> Sql<()> {
         self.with(|c| {
             c.execute(
-                "DELETE FROM events WHERE execution_arn = ?1 AND id > ?2",
-                params![arn, keep as i64],
+                "INSERT OR REPLACE INTO journal (execution_arn, key, entry) VALUES (?1, ?2, ?3)",
+                params![arn, key, entry],
             )?;
             Ok(())
         })
@@ -363,8 +409,9 @@ impl Store {
 }
 
 fn insert_events(tx: &rusqlite::Transaction<'_>, arn: &str, events: &[(u64, String)]) -> Sql<()> {
+    // A replayed execution reports its earlier events again: the first record stands.
     let mut st = tx.prepare_cached(
-        "INSERT OR REPLACE INTO events (execution_arn, id, body) VALUES (?1, ?2, ?3)",
+        "INSERT OR IGNORE INTO events (execution_arn, id, body) VALUES (?1, ?2, ?3)",
     )?;
     for (id, body) in events {
         st.execute(params![arn, *id as i64, body])?;

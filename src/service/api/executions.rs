@@ -143,7 +143,7 @@ pub(super) fn start_sync(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
         "stopDate": now(),
         "status": match out.status {
             Status::Succeeded => "SUCCEEDED",
-            Status::Failed | Status::Aborted => "FAILED",
+            Status::Failed | Status::Aborted | Status::Suspended => "FAILED",
         },
         "input": row.input,
         "inputDetails": {"included": true},
