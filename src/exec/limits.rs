@@ -9,7 +9,7 @@
 //!   the services themselves do.
 //! - 25,000 history events for a Standard execution (see [`super::history`]), inline Map
 //!   iterations included; Express executions have no such quota.
-//! - 5 minutes for an Express execution (`States.Timeout`).
+//! - 5 minutes for an Express execution, one year for a Standard one (`States.Timeout`).
 
 use super::MAX_PAYLOAD_BYTES;
 use serde_json::Value;
@@ -33,6 +33,8 @@ pub struct Limits {
     pub state_payloads: bool,
     /// An Express execution runs at most 5 minutes.
     pub express_duration: bool,
+    /// A Standard execution runs at most a year.
+    pub standard_duration: bool,
 }
 
 impl Default for Limits {
@@ -43,6 +45,7 @@ impl Default for Limits {
             execution_input: false,
             state_payloads: false,
             express_duration: false,
+            standard_duration: false,
         }
     }
 }
@@ -56,12 +59,17 @@ impl Limits {
             execution_input: true,
             state_payloads: true,
             express_duration: true,
+            standard_duration: true,
         }
     }
 }
 
 /// The longest an Express execution may run, in seconds.
 pub const EXPRESS_MAX_SECONDS: i64 = 300;
+
+/// The longest a Standard execution may run (one year), in seconds; enforced with the
+/// other AWS limits ([`Limits::aws`]).
+pub const STANDARD_MAX_SECONDS: i64 = 365 * 24 * 3600;
 
 /// Whether `v`, serialized as JSON, is longer than `limit` bytes. Stops serializing as
 /// soon as it is, so a check on a large value costs no more than `limit` bytes' worth.

@@ -2,7 +2,9 @@
 
 use super::context::{ExecutionInfo, Vars};
 use super::history::{EventLimit, History, MAX_HISTORY_EVENTS, text};
-use super::limits::{EXPRESS_MAX_SECONDS, Limits, Passed, Warnings, over_payload_limit};
+use super::limits::{
+    EXPRESS_MAX_SECONDS, Limits, Passed, STANDARD_MAX_SECONDS, Warnings, over_payload_limit,
+};
 use super::{Execution, Executor, MAX_PAYLOAD_BYTES, RunOptions, Status, clock::format_time};
 use crate::asl::Failure;
 use crate::asl::failure::names;
@@ -105,6 +107,11 @@ pub(crate) fn run_execution<'e>(
     if !standard && limits.express_duration {
         let express_end = start + chrono::Duration::seconds(EXPRESS_MAX_SECONDS);
         deadline = Some(deadline.map_or(express_end, |d| d.min(express_end)));
+    }
+    if standard && limits.standard_duration {
+        // AWS's quota on a Standard execution: one year.
+        let year_end = start + chrono::Duration::seconds(STANDARD_MAX_SECONDS);
+        deadline = Some(deadline.map_or(year_end, |d| d.min(year_end)));
     }
     let run = Run {
         ex,
