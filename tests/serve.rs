@@ -644,3 +644,144 @@ fn executions_go_on_after_kill_9_and_journaled_tasks_run_once() {
     // in flight (they all waited).
     assert!(twice.is_empty(), "{twice:?}");
 }
+
+#[test]
+fn versions_and_aliases_route_executions() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let def = |r: &str| {
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": r, "End": true}}})
+            .to_string()
+    };
+    let created = s.ok(
+        "CreateStateMachine",
+        json!({"name": "ver", "definition": def("one"), "roleArn": ROLE, "publish": true, "versionDescription": "first"}),
+    );
+    let arn = created["stateMachineArn"].as_str().unwrap().to_string();
+    assert_eq!(created["stateMachineVersionArn"], format!("{arn}:1"));
+    let updated = s.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": arn, "definition": def("two"), "publish": true}),
+    );
+    assert_eq!(updated["stateMachineVersionArn"], format!("{arn}:2"));
+    // Publishing an unchanged revision again is the same version.
+    assert_eq!(
+        s.ok(
+            "PublishStateMachineVersion",
+            json!({"stateMachineArn": arn})
+        )["stateMachineVersionArn"],
+        format!("{arn}:2")
+    );
+    assert_eq!(
+        s.err(
+            "PublishStateMachineVersion",
+            json!({"stateMachineArn": arn, "revisionId": "stale"})
+        ),
+        "ConflictException"
+    );
+    let versions = s.ok("ListStateMachineVersions", json!({"stateMachineArn": arn}));
+    let listed: Vec<&str> = versions["stateMachineVersions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["stateMachineVersionArn"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec![format!("{arn}:2"), format!("{arn}:1")]);
+    let v1 = s.ok(
+        "DescribeStateMachine",
+        json!({"stateMachineArn": format!("{arn}:1")}),
+    );
+    assert_eq!(
+        (v1["definition"].as_str(), v1["description"].as_str()),
+        (Some(def("one").as_str()), Some("first"))
+    );
+
+    let alias = s.ok(
+        "CreateStateMachineAlias",
+        json!({"name": "prod", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:1"), "weight": 100}]}),
+    )["stateMachineAliasArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(alias, format!("{arn}:prod"));
+    assert_eq!(
+        s.err("CreateStateMachineAlias", json!({"name": "123", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:1"), "weight": 100}]})),
+        "ValidationException"
+    );
+    assert_eq!(
+        s.err("CreateStateMachineAlias", json!({"name": "half", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:1"), "weight": 50}]})),
+        "ValidationException"
+    );
+    let run = |target: &str, name: &str| {
+        let e = s.ok(
+            "StartExecution",
+            json!({"stateMachineArn": target, "name": name}),
+        )["executionArn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        wait_done(&s, &e)
+    };
+    let via_alias = run(&alias, "a1");
+    assert_eq!(via_alias["output"], "\"one\"");
+    assert_eq!(via_alias["stateMachineAliasArn"], alias);
+    assert_eq!(via_alias["stateMachineVersionArn"], format!("{arn}:1"));
+    assert_eq!(run(&format!("{arn}:2"), "v2")["output"], "\"two\"");
+    assert_eq!(run(&arn, "latest")["output"], "\"two\"");
+    s.ok("UpdateStateMachineAlias", json!({"stateMachineAliasArn": alias, "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:2"), "weight": 100}]}));
+    assert_eq!(run(&alias, "a2")["output"], "\"two\"");
+    let by_alias = s.ok("ListExecutions", json!({"stateMachineArn": alias}));
+    let names: Vec<&str> = by_alias["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["a2", "a1"]);
+    assert_eq!(
+        s.ok("ListExecutions", json!({"stateMachineArn": arn}))["executions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    // A version an alias routes to can't be deleted; another can.
+    assert_eq!(
+        s.err(
+            "DeleteStateMachineVersion",
+            json!({"stateMachineVersionArn": format!("{arn}:2")})
+        ),
+        "ConflictException"
+    );
+    s.ok(
+        "DeleteStateMachineVersion",
+        json!({"stateMachineVersionArn": format!("{arn}:1")}),
+    );
+    assert_eq!(
+        s.err(
+            "DescribeStateMachine",
+            json!({"stateMachineArn": format!("{arn}:1")})
+        ),
+        "StateMachineDoesNotExist"
+    );
+    s.ok(
+        "DeleteStateMachineAlias",
+        json!({"stateMachineAliasArn": alias}),
+    );
+    assert_eq!(
+        s.ok("ListStateMachineAliases", json!({"stateMachineArn": arn}))["stateMachineAliases"],
+        json!([])
+    );
+    // Numbers are not reused after a deletion.
+    s.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": arn, "definition": def("three")}),
+    );
+    assert_eq!(
+        s.ok(
+            "PublishStateMachineVersion",
+            json!({"stateMachineArn": arn})
+        )["stateMachineVersionArn"],
+        format!("{arn}:3")
+    );
+}

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 /// The error codes this server answers with (the API reference's "Errors" sections).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
+    ConflictException,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     InvalidArn,
@@ -31,6 +32,7 @@ pub enum Code {
 impl Code {
     fn name(self) -> &'static str {
         match self {
+            Code::ConflictException => "ConflictException",
             Code::ExecutionAlreadyExists => "ExecutionAlreadyExists",
             Code::ExecutionDoesNotExist => "ExecutionDoesNotExist",
             Code::InvalidArn => "InvalidArn",

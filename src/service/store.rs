@@ -60,6 +60,30 @@ CREATE TABLE journal (
     PRIMARY KEY (execution_arn, key)
 );
 "#,
+    r#"
+CREATE TABLE versions (
+    machine_arn TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    description TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (machine_arn, version)
+);
+CREATE TABLE aliases (
+    machine_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    routing TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL,
+    PRIMARY KEY (machine_arn, name)
+);
+ALTER TABLE state_machines ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN version_arn TEXT;
+ALTER TABLE executions ADD COLUMN alias_arn TEXT;
+"#,
 ];
 
 #[derive(Debug, Clone)]
@@ -89,6 +113,33 @@ pub struct ExecutionRow {
     /// The definition the execution runs (the machine's when it started).
     pub definition: String,
     pub role_arn: String,
+    /// The version or alias the execution was started on, if any.
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+}
+
+/// A published version of a state machine.
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub machine_arn: String,
+    pub version: i64,
+    pub definition: String,
+    pub role_arn: String,
+    pub description: String,
+    pub revision: String,
+    pub created: f64,
+}
+
+/// An alias: up to two versions with weights.
+#[derive(Debug, Clone)]
+pub struct Alias {
+    pub machine_arn: String,
+    pub name: String,
+    pub description: String,
+    /// `[{"stateMachineVersionArn", "weight"}]` as JSON text.
+    pub routing: String,
+    pub created: f64,
+    pub updated: Option<f64>,
 }
 
 pub struct Store {
@@ -113,7 +164,7 @@ fn machine(r: &rusqlite::Row<'_>) -> Sql<Machine> {
 }
 
 const MACHINE_COLUMNS: &str = "arn, name, definition, role_arn, type, created, updated, revision";
-const EXECUTION_COLUMNS: &str = "arn, machine_arn, name, status, input, output, error, cause, started, stopped, definition, role_arn";
+const EXECUTION_COLUMNS: &str = "arn, machine_arn, name, status, input, output, error, cause, started, stopped, definition, role_arn, version_arn, alias_arn";
 
 fn execution(r: &rusqlite::Row<'_>) -> Sql<ExecutionRow> {
     Ok(ExecutionRow {
@@ -129,8 +180,37 @@ fn execution(r: &rusqlite::Row<'_>) -> Sql<ExecutionRow> {
         stopped: r.get(9)?,
         definition: r.get(10)?,
         role_arn: r.get(11)?,
+        version_arn: r.get(12)?,
+        alias_arn: r.get(13)?,
     })
 }
+
+fn version(r: &rusqlite::Row<'_>) -> Sql<Version> {
+    Ok(Version {
+        machine_arn: r.get(0)?,
+        version: r.get(1)?,
+        definition: r.get(2)?,
+        role_arn: r.get(3)?,
+        description: r.get(4)?,
+        revision: r.get(5)?,
+        created: r.get(6)?,
+    })
+}
+
+fn alias(r: &rusqlite::Row<'_>) -> Sql<Alias> {
+    Ok(Alias {
+        machine_arn: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        routing: r.get(3)?,
+        created: r.get(4)?,
+        updated: r.get(5)?,
+    })
+}
+
+const VERSION_COLUMNS: &str =
+    "machine_arn, version, definition, role_arn, description, revision, created";
+const ALIAS_COLUMNS: &str = "machine_arn, name, description, routing, created, updated";
 
 impl Store {
     /// Opens (creating and migrating) the database at `path`, or an in-memory one.
@@ -208,7 +288,12 @@ impl Store {
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute("DELETE FROM state_machines WHERE arn = ?1", [arn])?;
-            tx.execute("DELETE FROM tags WHERE resource = ?1", [arn])?;
+            tx.execute(
+                "DELETE FROM tags WHERE resource = ?1 OR resource LIKE ?1 || ':%'",
+                [arn],
+            )?;
+            tx.execute("DELETE FROM versions WHERE machine_arn = ?1", [arn])?;
+            tx.execute("DELETE FROM aliases WHERE machine_arn = ?1", [arn])?;
             tx.commit()
         })
     }
@@ -269,8 +354,8 @@ impl Store {
             let tx = c.transaction()?;
             let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions", [], |r| r.get(0))?;
             tx.execute(
-                &format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
-                params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, seq],
+                &format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+                params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, e.version_arn, e.alias_arn, seq],
             )?;
             insert_events(&tx, &e.arn, events)?;
             tx.commit()
@@ -316,20 +401,132 @@ impl Store {
         })
     }
 
-    /// Executions of a machine, newest first, optionally of one status.
+    /// Executions of a machine (or of one of its versions or aliases: `qualified`),
+    /// newest first, optionally of one status.
     pub fn executions(
         &self,
         machine_arn: &str,
+        qualified: Option<&str>,
         status: Option<&str>,
         offset: usize,
         limit: usize,
     ) -> Sql<Vec<ExecutionRow>> {
         self.with(|c| {
             let mut st = c.prepare(&format!(
-                "SELECT {EXECUTION_COLUMNS} FROM executions WHERE machine_arn = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
+                "SELECT {EXECUTION_COLUMNS} FROM executions WHERE machine_arn = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR version_arn = ?3 OR alias_arn = ?3) ORDER BY seq DESC LIMIT ?4 OFFSET ?5"
             ))?;
-            st.query_map(params![machine_arn, status, limit as i64, offset as i64], execution)?
+            st.query_map(
+                params![machine_arn, status, qualified, limit as i64, offset as i64],
+                execution,
+            )?
+            .collect()
+        })
+    }
+
+    // ---- versions and aliases ----
+
+    pub fn versions(&self, machine_arn: &str, offset: usize, limit: usize) -> Sql<Vec<Version>> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {VERSION_COLUMNS} FROM versions WHERE machine_arn = ?1 ORDER BY version DESC LIMIT ?2 OFFSET ?3"
+            ))?;
+            st.query_map(params![machine_arn, limit as i64, offset as i64], version)?
                 .collect()
+        })
+    }
+
+    pub fn version(&self, machine_arn: &str, number: i64) -> Sql<Option<Version>> {
+        self.with(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions WHERE machine_arn = ?1 AND version = ?2"
+                ),
+                params![machine_arn, number],
+                version,
+            )
+            .optional()
+        })
+    }
+
+    /// Publishes the machine's current definition as its next version number; numbers
+    /// are never reused, even after a version is deleted (AWS's rule).
+    pub fn publish(&self, m: &Machine, description: &str, created: f64) -> Sql<Version> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let next: i64 = tx.query_row(
+                "UPDATE state_machines SET last_version = last_version + 1 WHERE arn = ?1 RETURNING last_version",
+                [&m.arn],
+                |r| r.get(0),
+            )?;
+            let v = Version {
+                machine_arn: m.arn.clone(),
+                version: next,
+                definition: m.definition.clone(),
+                role_arn: m.role_arn.clone(),
+                description: description.to_string(),
+                revision: m.revision.clone(),
+                created,
+            };
+            tx.execute(
+                &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                params![v.machine_arn, v.version, v.definition, v.role_arn, v.description, v.revision, v.created],
+            )?;
+            tx.commit()?;
+            Ok(v)
+        })
+    }
+
+    pub fn delete_version(&self, machine_arn: &str, number: i64) -> Sql<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM versions WHERE machine_arn = ?1 AND version = ?2",
+                params![machine_arn, number],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn aliases(&self, machine_arn: &str, offset: usize, limit: usize) -> Sql<Vec<Alias>> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {ALIAS_COLUMNS} FROM aliases WHERE machine_arn = ?1 ORDER BY name LIMIT ?2 OFFSET ?3"
+            ))?;
+            st.query_map(params![machine_arn, limit as i64, offset as i64], alias)?
+                .collect()
+        })
+    }
+
+    pub fn alias(&self, machine_arn: &str, name: &str) -> Sql<Option<Alias>> {
+        self.with(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases WHERE machine_arn = ?1 AND name = ?2"
+                ),
+                params![machine_arn, name],
+                alias,
+            )
+            .optional()
+        })
+    }
+
+    /// Inserts or replaces an alias.
+    pub fn put_alias(&self, a: &Alias) -> Sql<()> {
+        self.with(|c| {
+            c.execute(
+                &format!("INSERT OR REPLACE INTO aliases ({ALIAS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![a.machine_arn, a.name, a.description, a.routing, a.created, a.updated],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn delete_alias(&self, machine_arn: &str, name: &str) -> Sql<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM aliases WHERE machine_arn = ?1 AND name = ?2",
+                params![machine_arn, name],
+            )?;
+            Ok(())
         })
     }
 

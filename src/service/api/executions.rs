@@ -1,6 +1,5 @@
 //! Executions: Start, StartSync, Describe, List, GetExecutionHistory, Stop.
 
-use super::machines::find as find_machine;
 use super::{Req, now, paged};
 use crate::exec::{MAX_PAYLOAD_BYTES, Status};
 use crate::service::Service;
@@ -49,7 +48,18 @@ fn prepare(
     r: &Req<'_>,
     express: bool,
 ) -> ApiResult<(crate::asl::model::StateMachine, ExecutionRow, String)> {
-    let m = find_machine(s, r.str("stateMachineArn")?)?;
+    let target = super::versions::resolve(s, r.str("stateMachineArn")?)?;
+    let version = match (&target.version, &target.alias) {
+        (Some(v), _) => Some(v.clone()),
+        (None, Some(a)) => Some(super::versions::route(s, a)?),
+        (None, None) => None,
+    };
+    let alias_arn = target.alias.as_ref().map(super::versions::alias_arn_of);
+    let mut m = target.machine;
+    if let Some(v) = &version {
+        m.definition = v.definition.clone();
+        m.role_arn = v.role_arn.clone();
+    }
     let name = match r.opt_str("name")? {
         Some(n) => {
             check_name(n, "execution")?;
@@ -85,6 +95,8 @@ fn prepare(
         stopped: None,
         definition: m.definition.clone(),
         role_arn: m.role_arn.clone(),
+        version_arn: version.as_ref().map(super::versions::version_arn),
+        alias_arn,
     };
     Ok((sm, row, m.name))
 }
@@ -191,6 +203,12 @@ pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     if let Some(x) = e.cause {
         v["cause"] = json!(x);
     }
+    if let Some(x) = e.version_arn {
+        v["stateMachineVersionArn"] = json!(x);
+    }
+    if let Some(x) = e.alias_arn {
+        v["stateMachineAliasArn"] = json!(x);
+    }
     Ok(v)
 }
 
@@ -204,7 +222,10 @@ const STATUSES: &[&str] = &[
 ];
 
 pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find_machine(s, r.str("stateMachineArn")?)?;
+    let asked = r.str("stateMachineArn")?;
+    let target = super::versions::resolve(s, asked)?;
+    let qualified = (target.version.is_some() || target.alias.is_some()).then_some(asked);
+    let m = target.machine;
     let status = r.opt_str("statusFilter")?;
     if let Some(st) = status
         && !STATUSES.contains(&st)
@@ -224,7 +245,9 @@ pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
         ));
     }
     let (offset, limit) = r.page(100)?;
-    let mut rows = s.store.executions(&m.arn, status, offset, limit + 1)?;
+    let mut rows = s
+        .store
+        .executions(&m.arn, qualified, status, offset, limit + 1)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     let items: Vec<Value> = rows
@@ -240,6 +263,12 @@ pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
             });
             if let Some(t) = e.stopped {
                 v["stopDate"] = json!(t);
+            }
+            if let Some(x) = &e.version_arn {
+                v["stateMachineVersionArn"] = json!(x);
+            }
+            if let Some(x) = &e.alias_arn {
+                v["stateMachineAliasArn"] = json!(x);
             }
             v
         })

@@ -175,7 +175,13 @@ pub(super) fn create(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     if !tags.is_empty() {
         s.store.set_tags(&arn, &tags)?;
     }
-    Ok(json!({"stateMachineArn": arn, "creationDate": m.created}))
+    let mut out = json!({"stateMachineArn": arn, "creationDate": m.created});
+    if r.opt_bool("publish")?.unwrap_or(false) {
+        let description = r.opt_str("versionDescription")?.unwrap_or("");
+        let v = super::versions::publish_current(s, &m, description)?;
+        out["stateMachineVersionArn"] = json!(super::versions::version_arn(&v));
+    }
+    Ok(out)
 }
 
 fn describe_json(m: &Machine) -> Value {
@@ -198,8 +204,30 @@ fn describe_json(m: &Machine) -> Value {
 }
 
 pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find(s, r.str("stateMachineArn")?)?;
-    Ok(describe_json(&m))
+    let arn = r.str("stateMachineArn")?;
+    let t = super::versions::resolve(s, arn).map_err(|e| match e.code {
+        Code::ResourceNotFound => ApiError::new(
+            Code::StateMachineDoesNotExist,
+            format!("State Machine Does Not Exist: '{arn}'"),
+        ),
+        _ => e,
+    })?;
+    match t.version {
+        // A version: its own definition, role, revision and description.
+        Some(v) => {
+            let mut m = t.machine;
+            m.definition = v.definition.clone();
+            m.role_arn = v.role_arn.clone();
+            m.revision = v.revision.clone();
+            m.created = v.created;
+            m.updated = None;
+            let mut out = describe_json(&m);
+            out["stateMachineArn"] = json!(super::versions::version_arn(&v));
+            out["description"] = json!(v.description);
+            Ok(out)
+        }
+        None => Ok(describe_json(&t.machine)),
+    }
 }
 
 pub(super) fn update(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
@@ -223,7 +251,13 @@ pub(super) fn update(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     m.updated = Some(now());
     m.revision = uuid::Uuid::new_v4().to_string();
     s.store.update_machine(&m)?;
-    Ok(json!({"updateDate": m.updated, "revisionId": m.revision}))
+    let mut out = json!({"updateDate": m.updated, "revisionId": m.revision});
+    if r.opt_bool("publish")?.unwrap_or(false) {
+        let description = r.opt_str("versionDescription")?.unwrap_or("");
+        let v = super::versions::publish_current(s, &m, description)?;
+        out["stateMachineVersionArn"] = json!(super::versions::version_arn(&v));
+    }
+    Ok(out)
 }
 
 pub(super) fn delete(s: &Service, r: &Req<'_>) -> ApiResult<Value> {

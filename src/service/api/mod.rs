@@ -4,6 +4,7 @@
 mod executions;
 mod machines;
 mod tags;
+mod versions;
 
 use super::Service;
 use super::error::{ApiError, ApiResult, Code};
@@ -13,7 +14,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// The operations this server answers. Activities, callbacks (SendTask*), TestState,
-/// versions, aliases, redrive and map runs come with later issues.
+/// redrive and map runs come with later work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     CreateStateMachine,
@@ -32,6 +33,14 @@ pub enum Op {
     TagResource,
     UntagResource,
     ListTagsForResource,
+    PublishStateMachineVersion,
+    ListStateMachineVersions,
+    DeleteStateMachineVersion,
+    CreateStateMachineAlias,
+    DescribeStateMachineAlias,
+    UpdateStateMachineAlias,
+    DeleteStateMachineAlias,
+    ListStateMachineAliases,
 }
 
 impl Op {
@@ -53,6 +62,14 @@ impl Op {
             "TagResource" => Op::TagResource,
             "UntagResource" => Op::UntagResource,
             "ListTagsForResource" => Op::ListTagsForResource,
+            "PublishStateMachineVersion" => Op::PublishStateMachineVersion,
+            "ListStateMachineVersions" => Op::ListStateMachineVersions,
+            "DeleteStateMachineVersion" => Op::DeleteStateMachineVersion,
+            "CreateStateMachineAlias" => Op::CreateStateMachineAlias,
+            "DescribeStateMachineAlias" => Op::DescribeStateMachineAlias,
+            "UpdateStateMachineAlias" => Op::UpdateStateMachineAlias,
+            "DeleteStateMachineAlias" => Op::DeleteStateMachineAlias,
+            "ListStateMachineAliases" => Op::ListStateMachineAliases,
             "" => {
                 return Err(ApiError::new(
                     Code::UnknownOperationException,
@@ -118,6 +135,14 @@ fn dispatch(s: &Arc<Service>, op: Op, r: &Req<'_>) -> ApiResult<Value> {
         Op::TagResource => tags::tag(s, r),
         Op::UntagResource => tags::untag(s, r),
         Op::ListTagsForResource => tags::list(s, r),
+        Op::PublishStateMachineVersion => versions::publish(s, r),
+        Op::ListStateMachineVersions => versions::list_versions(s, r),
+        Op::DeleteStateMachineVersion => versions::delete_version(s, r),
+        Op::CreateStateMachineAlias => versions::create_alias(s, r),
+        Op::DescribeStateMachineAlias => versions::describe_alias(s, r),
+        Op::UpdateStateMachineAlias => versions::update_alias(s, r),
+        Op::DeleteStateMachineAlias => versions::delete_alias(s, r),
+        Op::ListStateMachineAliases => versions::list_aliases(s, r),
     }
 }
 
