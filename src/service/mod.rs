@@ -49,6 +49,8 @@ pub struct Service {
     pub running: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// When parked executions wake.
     pub timers: runner::Timers,
+    /// Loaded definitions by their text, so a start does not parse and check it again.
+    loaded: Mutex<HashMap<String, Arc<crate::asl::model::StateMachine>>>,
     pub log_requests: bool,
 }
 
@@ -64,8 +66,32 @@ impl Service {
             },
             running: Mutex::new(HashMap::new()),
             timers: runner::Timers::default(),
+            loaded: Mutex::new(HashMap::new()),
             log_requests: config.log_requests,
         }))
+    }
+}
+
+impl Service {
+    /// The state machine a definition describes, loaded once.
+    pub fn load(&self, definition: &str) -> Result<Arc<crate::asl::model::StateMachine>, String> {
+        /// Loaded definitions kept at most (the cache starts over past it).
+        const MAX_LOADED: usize = 1024;
+        if let Some(sm) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(definition)
+        {
+            return Ok(Arc::clone(sm));
+        }
+        let sm = Arc::new(crate::asl::model::load_text(definition).map_err(|e| e.to_string())?);
+        let mut cache = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_LOADED {
+            cache.clear();
+        }
+        cache.insert(definition.to_string(), Arc::clone(&sm));
+        Ok(sm)
     }
 }
 

@@ -165,7 +165,7 @@ fn resume(s: &Arc<Service>, arn: &str) {
     let Ok((machine, _)) = super::arn::parse_execution(arn) else {
         return;
     };
-    match crate::asl::model::load_text(&row.definition) {
+    match s.load(&row.definition) {
         Ok(sm) => start_standard(s, row, sm, machine),
         Err(e) => {
             let _ = s.store.finish_execution(
@@ -251,7 +251,12 @@ fn status_name(s: Status) -> &'static str {
 }
 
 /// Starts (or resumes) a Standard execution recorded as RUNNING.
-pub fn start_standard(s: &Arc<Service>, row: ExecutionRow, sm: StateMachine, machine_name: String) {
+pub fn start_standard(
+    s: &Arc<Service>,
+    row: ExecutionRow,
+    sm: Arc<StateMachine>,
+    machine_name: String,
+) {
     let stop = Arc::new(AtomicBool::new(false));
     s.running
         .lock()

@@ -3,7 +3,12 @@
 //! write survives a crash of the process (`kill -9`); a power loss may take the last
 //! transactions. `:memory:` keeps nothing.
 //!
-//! One connection behind a mutex; every call is one short transaction.
+//! Reads and the control plane's writes go through one connection behind a mutex. The
+//! writes of running executions (new executions, their ends, parkings and journal
+//! entries) go to one writer thread that owns a second connection and commits them in
+//! batches: one `BEGIN IMMEDIATE` transaction for every write waiting, each caller told
+//! when its write is committed (group commit: many executions' transitions cost one
+//! commit).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::Mutex;
@@ -143,9 +148,115 @@ pub struct Alias {
 }
 
 pub struct Store {
+    /// Reads, and the writes of the control plane (machines, tags, versions).
     conn: Mutex<Connection>,
+    /// The group-committing writer of executions, histories and journals; None for
+    /// `:memory:` (one connection does all).
+    writer: Option<crossbeam::channel::Sender<Pending>>,
     /// Where the state is kept, as said at start.
     pub location: String,
+}
+
+/// The writes of running executions, applied by the writer thread in batches: each
+/// batch is one transaction (group commit), and each caller hears back once its write
+/// is committed.
+enum Write {
+    Insert(Box<ExecutionRow>, Vec<(u64, String)>),
+    Finish(Box<Finish>),
+    Park(String, f64, Vec<(u64, String)>),
+    Journal(String, String, String),
+}
+
+struct Finish {
+    arn: String,
+    status: String,
+    output: Option<String>,
+    error: Option<String>,
+    cause: Option<String>,
+    stopped: f64,
+    events: Vec<(u64, String)>,
+}
+
+struct Pending {
+    write: Write,
+    done: crossbeam::channel::Sender<Sql<bool>>,
+}
+
+/// Most writes in one transaction.
+const MAX_BATCH: usize = 512;
+
+fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Sql<bool> {
+    match w {
+        Write::Insert(e, events) => {
+            let seq: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM executions",
+                [],
+                |r| r.get(0),
+            )?;
+            tx.prepare_cached(&format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"))?
+                .execute(params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, e.version_arn, e.alias_arn, seq])?;
+            insert_events(tx, &e.arn, events)?;
+            Ok(true)
+        }
+        Write::Finish(f) => {
+            let n = tx.prepare_cached(
+                "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stopped = ?6 WHERE arn = ?1 AND status = 'RUNNING'",
+            )?
+            .execute(params![f.arn, f.status, f.output, f.error, f.cause, f.stopped])?;
+            if n == 1 {
+                insert_events(tx, &f.arn, &f.events)?;
+            }
+            Ok(n == 1)
+        }
+        Write::Park(arn, wake_at, events) => {
+            tx.prepare_cached(
+                "UPDATE executions SET wake_at = ?2 WHERE arn = ?1 AND status = 'RUNNING'",
+            )?
+            .execute(params![arn, wake_at])?;
+            insert_events(tx, arn, events)?;
+            Ok(true)
+        }
+        Write::Journal(arn, key, entry) => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO journal (execution_arn, key, entry) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![arn, key, entry])?;
+            Ok(true)
+        }
+    }
+}
+
+/// Applies `batch` in one transaction; if that fails, each write on its own (so one
+/// bad write fails alone).
+fn commit_batch(conn: &mut Connection, batch: Vec<Pending>) {
+    let together = (|| -> Sql<Vec<bool>> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(batch.len());
+        for p in &batch {
+            out.push(apply(&tx, &p.write)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    })();
+    match together {
+        Ok(results) => {
+            for (p, r) in batch.into_iter().zip(results) {
+                let _ = p.done.send(Ok(r));
+            }
+        }
+        Err(_) => {
+            for p in batch {
+                let r = (|| {
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    let r = apply(&tx, &p.write)?;
+                    tx.commit()?;
+                    Ok(r)
+                })();
+                let _ = p.done.send(r);
+            }
+        }
+    }
 }
 
 type Sql<T> = rusqlite::Result<T>;
@@ -240,10 +351,57 @@ impl Store {
             Ok(())
         };
         setup().map_err(|e| format!("{path}: {e}"))?;
+        let writer = if path == ":memory:" {
+            None
+        } else {
+            let mut wconn = Connection::open(path).map_err(|e| format!("{path}: {e}"))?;
+            wconn
+                .pragma_update(None, "synchronous", "NORMAL")
+                .and_then(|_| wconn.busy_timeout(std::time::Duration::from_secs(5)))
+                .map_err(|e| format!("{path}: {e}"))?;
+            let (tx, rx) = crossbeam::channel::unbounded::<Pending>();
+            std::thread::Builder::new()
+                .name("asl-store-writer".into())
+                .spawn(move || {
+                    while let Ok(first) = rx.recv() {
+                        let mut batch = vec![first];
+                        while batch.len() < MAX_BATCH {
+                            match rx.try_recv() {
+                                Ok(p) => batch.push(p),
+                                Err(_) => break,
+                            }
+                        }
+                        commit_batch(&mut wconn, batch);
+                    }
+                })
+                .map_err(|e| format!("the store's writer thread did not start: {e}"))?;
+            Some(tx)
+        };
         Ok(Store {
             conn: Mutex::new(conn),
+            writer,
             location: path.to_string(),
         })
+    }
+
+    /// A write of a running execution: through the writer thread (group commit), or
+    /// directly for `:memory:`. Returns once it is committed.
+    fn write(&self, w: Write) -> Sql<bool> {
+        match &self.writer {
+            Some(tx) => {
+                let (done, answer) = crossbeam::channel::bounded(1);
+                if tx.send(Pending { write: w, done }).is_err() {
+                    return Err(rusqlite::Error::InvalidQuery);
+                }
+                answer.recv().unwrap_or(Err(rusqlite::Error::InvalidQuery))
+            }
+            None => self.with(|c| {
+                let tx = c.transaction()?;
+                let r = apply(&tx, &w)?;
+                tx.commit()?;
+                Ok(r)
+            }),
+        }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Sql<T>) -> Sql<T> {
@@ -350,16 +508,8 @@ impl Store {
 
     /// Records a new RUNNING execution and its first events.
     pub fn insert_execution(&self, e: &ExecutionRow, events: &[(u64, String)]) -> Sql<()> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions", [], |r| r.get(0))?;
-            tx.execute(
-                &format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
-                params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, e.version_arn, e.alias_arn, seq],
-            )?;
-            insert_events(&tx, &e.arn, events)?;
-            tx.commit()
-        })
+        self.write(Write::Insert(Box::new(e.clone()), events.to_vec()))
+            .map(|_| ())
     }
 
     pub fn execution(&self, arn: &str) -> Sql<Option<ExecutionRow>> {
@@ -387,18 +537,15 @@ impl Store {
         stopped: f64,
         events: &[(u64, String)],
     ) -> Sql<bool> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stopped = ?6 WHERE arn = ?1 AND status = 'RUNNING'",
-                params![arn, status, output, error, cause, stopped],
-            )?;
-            if n == 1 {
-                insert_events(&tx, arn, events)?;
-            }
-            tx.commit()?;
-            Ok(n == 1)
-        })
+        self.write(Write::Finish(Box::new(Finish {
+            arn: arn.to_string(),
+            status: status.to_string(),
+            output: output.map(str::to_string),
+            error: error.map(str::to_string),
+            cause: cause.map(str::to_string),
+            stopped,
+            events: events.to_vec(),
+        })))
     }
 
     /// Executions of a machine (or of one of its versions or aliases: `qualified`),
@@ -542,15 +689,8 @@ impl Store {
 
     /// Parks a RUNNING execution until `wake_at`, with the events it reached.
     pub fn park_execution(&self, arn: &str, wake_at: f64, events: &[(u64, String)]) -> Sql<()> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            tx.execute(
-                "UPDATE executions SET wake_at = ?2 WHERE arn = ?1 AND status = 'RUNNING'",
-                params![arn, wake_at],
-            )?;
-            insert_events(&tx, arn, events)?;
-            tx.commit()
-        })
+        self.write(Write::Park(arn.to_string(), wake_at, events.to_vec()))
+            .map(|_| ())
     }
 
     /// When a parked execution is to wake (None: not parked).
@@ -577,13 +717,12 @@ impl Store {
 
     /// Records one journal entry (committed when this returns).
     pub fn put_journal(&self, arn: &str, key: &str, entry: &str) -> Sql<()> {
-        self.with(|c| {
-            c.execute(
-                "INSERT OR REPLACE INTO journal (execution_arn, key, entry) VALUES (?1, ?2, ?3)",
-                params![arn, key, entry],
-            )?;
-            Ok(())
-        })
+        self.write(Write::Journal(
+            arn.to_string(),
+            key.to_string(),
+            entry.to_string(),
+        ))
+        .map(|_| ())
     }
 
     /// Events of an execution, by id (descending when `reverse`), `limit` from `offset`.

@@ -47,7 +47,7 @@ fn prepare(
     s: &Service,
     r: &Req<'_>,
     express: bool,
-) -> ApiResult<(crate::asl::model::StateMachine, ExecutionRow, String)> {
+) -> ApiResult<(Arc<crate::asl::model::StateMachine>, ExecutionRow, String)> {
     let target = super::versions::resolve(s, r.str("stateMachineArn")?)?;
     let version = match (&target.version, &target.alias) {
         (Some(v), _) => Some(v.clone()),
@@ -74,7 +74,7 @@ fn prepare(
             "This operation is not supported by this type of state machine",
         ));
     }
-    let sm = crate::asl::model::load_text(&m.definition).map_err(|e| {
+    let sm = s.load(&m.definition).map_err(|e| {
         ApiError::internal(format!("{}: stored definition does not load: {e}", m.arn))
     })?;
     let arn = if m.kind == "EXPRESS" {
