@@ -69,10 +69,12 @@ pub struct ServeArgs {
     /// Log level.
     #[arg(long, value_enum, default_value = "info")]
     pub log: LogLevel,
-    /// Allow listening on an address other than loopback (requests are not
-    /// authenticated).
+    /// Allow listening on an address other than loopback without --auth.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Require Signature V4 with these keys: ACCESS_KEY:SECRET, or a file of such lines.
+    #[arg(long, value_name = "KEY:SECRET|FILE")]
+    pub auth: Option<String>,
     #[command(flatten)]
     pub exec: ExecArgs,
 }

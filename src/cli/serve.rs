@@ -11,9 +11,21 @@ pub fn serve(a: ServeArgs) -> i32 {
         .parse::<std::net::SocketAddr>()
         .map(|s| s.ip().is_loopback())
         .unwrap_or_else(|_| a.listen.starts_with("localhost:"));
-    if !loopback && !a.allow_remote {
+    let auth = match a
+        .auth
+        .as_deref()
+        .map(asl_engine::service::auth::Keys::parse)
+    {
+        None => None,
+        Some(Ok(k)) => Some(k),
+        Some(Err(e)) => {
+            eprintln!("asl serve: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if !loopback && !a.allow_remote && auth.is_none() {
         eprintln!(
-            "asl serve: --listen {}: not a loopback address; requests are not authenticated, so listening there needs --allow-remote",
+            "asl serve: --listen {}: not a loopback address; without --auth requests are not authenticated, so listening there needs --allow-remote",
             a.listen
         );
         return EXIT_USAGE;
@@ -35,6 +47,7 @@ pub fn serve(a: ServeArgs) -> i32 {
         region: a.region,
         account: a.account,
         log_requests: a.log == LogLevel::Debug,
+        auth,
     };
     match run_server(config, executor) {
         Ok(()) => EXIT_OK,

@@ -27,7 +27,7 @@ pub async fn run(config: Config, service: Arc<Service>) -> Result<(), String> {
             .map_err(|e| format!("recovery: {e}"))??
     };
     eprintln!(
-        "asl serve: listening on http://{addr} (AWS JSON 1.0, X-Amz-Target: AWSStepFunctions.*); state in {}{}; any credentials are accepted",
+        "asl serve: listening on http://{addr} (AWS JSON 1.0, X-Amz-Target: AWSStepFunctions.*); state in {}{}; {}",
         if service.store.location == ":memory:" {
             "memory (kept nowhere)".to_string()
         } else {
@@ -37,6 +37,10 @@ pub async fn run(config: Config, service: Arc<Service>) -> Result<(), String> {
             format!("; {recovered} running executions resumed from their journals")
         } else {
             String::new()
+        },
+        match &service.auth {
+            Some(k) => format!("Signature V4 required ({} keys)", k.0.len()),
+            None => "any credentials are accepted (--auth to require Signature V4)".to_string(),
         },
     );
     let app = Router::new()
@@ -51,7 +55,34 @@ pub async fn run(config: Config, service: Arc<Service>) -> Result<(), String> {
         .map_err(|e| format!("server: {e}"))
 }
 
-async fn handle(State(service): State<Arc<Service>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(service): State<Arc<Service>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(keys) = &service.auth
+        && let Err((status, code, message)) = super::auth::verify(
+            keys,
+            method.as_str(),
+            uri.path(),
+            uri.query().unwrap_or(""),
+            &headers,
+            &body,
+        )
+    {
+        if service.log_requests {
+            eprintln!("asl serve: refused: {code}: {message}");
+        }
+        let body = serde_json::json!({"__type": code, "message": message});
+        return (
+            status,
+            [("content-type", "application/x-amz-json-1.0")],
+            body.to_string(),
+        )
+            .into_response();
+    }
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())

@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod arn;
+pub mod auth;
 pub mod error;
 pub mod http;
 pub mod runner;
@@ -38,6 +39,8 @@ pub struct Config {
     pub account: String,
     /// A log line per request.
     pub log_requests: bool,
+    /// Keys whose Signature V4 every request must carry; None accepts any request.
+    pub auth: Option<auth::Keys>,
 }
 
 /// The server's shared state.
@@ -52,6 +55,7 @@ pub struct Service {
     /// Loaded definitions by their text, so a start does not parse and check it again.
     loaded: Mutex<HashMap<String, Arc<crate::asl::model::StateMachine>>>,
     pub log_requests: bool,
+    pub auth: Option<auth::Keys>,
 }
 
 impl Service {
@@ -68,6 +72,7 @@ impl Service {
             timers: runner::Timers::default(),
             loaded: Mutex::new(HashMap::new()),
             log_requests: config.log_requests,
+            auth: config.auth.clone(),
         }))
     }
 }

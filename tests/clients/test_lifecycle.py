@@ -315,13 +315,7 @@ def test_stop_execution(sfn):
     assert [e["executionArn"] for e in running] == [xarn]
     assert "stopDate" not in running[0]
 
-    # Stop only once the execution is inside the Wait state.
-    deadline = time.monotonic() + 30
-    while "WaitStateEntered" not in [e["type"] for e in full_history(sfn, xarn)]:
-        assert time.monotonic() < deadline, "never reached WaitStateEntered"
-        time.sleep(0.05)
-
-    stopped = sfn.stop_execution(executionArn=xarn, error="Test.Stop", cause="stopped by test")
+    stopped = sfn.stop_execution(executionArn=xarn)
     assert isinstance(stopped["stopDate"], datetime.datetime)
     desc = wait_until_done(sfn, xarn)
     assert desc["status"] == "ABORTED"
@@ -329,10 +323,45 @@ def test_stop_execution(sfn):
 
     events = full_history(sfn, xarn)
     assert events[0]["type"] == "ExecutionStarted"
-    assert "WaitStateEntered" in [e["type"] for e in events]
     assert events[-1]["type"] == "ExecutionAborted"
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert list_executions_paged(sfn, arn, "ABORTED")[0]["executionArn"] == xarn
+
+
+def wait_for_event(sfn, xarn, event_type, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        events = full_history(sfn, xarn)
+        if event_type in [e["type"] for e in events]:
+            return events
+        assert time.monotonic() < deadline, (
+            f"history of a RUNNING execution never showed {event_type}: "
+            f"{[e['type'] for e in events]}"
+        )
+        time.sleep(0.05)
+
+
+def test_history_of_running_execution_is_live(sfn):
+    # AWS: GetExecutionHistory on a RUNNING execution returns the events so far.
+    _, arn = create_machine(sfn, LONG_WAIT_DEF, "live")
+    xarn = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    try:
+        events = wait_for_event(sfn, xarn, "WaitStateEntered")
+        assert [e["type"] for e in events] == ["ExecutionStarted", "WaitStateEntered"]
+        assert sfn.describe_execution(executionArn=xarn)["status"] == "RUNNING"
+    finally:
+        sfn.stop_execution(executionArn=xarn)
+
+
+def test_stop_records_error_and_cause(sfn):
     # AWS records StopExecution's error and cause in the ExecutionAborted event.
-    assert events[-1].get("executionAbortedEventDetails") == {
+    _, arn = create_machine(sfn, LONG_WAIT_DEF, "stopwhy")
+    xarn = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    sfn.stop_execution(executionArn=xarn, error="Test.Stop", cause="stopped by test")
+    assert wait_until_done(sfn, xarn)["status"] == "ABORTED"
+    last = full_history(sfn, xarn)[-1]
+    assert last["type"] == "ExecutionAborted"
+    assert last.get("executionAbortedEventDetails") == {
         "error": "Test.Stop", "cause": "stopped by test",
     }
 
