@@ -29,6 +29,8 @@ impl Conn {
     fn open(addr: &str) -> std::io::Result<Conn> {
         let s = TcpStream::connect(addr)?;
         s.set_nodelay(true)?;
+        // A server that never answers counts as an error, not a hang.
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(Conn {
             reader: BufReader::new(s.try_clone()?),
             writer: s,

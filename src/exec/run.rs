@@ -341,6 +341,9 @@ impl Run<'_> {
         use super::journal::Entry;
         let (Some(j), Some(key)) = (&self.journal, key) else {
             self.pause(d);
+            if self.stopped() {
+                return Err(self.history_full());
+            }
             return Ok(());
         };
         let now = self.ex.clock.now();
@@ -364,6 +367,10 @@ impl Run<'_> {
             return Err(self.history_full());
         }
         self.pause(left);
+        if self.stopped() {
+            // Stopped while waiting: the state does not exit.
+            return Err(self.history_full());
+        }
         Ok(())
     }
 

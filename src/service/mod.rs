@@ -50,6 +50,8 @@ pub struct Service {
     pub place: arn::Place,
     /// Stop flags of the executions running in this process.
     pub running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// StopExecution's error and cause, for the run that ends aborted.
+    pub stop_reasons: Mutex<HashMap<String, (Option<String>, Option<String>)>>,
     /// When parked executions wake.
     pub timers: runner::Timers,
     /// Loaded definitions by their text, so a start does not parse and check it again.
@@ -69,6 +71,7 @@ impl Service {
                 account: config.account.clone(),
             },
             running: Mutex::new(HashMap::new()),
+            stop_reasons: Mutex::new(HashMap::new()),
             timers: runner::Timers::default(),
             loaded: Mutex::new(HashMap::new()),
             log_requests: config.log_requests,

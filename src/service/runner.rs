@@ -296,7 +296,28 @@ fn run_standard(
     let mut opts = run_options(row, machine, ExecutionMode::Standard, Some(stop));
     opts.journal = Some(Arc::new(journal));
     opts.started_at = DateTime::from_timestamp_millis((row.started * 1000.0).round() as i64);
-    let out = s.executor.run_with(sm, input, &opts);
+    let mut out = s.executor.run_with(sm, input, &opts);
+    if out.status == Status::Aborted {
+        // StopExecution's error and cause go into the execution and its last event.
+        let (error, cause) = s
+            .stop_reasons
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&row.arn)
+            .unwrap_or_default();
+        let mut details = Map::new();
+        if let Some(e) = &error {
+            details.insert("error".into(), json!(e));
+        }
+        if let Some(c) = &cause {
+            details.insert("cause".into(), json!(c));
+        }
+        if let Some(last) = out.history.last_mut() {
+            last["executionAbortedEventDetails"] = Value::Object(details);
+        }
+        out.error = error;
+        out.cause = cause;
+    }
     let events = event_rows(&out.history);
     let recorded = match (out.status, out.wake_at) {
         (Status::Suspended, Some(at)) => {
@@ -358,7 +379,7 @@ pub fn recover(s: &Arc<Service>) -> Result<usize, String> {
 
 /// Stops a running execution: its run ends before its next state (Waits end early).
 /// Returns whether this process was running it.
-pub fn stop(s: &Service, arn: &str) -> ApiResult<bool> {
+pub fn stop(s: &Service, arn: &str, error: Option<&str>, cause: Option<&str>) -> ApiResult<bool> {
     let flag = s
         .running
         .lock()
@@ -366,6 +387,13 @@ pub fn stop(s: &Service, arn: &str) -> ApiResult<bool> {
         .get(arn)
         .cloned();
     let Some(flag) = flag else { return Ok(false) };
+    s.stop_reasons
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(
+            arn.to_string(),
+            (error.map(str::to_string), cause.map(str::to_string)),
+        );
     flag.store(true, std::sync::atomic::Ordering::Relaxed);
     // The run records its own end (with its history) within a state; a Task that is
     // still working is not waited for.

@@ -319,14 +319,14 @@ pub(super) fn stop(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
         // AWS answers with the stop date of an execution that already ended.
         return Ok(json!({"stopDate": e.stopped.unwrap_or_else(now)}));
     }
-    runner::stop(s, arn)?;
+    runner::stop(s, arn, error, cause)?;
     let at = now();
     // Not ended by its run within the wait (or not running here): end it now.
     let aborted = json!({
         "timestamp": at,
         "type": "ExecutionAborted",
         "id": 0,
-        "executionAbortedEventDetails": {"error": error, "cause": cause},
+        "executionAbortedEventDetails": {},
     });
     if let Some(cur) = s.store.execution(arn)?
         && cur.status == "RUNNING"
@@ -338,6 +338,12 @@ pub(super) fn stop(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
             .and_then(|v| v["id"].as_u64())
             .unwrap_or(1);
         let mut ev = aborted;
+        if let Some(e) = error {
+            ev["executionAbortedEventDetails"]["error"] = json!(e);
+        }
+        if let Some(c) = cause {
+            ev["executionAbortedEventDetails"]["cause"] = json!(c);
+        }
         ev["id"] = json!(last_id + 1);
         ev["previousEventId"] = json!(last_id);
         s.store.finish_execution(
