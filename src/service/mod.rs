@@ -43,6 +43,9 @@ pub struct Config {
     pub auth: Option<auth::Keys>,
 }
 
+/// StopExecution's `error` and `cause`.
+pub type StopReason = (Option<String>, Option<String>);
+
 /// The server's shared state.
 pub struct Service {
     pub store: store::Store,
@@ -51,7 +54,7 @@ pub struct Service {
     /// Stop flags of the executions running in this process.
     pub running: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// StopExecution's error and cause, for the run that ends aborted.
-    pub stop_reasons: Mutex<HashMap<String, (Option<String>, Option<String>)>>,
+    pub stop_reasons: Mutex<HashMap<String, StopReason>>,
     /// When parked executions wake.
     pub timers: runner::Timers,
     /// Loaded definitions by their text, so a start does not parse and check it again.
