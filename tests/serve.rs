@@ -522,7 +522,7 @@ fn random_requests_never_break_the_server() {
     assert!(s.ok("ListStateMachines", json!({}))["stateMachines"].is_array());
 }
 
-/// The crash test: executions with command Tasks (each call appended to a log), a Wait
+/// The crash test: 200 executions with command Tasks (each call appended to a log), a Wait
 /// that parks them, a Choice, an inline Map with a Task per item and a Parallel. The
 /// server is killed (SIGKILL) while they wait, after every first Task's result was
 /// journaled; after a restart every execution succeeds with the right output, and no
@@ -568,7 +568,7 @@ fn executions_go_on_after_kill_9_and_journaled_tasks_run_once() {
         .as_str()
         .unwrap()
         .to_string();
-    const N: usize = 24;
+    const N: usize = 200;
     let mut execs = Vec::new();
     for k in 0..N {
         let input = json!({"n": 3, "items": [1, 2, 3]}).to_string();
@@ -783,5 +783,104 @@ fn versions_and_aliases_route_executions() {
             json!({"stateMachineArn": arn})
         )["stateMachineVersionArn"],
         format!("{arn}:3")
+    );
+}
+
+/// RedriveExecution: a failed execution goes on from what failed; journaled Task
+/// results (the first Task, the Map items that succeeded) are not run again.
+#[test]
+fn redrive_reruns_only_what_failed() {
+    let dir = Dir::new();
+    let log = dir.0.join("calls.log");
+    let resources = dir.0.join("resources.json");
+    let script = "input=$(cat); echo \"$input\" >> calls.log; case \"$input\" in *item2*) if [ -f broken ]; then echo '{\"errorType\":\"Broken\",\"errorMessage\":\"down\"}'; exit 0; fi;; esac; echo \"$input\"";
+    std::fs::write(
+        &resources,
+        json!({"arn:aws:states:::aws-sdk:test:record": script}).to_string(),
+    )
+    .expect("resources");
+    std::fs::write(dir.0.join("broken"), "").expect("marker");
+    let resources_arg = resources.to_str().expect("UTF-8").to_string();
+    let s = Server::start_with(&dir.db(), &["--resources", &resources_arg]);
+    let def = json!({"StartAt": "Prep", "States": {
+        "Prep": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:test:record", "Parameters": {"step": "prep"}, "ResultPath": "$.prep", "Next": "Each"},
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+                 "ItemSelector": {"step.$": "States.Format('item{}', $$.Map.Item.Value)"},
+                 "ItemProcessor": {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:test:record", "End": true}}},
+                 "ResultPath": "$.each", "Next": "Count"},
+        "Count": {"Type": "Pass", "Parameters": {"each.$": "$.each", "redrives.$": "$$.Execution.RedriveCount"}, "End": true}
+    }});
+    let arn = s.ok(
+        "CreateStateMachine",
+        json!({"name": "redo", "definition": def.to_string(), "roleArn": ROLE}),
+    )["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let exec = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": arn, "name": "r1", "input": r#"{"items":[1,2,3]}"#}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let failed = wait_done(&s, &exec);
+    assert_eq!(
+        (failed["status"].as_str(), failed["error"].as_str()),
+        (Some("FAILED"), Some("Broken")),
+        "{failed}"
+    );
+    assert_eq!(failed["redriveStatus"], "REDRIVABLE");
+    std::fs::remove_file(dir.0.join("broken")).expect("marker removed");
+    let redriven = s.ok("RedriveExecution", json!({"executionArn": exec}));
+    assert!(redriven["redriveDate"].is_number(), "{redriven}");
+    let done = wait_done(&s, &exec);
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(
+        (
+            done["redriveCount"].as_i64(),
+            done["redriveStatus"].as_str()
+        ),
+        (Some(1), Some("NOT_REDRIVABLE"))
+    );
+    let out: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        json!({"each": [{"step": "item1"}, {"step": "item2"}, {"step": "item3"}], "redrives": 1})
+    );
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    let count = |step: &str| {
+        calls
+            .lines()
+            .filter(|l| l.contains(&format!("\"{step}\"")))
+            .count()
+    };
+    assert_eq!(
+        (
+            count("prep"),
+            count("item1"),
+            count("item2"),
+            count("item3")
+        ),
+        (1, 1, 2, 1),
+        "{calls}"
+    );
+    let h = s.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": exec, "maxResults": 1000}),
+    );
+    let events = h["events"].as_array().unwrap();
+    let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let failed_at = types
+        .iter()
+        .position(|t| *t == "ExecutionFailed")
+        .expect("the first run failed");
+    assert_eq!(types[failed_at + 1], "ExecutionRedriven");
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+    assert_eq!(
+        s.err("RedriveExecution", json!({"executionArn": exec})),
+        "ExecutionNotRedrivable"
     );
 }

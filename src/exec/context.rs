@@ -18,6 +18,8 @@ pub struct ExecutionInfo {
     pub state_machine_id: String,
     pub state_machine_name: String,
     pub mode: super::ExecutionMode,
+    /// `$$.Execution.RedriveCount`.
+    pub redrive_count: u32,
 }
 
 /// Variables of one scope (the top level, a Map iteration or a Parallel branch);
@@ -73,6 +75,8 @@ pub struct StateFacts<'a> {
     pub is_task: bool,
     /// With a journal: the key of this state entry (see `journal`).
     pub state_key: Option<&'a str>,
+    /// The id of the state's entered event.
+    pub entered_id: u64,
 }
 
 pub struct StateEnv<'a> {
@@ -155,7 +159,7 @@ pub fn build_context_with(exec: &ExecutionInfo, st: &StateFacts<'_>, with_input:
         execution["Input"] = exec.input.as_ref().clone();
     }
     if exec.mode != super::ExecutionMode::ExpressSync {
-        execution["RedriveCount"] = json!(0);
+        execution["RedriveCount"] = json!(exec.redrive_count);
     }
     ctx.insert("Execution".into(), execution);
     ctx.insert(

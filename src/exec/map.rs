@@ -164,6 +164,7 @@ impl Run<'_> {
                     counter: None,
                     prefix: prefix.as_deref(),
                     state_key: None,
+                    entered_id: 0,
                 },
             );
             if r.is_err() {
@@ -446,6 +447,7 @@ impl Run<'_> {
                 counter,
                 prefix: prefix.as_deref(),
                 state_key: None,
+                entered_id: 0,
             },
         ) {
             Ok(v) => {

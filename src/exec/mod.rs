@@ -66,6 +66,10 @@ pub struct Execution {
     pub warnings: Vec<String>,
     /// When a [`Status::Suspended`] execution is to go on.
     pub wake_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// With a journal: the id of the entered event of the first state that did
+    /// something the journal did not hold (where this run left the replay), or of the
+    /// closing event when every effect was replayed.
+    pub first_live_event: Option<u64>,
 }
 
 impl Execution {
@@ -123,6 +127,8 @@ pub struct RunOptions {
     /// When the execution started, if before this run (a replay): `$$.Execution.StartTime`
     /// and the TimeoutSeconds deadline count from it.
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// How often the execution was redriven (`$$.Execution.RedriveCount`).
+    pub redrive_count: u32,
 }
 
 /// Runs state machines. Cheap to share between threads.

@@ -37,6 +37,9 @@ pub(crate) struct Run<'e> {
     pub journal: Option<std::sync::Arc<dyn super::journal::Journal>>,
     /// Set when a wait parked the execution: the earliest time to wake it.
     pub suspended: std::sync::Mutex<Option<DateTime<Utc>>>,
+    /// The entered event of the first state that missed the journal (see
+    /// [`super::Execution::first_live_event`]).
+    pub first_live: std::sync::OnceLock<u64>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -52,6 +55,8 @@ pub(crate) struct ScopeFacts<'a> {
     pub prefix: Option<&'a str>,
     /// With a journal: the key of the state entry being run (`{prefix}/{name}#{k}`).
     pub state_key: Option<&'a str>,
+    /// The id of the state's entered event.
+    pub entered_id: u64,
 }
 
 pub(crate) fn run_execution<'e>(
@@ -92,6 +97,7 @@ pub(crate) fn run_execution<'e>(
             format!("arn:aws:states:us-east-1:111111111111:stateMachine:{sm_name}")
         }),
         state_machine_name: sm_name,
+        redrive_count: opts.redrive_count,
     };
     let standard = opts.mode == super::ExecutionMode::Standard;
     let limits = opts.limits;
@@ -124,6 +130,7 @@ pub(crate) fn run_execution<'e>(
         stop: opts.stop.clone(),
         journal: opts.journal.clone(),
         suspended: std::sync::Mutex::new(None),
+        first_live: std::sync::OnceLock::new(),
     };
     run.history.event(&*ex.clock, "ExecutionStarted", || {
         Some((
@@ -202,6 +209,14 @@ pub(crate) fn run_execution<'e>(
             (Status::Failed, None, f.error, f.cause)
         }
     };
+    let first_live_event = match run.journal {
+        Some(_) => run
+            .first_live
+            .get()
+            .copied()
+            .or(Some(run.history.current())),
+        None => None,
+    };
     let Run {
         info,
         history,
@@ -228,6 +243,7 @@ pub(crate) fn run_execution<'e>(
         } else {
             None
         },
+        first_live_event,
     }
 }
 
@@ -324,6 +340,12 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Notes that the state entered at event `entered_id` does something the journal
+    /// does not hold: the run leaves its replay there.
+    pub(crate) fn mark_live(&self, entered_id: u64) {
+        let _ = self.first_live.set(entered_id);
+    }
+
     /// Whether a wait parked the execution.
     pub(crate) fn is_suspended(&self) -> bool {
         self.journal.is_some()
@@ -337,7 +359,12 @@ impl Run<'_> {
     /// Waits `d` (a Wait state, a Retry interval). With a journal and a `key`, the end
     /// of the wait is recorded on first reach and honoured on a replay, and a wait the
     /// journal parks suspends the execution (an error no Retry or Catch sees).
-    pub(crate) fn wait_for(&self, key: Option<String>, d: Duration) -> Result<(), Failure> {
+    pub(crate) fn wait_for(
+        &self,
+        key: Option<String>,
+        entered_id: u64,
+        d: Duration,
+    ) -> Result<(), Failure> {
         use super::journal::Entry;
         let (Some(j), Some(key)) = (&self.journal, key) else {
             self.pause(d);
@@ -350,6 +377,7 @@ impl Run<'_> {
         let until = match j.get(&key) {
             Some(Entry::Until(t)) => t,
             _ => {
+                self.mark_live(entered_id);
                 let t = now
                     + chrono::Duration::from_std(d)
                         .unwrap_or_else(|_| chrono::Duration::days(3650));
@@ -496,6 +524,10 @@ impl Run<'_> {
                 json!({"name": st.name, "input": text(&input)}),
             ))
         });
+        let scope = ScopeFacts {
+            entered_id,
+            ..scope
+        };
         if st.retry.is_empty() && st.catch.is_empty() {
             // Nothing can need the raw input again: move it through the state.
             let step = self
@@ -557,7 +589,11 @@ impl Run<'_> {
                     retry_counts[i] += 1;
                     retry_total += 1;
                     let key = scope.state_key.map(|k| format!("{k}/retry{retry_total}"));
-                    self.wait_for(key, Duration::from_secs_f64(delay.clamp(0.0, 1e9)))?;
+                    self.wait_for(
+                        key,
+                        entered_id,
+                        Duration::from_secs_f64(delay.clamp(0.0, 1e9)),
+                    )?;
                     continue;
                 }
             }
@@ -643,6 +679,7 @@ impl Run<'_> {
             retry_count: retry,
             map_item: scope.map_item,
             state_key: scope.state_key,
+            entered_id: scope.entered_id,
             task_token: None,
             is_task: matches!(st.kind, crate::asl::model::StateKind::Task(_)),
         }

@@ -327,7 +327,7 @@ impl Run<'_> {
             let left = (d - clock.now()).num_milliseconds().max(0) as f64 / 1000.0;
             if secs > left {
                 let key = env.state.state_key.map(|k| format!("{k}/wait"));
-                self.wait_for(key, Duration::from_secs_f64(left))?;
+                self.wait_for(key, env.state.entered_id, Duration::from_secs_f64(left))?;
                 return Err(Failure {
                     error: Some(names::TIMEOUT.into()),
                     cause: None,
@@ -336,7 +336,11 @@ impl Run<'_> {
         }
         if secs > 0.0 {
             let key = env.state.state_key.map(|k| format!("{k}/wait"));
-            self.wait_for(key, Duration::from_secs_f64(secs.min(1e9)))?;
+            self.wait_for(
+                key,
+                env.state.entered_id,
+                Duration::from_secs_f64(secs.min(1e9)),
+            )?;
         }
         Ok(())
     }
@@ -442,6 +446,7 @@ impl Run<'_> {
         let res = match recorded {
             Some(r) => r,
             None => {
+                self.mark_live(env.state.entered_id);
                 let r = invoke();
                 if let (Some(j), Some(k)) = (&self.journal, &key) {
                     j.put(k, &super::journal::Entry::Result(r.clone()));

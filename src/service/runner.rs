@@ -219,6 +219,16 @@ fn event_rows(events: &[Value]) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// The stored id of engine event `id`: after the last segment that starts at or before
+/// it (a redrive's new events), or itself.
+fn map_id(segments: &[(u64, u64)], id: u64) -> u64 {
+    segments
+        .iter()
+        .rev()
+        .find(|(from, _)| *from <= id)
+        .map_or(id, |(from, stored)| stored + (id - from))
+}
+
 /// Options of a run the server starts.
 pub fn run_options(
     row: &ExecutionRow,
@@ -295,6 +305,7 @@ fn run_standard(
     let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
     let mut opts = run_options(row, machine, ExecutionMode::Standard, Some(stop));
     opts.journal = Some(Arc::new(journal));
+    opts.redrive_count = row.redrive_count.max(0) as u32;
     opts.started_at = DateTime::from_timestamp_millis((row.started * 1000.0).round() as i64);
     let mut out = s.executor.run_with(sm, input, &opts);
     if out.status == Status::Aborted {
@@ -317,6 +328,23 @@ fn run_standard(
         }
         out.error = error;
         out.cause = cause;
+    }
+    // Event ids: a redriven run numbers its new events after the stored ones.
+    let mut segments: Vec<(u64, u64)> = serde_json::from_str(&row.segments).unwrap_or_default();
+    if let (Some(from), Some(first)) = (row.pending_from, out.first_live_event) {
+        segments.push((first, from.max(0) as u64));
+        let text = serde_json::to_string(&segments).unwrap_or_else(|_| "[]".into());
+        if let Err(e) = s.store.set_segments(&row.arn, &text) {
+            eprintln!(
+                "asl serve: could not record the event ids of {}: {e}",
+                row.arn
+            );
+        }
+    }
+    for e in &mut out.history {
+        if let Some(id) = e["id"].as_u64() {
+            e["id"] = json!(map_id(&segments, id));
+        }
     }
     let events = event_rows(&out.history);
     let recorded = match (out.status, out.wake_at) {

@@ -89,6 +89,12 @@ ALTER TABLE state_machines ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE executions ADD COLUMN version_arn TEXT;
 ALTER TABLE executions ADD COLUMN alias_arn TEXT;
 "#,
+    r#"
+ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN redrive_date REAL;
+ALTER TABLE executions ADD COLUMN segments TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE executions ADD COLUMN pending_from INTEGER;
+"#,
 ];
 
 #[derive(Debug, Clone)]
@@ -121,6 +127,13 @@ pub struct ExecutionRow {
     /// The version or alias the execution was started on, if any.
     pub version_arn: Option<String>,
     pub alias_arn: Option<String>,
+    pub redrive_count: i64,
+    pub redrive_date: Option<f64>,
+    /// How the ids of a replayed run's events map to stored ids after redrives:
+    /// `[[first engine id, its stored id], …]` (JSON).
+    pub segments: String,
+    /// After a redrive: the stored id where the redriven run's new events begin.
+    pub pending_from: Option<i64>,
 }
 
 /// A published version of a state machine.
@@ -162,6 +175,15 @@ pub struct Store {
 /// is committed.
 enum Write {
     Insert(Box<ExecutionRow>, Vec<(u64, String)>),
+    /// A closed execution runs again: RUNNING, one more redrive, its failed journal
+    /// entries (and retry intervals) dropped, the `ExecutionRedriven` event added.
+    Redrive {
+        arn: String,
+        date: f64,
+        event: (u64, String),
+    },
+    /// How the replayed run's event ids map to stored ones.
+    Segments(String, String),
     Finish(Box<Finish>),
     Park(String, f64, Vec<(u64, String)>),
     Journal(String, String, String),
@@ -193,8 +215,8 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Sql<bool> {
                 [],
                 |r| r.get(0),
             )?;
-            tx.prepare_cached(&format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"))?
-                .execute(params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, e.version_arn, e.alias_arn, seq])?;
+            tx.prepare_cached(&format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"))?
+                .execute(params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, e.version_arn, e.alias_arn, e.redrive_count, e.redrive_date, e.segments, e.pending_from, seq])?;
             insert_events(tx, &e.arn, events)?;
             Ok(true)
         }
@@ -214,6 +236,28 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Sql<bool> {
             )?
             .execute(params![arn, wake_at])?;
             insert_events(tx, arn, events)?;
+            Ok(true)
+        }
+        Write::Redrive { arn, date, event } => {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stopped = NULL, wake_at = NULL, redrive_count = redrive_count + 1, redrive_date = ?2, pending_from = ?3 WHERE arn = ?1 AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED')",
+                )?
+                .execute(params![arn, date, event.0 as i64 + 1])?;
+            if n == 1 {
+                tx.prepare_cached(
+                    "DELETE FROM journal WHERE execution_arn = ?1 AND ((json_type(entry, '$.ok') IS NULL AND json_type(entry, '$.until') IS NULL) OR key LIKE '%/retry%')",
+                )?
+                .execute([arn])?;
+                insert_events(tx, arn, std::slice::from_ref(event))?;
+            }
+            Ok(n == 1)
+        }
+        Write::Segments(arn, segments) => {
+            tx.prepare_cached(
+                "UPDATE executions SET segments = ?2, pending_from = NULL WHERE arn = ?1",
+            )?
+            .execute(params![arn, segments])?;
             Ok(true)
         }
         Write::Journal(arn, key, entry) => {
@@ -275,7 +319,7 @@ fn machine(r: &rusqlite::Row<'_>) -> Sql<Machine> {
 }
 
 const MACHINE_COLUMNS: &str = "arn, name, definition, role_arn, type, created, updated, revision";
-const EXECUTION_COLUMNS: &str = "arn, machine_arn, name, status, input, output, error, cause, started, stopped, definition, role_arn, version_arn, alias_arn";
+const EXECUTION_COLUMNS: &str = "arn, machine_arn, name, status, input, output, error, cause, started, stopped, definition, role_arn, version_arn, alias_arn, redrive_count, redrive_date, segments, pending_from";
 
 fn execution(r: &rusqlite::Row<'_>) -> Sql<ExecutionRow> {
     Ok(ExecutionRow {
@@ -293,6 +337,10 @@ fn execution(r: &rusqlite::Row<'_>) -> Sql<ExecutionRow> {
         role_arn: r.get(11)?,
         version_arn: r.get(12)?,
         alias_arn: r.get(13)?,
+        redrive_count: r.get(14)?,
+        redrive_date: r.get(15)?,
+        segments: r.get(16)?,
+        pending_from: r.get(17)?,
     })
 }
 
@@ -712,6 +760,34 @@ impl Store {
             let mut st = c.prepare("SELECT key, entry FROM journal WHERE execution_arn = ?1")?;
             st.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect()
+        })
+    }
+
+    /// Redrives a closed execution (see [`Write::Redrive`]); false when it is not
+    /// closed.
+    pub fn redrive(&self, arn: &str, date: f64, event: (u64, String)) -> Sql<bool> {
+        self.write(Write::Redrive {
+            arn: arn.to_string(),
+            date,
+            event,
+        })
+    }
+
+    /// Records how a redriven run's event ids map to stored ones.
+    pub fn set_segments(&self, arn: &str, segments: &str) -> Sql<()> {
+        self.write(Write::Segments(arn.to_string(), segments.to_string()))
+            .map(|_| ())
+    }
+
+    /// The highest event id stored for an execution.
+    pub fn last_event_id(&self, arn: &str) -> Sql<u64> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COALESCE(MAX(id), 0) FROM events WHERE execution_arn = ?1",
+                [arn],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
         })
     }
 

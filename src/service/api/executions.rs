@@ -97,6 +97,10 @@ fn prepare(
         role_arn: m.role_arn.clone(),
         version_arn: version.as_ref().map(super::versions::version_arn),
         alias_arn,
+        redrive_count: 0,
+        redrive_date: None,
+        segments: "[]".into(),
+        pending_from: None,
     };
     Ok((sm, row, m.name))
 }
@@ -188,8 +192,18 @@ pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
         "startDate": e.started,
         "input": e.input,
         "inputDetails": {"included": true},
-        "redriveCount": 0,
+        "redriveCount": e.redrive_count,
     });
+    match redrivable(&e) {
+        Ok(()) => v["redriveStatus"] = json!("REDRIVABLE"),
+        Err(why) => {
+            v["redriveStatus"] = json!("NOT_REDRIVABLE");
+            v["redriveStatusReason"] = json!(why);
+        }
+    }
+    if let Some(t) = e.redrive_date {
+        v["redriveDate"] = json!(t);
+    }
     if let Some(t) = e.stopped {
         v["stopDate"] = json!(t);
     }
@@ -259,7 +273,7 @@ pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
                 "name": e.name,
                 "status": e.status,
                 "startDate": e.started,
-                "redriveCount": 0,
+                "redriveCount": e.redrive_count,
             });
             if let Some(t) = e.stopped {
                 v["stopDate"] = json!(t);
@@ -362,4 +376,63 @@ pub(super) fn stop(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
         .and_then(|e| e.stopped)
         .unwrap_or(at);
     Ok(json!({"stopDate": stopped}))
+}
+
+/// AWS's redrive quota: at most 1,000 redrives, within 14 days of the execution's end.
+const MAX_REDRIVES: i64 = 1000;
+const REDRIVE_WINDOW_SECONDS: f64 = 14.0 * 24.0 * 3600.0;
+
+/// Whether an execution may be redriven, and why not (AWS's reasons).
+fn redrivable(e: &ExecutionRow) -> Result<(), String> {
+    if e.arn.contains(":express:") {
+        return Err("Execution is of type EXPRESS and cannot be redriven".into());
+    }
+    if !matches!(e.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+        return Err(format!("Execution is {} and cannot be redriven", e.status));
+    }
+    if e.redrive_count >= MAX_REDRIVES {
+        return Err(format!(
+            "Execution has been redriven {MAX_REDRIVES} times and cannot be redriven again"
+        ));
+    }
+    if e.stopped
+        .is_some_and(|t| now() - t > REDRIVE_WINDOW_SECONDS)
+    {
+        return Err("Execution ended more than 14 days ago and cannot be redriven".into());
+    }
+    Ok(())
+}
+
+/// RedriveExecution: a FAILED, TIMED_OUT or ABORTED Standard execution goes on from the
+/// states that did not complete: its journal keeps every successful Task result (a Map
+/// re-runs only its unsuccessful iterations), drops the failed attempts, and the run is
+/// replayed with `$$.Execution.RedriveCount` one higher.
+pub(super) fn redrive(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
+    let arn = r.str("executionArn")?;
+    let e = find(s, arn)?;
+    if let Err(why) = redrivable(&e) {
+        return Err(ApiError::new(Code::ExecutionNotRedrivable, why));
+    }
+    let at = now();
+    let id = s.store.last_event_id(arn)? + 1;
+    let event = json!({
+        "timestamp": at,
+        "type": "ExecutionRedriven",
+        "id": id,
+        "previousEventId": id - 1,
+        "executionRedrivenEventDetails": {"redriveCount": e.redrive_count + 1},
+    });
+    if !s.store.redrive(arn, at, (id, event.to_string()))? {
+        return Err(ApiError::new(
+            Code::ExecutionNotRedrivable,
+            "Execution is RUNNING and cannot be redriven",
+        ));
+    }
+    let row = find(s, arn)?;
+    let (machine, _) = parse_execution(arn)?;
+    let sm = s
+        .load(&row.definition)
+        .map_err(|e| ApiError::internal(format!("{arn}: stored definition does not load: {e}")))?;
+    runner::start_standard(s, row, sm, machine);
+    Ok(json!({"redriveDate": at}))
 }

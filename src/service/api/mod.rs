@@ -13,8 +13,8 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// The operations this server answers. Activities, callbacks (SendTask*), TestState,
-/// redrive and map runs come with later work.
+/// The operations this server answers. Activities, callbacks (SendTask*), TestState
+/// and map runs come with later work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     CreateStateMachine,
@@ -30,6 +30,7 @@ pub enum Op {
     ListExecutions,
     GetExecutionHistory,
     StopExecution,
+    RedriveExecution,
     TagResource,
     UntagResource,
     ListTagsForResource,
@@ -59,6 +60,7 @@ impl Op {
             "ListExecutions" => Op::ListExecutions,
             "GetExecutionHistory" => Op::GetExecutionHistory,
             "StopExecution" => Op::StopExecution,
+            "RedriveExecution" => Op::RedriveExecution,
             "TagResource" => Op::TagResource,
             "UntagResource" => Op::UntagResource,
             "ListTagsForResource" => Op::ListTagsForResource,
@@ -132,6 +134,7 @@ fn dispatch(s: &Arc<Service>, op: Op, r: &Req<'_>) -> ApiResult<Value> {
         Op::ListExecutions => executions::list(s, r),
         Op::GetExecutionHistory => executions::history(s, r),
         Op::StopExecution => executions::stop(s, r),
+        Op::RedriveExecution => executions::redrive(s, r),
         Op::TagResource => tags::tag(s, r),
         Op::UntagResource => tags::untag(s, r),
         Op::ListTagsForResource => tags::list(s, r),
