@@ -7,6 +7,19 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# The AWS SDK for JavaScript v3, pinned by its lock file (skipped without npm).
+JS=tests/clients/js
+if command -v npm >/dev/null; then
+    js_want="$(sha256sum "$JS/package-lock.json" | cut -d' ' -f1)"
+    if [[ ! -f "$JS/node_modules/.lock-stamp" || "$(cat "$JS/node_modules/.lock-stamp")" != "$js_want" ]]; then
+        echo "tests/setup.sh: npm ci in $JS" >&2
+        (cd "$JS" && npm ci --no-audit --no-fund --loglevel=error)
+        printf '%s\n' "$js_want" > "$JS/node_modules/.lock-stamp"
+    fi
+else
+    echo "tests/setup.sh: NOTICE: npm not found; the JavaScript SDK test will be skipped" >&2
+fi
+
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
 REQS=tests/clients/requirements.txt
