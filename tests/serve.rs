@@ -884,3 +884,126 @@ fn redrive_reruns_only_what_failed() {
         "ExecutionNotRedrivable"
     );
 }
+
+/// A Distributed Map over 1,000,000 JSONL lines with a ResultWriter, the server killed
+/// (SIGKILL) mid-run: after a restart the execution succeeds and its result files hold
+/// every item exactly once (the Map Run's id is journaled, so the replay writes over
+/// what the first run left, in the same place).
+#[test]
+fn a_distributed_map_killed_mid_run_writes_each_item_once() {
+    const ROWS: usize = 1_000_000;
+    let dir = Dir::new();
+    let logs = dir.0.join("logs");
+    let out = dir.0.join("out");
+    std::fs::create_dir_all(&out).expect("out dir");
+    let made = Command::new(env!("CARGO_BIN_EXE_asl"))
+        .args([
+            "datasets",
+            "logs",
+            "--rows",
+            &ROWS.to_string(),
+            "--format",
+            "jsonl",
+            "--out",
+        ])
+        .arg(&logs)
+        .output()
+        .expect("asl datasets runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let buckets = [
+        format!("logs={}", logs.display()),
+        format!("out={}", out.display()),
+    ];
+    let args = ["--bucket", &buckets[0], "--bucket", &buckets[1]];
+    let s = Server::start_with(&dir.db(), &args);
+    let def = json!({"StartAt": "Each", "States": {"Each": {"Type": "Map",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+                       "Parameters": {"Bucket": "logs", "Key": "access.jsonl"}},
+        "ItemSelector": {"i.$": "$$.Map.Item.Index", "status.$": "$$.Map.Item.Value.status"},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "End": true}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "run"},
+                         "WriterConfig": {"OutputType": "JSONL", "Transformation": "COMPACT"}},
+        "End": true}}});
+    let arn = s.ok(
+        "CreateStateMachine",
+        json!({"name": "dmap", "definition": def.to_string(), "roleArn": ROLE}),
+    )["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let exec = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": arn, "name": "big"}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Kill it once it is writing results (or has just finished: the check holds either way).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let written = |p: &std::path::Path| {
+        walk(p)
+            .iter()
+            .any(|f| f.to_string_lossy().contains("SUCCEEDED"))
+    };
+    while !written(&out) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    s.kill9();
+    let s = Server::start_with(&dir.db(), &args);
+    let done = wait_done(&s, &exec);
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let result: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    let manifest_key = result["ResultWriterDetails"]["Key"]
+        .as_str()
+        .expect("a manifest key");
+    let folder = out
+        .join(manifest_key)
+        .parent()
+        .expect("a run folder")
+        .to_path_buf();
+    let mut seen = vec![0u8; ROWS];
+    for f in walk(&out) {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "manifest.json" {
+            continue;
+        }
+        assert!(
+            f.starts_with(&folder),
+            "a result file outside the run's folder: {}",
+            f.display()
+        );
+        for line in std::fs::read_to_string(&f).expect("a result file").lines() {
+            let v: Value = serde_json::from_str(line).expect("a JSON line");
+            let i = v["i"].as_u64().expect("an index") as usize;
+            seen[i] += 1;
+        }
+    }
+    let wrong: Vec<usize> = (0..ROWS).filter(|i| seen[*i] != 1).take(5).collect();
+    assert!(
+        wrong.is_empty(),
+        "items not written exactly once, e.g. {wrong:?} ({:?})",
+        wrong.iter().map(|i| seen[*i]).collect::<Vec<_>>()
+    );
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

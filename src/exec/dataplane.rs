@@ -34,6 +34,24 @@ pub(super) struct ChunkCtx<'a, 'e> {
 }
 
 impl Run<'_> {
+    /// The Map Run's id: with a journal, drawn once and recorded, so a replay (after a
+    /// crash or a park) writes its results to the same place, over what the first run
+    /// left there.
+    fn map_run_id(&self, env: &StateEnv<'_>) -> String {
+        use super::journal::Entry;
+        let (Some(j), Some(k)) = (&self.journal, env.state.state_key) else {
+            return uuid::Uuid::new_v4().to_string();
+        };
+        let key = format!("{k}/maprun");
+        if let Some(Entry::Result(Ok(Value::String(id)))) = j.get(&key) {
+            return id;
+        }
+        self.mark_live(env.state.entered_id);
+        let id = uuid::Uuid::new_v4().to_string();
+        j.put(&key, &Entry::Result(Ok(Value::String(id.clone()))));
+        id
+    }
+
     pub(crate) fn run_map_dataplane(
         &self,
         st: &State,
@@ -41,9 +59,15 @@ impl Run<'_> {
         env: &StateEnv<'_>,
     ) -> Result<Value, Failure> {
         let ata = st.ql == QueryLanguage::JsonAta;
-        let run_id = uuid::Uuid::new_v4();
+        let run_id = self.map_run_id(env);
+        // The Map Run lives where the state machine does (region and account of its ARN).
+        let place: Vec<&str> = self.info.state_machine_id.split(':').collect();
+        let (region, account) = match place.as_slice() {
+            [_, _, _, region, account, ..] => (*region, *account),
+            _ => ("us-east-1", "111111111111"),
+        };
         let map_run_arn = format!(
-            "arn:aws:states:us-east-1:111111111111:mapRun:{}/{}:{run_id}",
+            "arn:aws:states:{region}:{account}:mapRun:{}/{}:{run_id}",
             self.info.state_machine_name,
             m.label.as_deref().unwrap_or(&st.name)
         );

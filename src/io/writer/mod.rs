@@ -157,6 +157,13 @@ impl ResultSink {
                 ),
             )
         })?;
+        // A Map Run that starts again in its folder (a replay after a crash) finds the
+        // temporary files its first run was writing: they were never results.
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if e.file_name().to_str().is_some_and(is_temp_name) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
         // arn:aws:states:REGION:ACCOUNT:mapRun:STATE_MACHINE/MAP_LABEL:RUN_ID
         let parts: Vec<&str> = map_run_arn.splitn(7, ':').collect();
         let (arn_head, sm_path) = if parts.len() == 7 && parts[5] == "mapRun" {
