@@ -120,33 +120,51 @@ def wait_all(url, machine, total, deadline_s=600):
     raise SystemExit("executions still RUNNING after the deadline")
 
 
+def phase(results, name, key, f):
+    """Runs one measurement; a server that can't do it gets the reason instead."""
+    try:
+        results[name].update(f())
+    except Exception as e:  # noqa: BLE001 - any failure is reported, not fatal
+        results[name][key] = f"failed: {e}"
+
+
 def bench(name, server, args, results):
     with tempfile.TemporaryDirectory() as tmp:
         if name == "asl":
             proc, url, durability = start_asl(tmp)
         else:
             proc, url, durability = start_moto(args.moto_venv)
+        results[name] = {"durability": durability}
         try:
-            express = call(url, "CreateStateMachine", {"name": "express3", "definition": passes(3), "roleArn": ROLE, "type": "EXPRESS"})["stateMachineArn"]
-            a = load(url, "StartSyncExecution", json.dumps({"stateMachineArn": express, "input": "{\"n\": {n}}"}), seconds=args.seconds)
-            standard = call(url, "CreateStateMachine", {"name": "standard10", "definition": passes(10), "roleArn": ROLE})["stateMachineArn"]
-            t0 = time.time()
-            b = load(url, "StartExecution", json.dumps({"stateMachineArn": standard, "name": "run-{n}", "input": "{}"}), requests=args.standard)
-            wait_all(url, standard, args.standard)
-            elapsed = time.time() - t0
-            nap = json.dumps({"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}})
-            parked_sm = call(url, "CreateStateMachine", {"name": "nap", "definition": nap, "roleArn": ROLE})["stateMachineArn"]
-            rss0, threads0 = proc_stats(proc.pid)
-            load(url, "StartExecution", json.dumps({"stateMachineArn": parked_sm, "name": "nap-{n}", "input": "{}"}), requests=args.parked, connections=16)
-            time.sleep(2)
-            rss, threads = proc_stats(proc.pid)
-            results[name] = {
-                "sync_per_s": a["per_second"], "sync_p50_ms": a["p50_ms"], "sync_p99_ms": a["p99_ms"], "sync_errors": a["errors"],
-                "standard_execs_per_s": b["requests"] / elapsed, "standard_transitions_per_s": b["requests"] * 10 / elapsed,
-                "standard_errors": b["errors"],
-                "parked": args.parked, "rss_before_mib": rss0, "rss_parked_mib": rss, "threads_before": threads0, "threads_parked": threads,
-                "durability": durability,
-            }
+            def sync():
+                express = call(url, "CreateStateMachine", {"name": "express3", "definition": passes(3), "roleArn": ROLE, "type": "EXPRESS"})["stateMachineArn"]
+                a = load(url, "StartSyncExecution", json.dumps({"stateMachineArn": express, "input": "{\"n\": {n}}"}), seconds=args.seconds)
+                if a["requests"] == 0:
+                    raise RuntimeError(f"no StartSyncExecution succeeded ({a['errors']} errors)")
+                return {"sync_per_s": a["per_second"], "sync_p50_ms": a["p50_ms"], "sync_p99_ms": a["p99_ms"], "sync_errors": a["errors"]}
+
+            def standard():
+                sm = call(url, "CreateStateMachine", {"name": "standard10", "definition": passes(10), "roleArn": ROLE})["stateMachineArn"]
+                t0 = time.time()
+                b = load(url, "StartExecution", json.dumps({"stateMachineArn": sm, "name": "run-{n}", "input": "{}"}), requests=args.standard)
+                wait_all(url, sm, args.standard, deadline_s=args.deadline)
+                elapsed = time.time() - t0
+                return {"standard_execs_per_s": b["requests"] / elapsed, "standard_transitions_per_s": b["requests"] * 10 / elapsed,
+                        "standard_errors": b["errors"]}
+
+            def parked():
+                nap = json.dumps({"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+                sm = call(url, "CreateStateMachine", {"name": "nap", "definition": nap, "roleArn": ROLE})["stateMachineArn"]
+                rss0, threads0 = proc_stats(proc.pid)
+                load(url, "StartExecution", json.dumps({"stateMachineArn": sm, "name": "nap-{n}", "input": "{}"}), requests=args.parked, connections=16)
+                time.sleep(2)
+                rss, threads = proc_stats(proc.pid)
+                return {"parked": args.parked, "rss_before_mib": rss0, "rss_parked_mib": rss,
+                        "threads_before": threads0, "threads_parked": threads}
+
+            phase(results, name, "sync_per_s", sync)
+            phase(results, name, "standard_execs_per_s", standard)
+            phase(results, name, "rss_parked_mib", parked)
         finally:
             proc.kill()
             proc.wait()
@@ -159,6 +177,7 @@ def main():
     ap.add_argument("--standard", type=int, default=5000)
     ap.add_argument("--parked", type=int, default=10000)
     ap.add_argument("--moto-venv", default="/tmp/asl-moto-venv")
+    ap.add_argument("--deadline", type=float, default=300, help="seconds to wait for (b) to complete")
     args = ap.parse_args()
     for tool in (ASL, LOAD):
         if not os.path.exists(tool):
@@ -171,9 +190,10 @@ def main():
             "rss_parked_mib", "threads_parked"]
     print(f"{'measure':28} " + " ".join(f"{n:>12}" for n in results) + ("   asl/moto" if len(results) == 2 else ""))
     for k in keys:
-        vals = [results[n][k] for n in results]
-        ratio = f"   {vals[0] / vals[1]:.2f}x" if len(vals) == 2 and vals[1] else ""
-        print(f"{k:28} " + " ".join(f"{v:12.1f}" for v in vals) + ratio)
+        vals = [results[n].get(k) for n in results]
+        nums = [v if isinstance(v, (int, float)) else None for v in vals]
+        ratio = f"   {nums[0] / nums[1]:.2f}x" if len(nums) == 2 and all(nums) else ""
+        print(f"{k:28} " + " ".join(f"{v:12.1f}" if v is not None else f"{'n/a':>12}" for v in nums) + ratio)
 
 
 if __name__ == "__main__":

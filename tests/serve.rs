@@ -983,6 +983,32 @@ fn a_distributed_map_killed_mid_run_writes_each_item_once() {
             seen[i] += 1;
         }
     }
+    // The Map Run, as DescribeMapRun and ListMapRuns show it.
+    let map_run = result["MapRunArn"].as_str().expect("a Map Run ARN");
+    assert!(
+        map_run.starts_with("arn:aws:states:us-east-1:123456789012:mapRun:dmap/Each:"),
+        "{map_run}"
+    );
+    let listed = s.ok("ListMapRuns", json!({"executionArn": exec}));
+    assert_eq!(
+        listed["mapRuns"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    assert_eq!(listed["mapRuns"][0]["mapRunArn"], map_run);
+    let d = s.ok("DescribeMapRun", json!({"mapRunArn": map_run}));
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(d["itemCounts"]["total"], ROWS);
+    assert_eq!(d["itemCounts"]["succeeded"], ROWS);
+    assert_eq!(d["itemCounts"]["resultsWritten"], ROWS);
+    s.ok(
+        "UpdateMapRun",
+        json!({"mapRunArn": map_run, "toleratedFailurePercentage": 5}),
+    );
+    assert_eq!(
+        s.ok("DescribeMapRun", json!({"mapRunArn": map_run}))["toleratedFailurePercentage"],
+        5.0
+    );
     let wrong: Vec<usize> = (0..ROWS).filter(|i| seen[*i] != 1).take(5).collect();
     assert!(
         wrong.is_empty(),

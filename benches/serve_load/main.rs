@@ -37,8 +37,9 @@ impl Conn {
         })
     }
 
-    /// Sends one request and reads the whole response; returns the status code.
-    fn call(&mut self, host: &str, target: &str, body: &str) -> std::io::Result<u16> {
+    /// Sends one request and reads the whole response; returns the status code and
+    /// whether the server closes the connection after it.
+    fn call(&mut self, host: &str, target: &str, body: &str) -> std::io::Result<(u16, bool)> {
         write!(
             self.writer,
             "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: {target}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
@@ -53,6 +54,7 @@ impl Conn {
             .unwrap_or(0);
         let mut length = 0usize;
         let mut chunked = false;
+        let mut close = line.starts_with("HTTP/1.0");
         loop {
             line.clear();
             self.reader.read_line(&mut line)?;
@@ -66,6 +68,9 @@ impl Conn {
             }
             if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
                 chunked = true;
+            }
+            if lower.starts_with("connection:") && lower.contains("close") {
+                close = true;
             }
         }
         if chunked {
@@ -83,7 +88,10 @@ impl Conn {
             let mut body = vec![0; length];
             self.reader.read_exact(&mut body)?;
         }
-        Ok(code)
+        if code == 0 {
+            return Err(std::io::Error::other("no status line"));
+        }
+        Ok((code, close))
     }
 }
 
@@ -137,8 +145,10 @@ fn main() {
                     }
                     let body = template.replace("{n}", &n.to_string());
                     let t = Instant::now();
-                    match conn.call(&url, &target, &body) {
-                        Ok(200) => latencies.push(t.elapsed()),
+                    let answer = conn.call(&url, &target, &body);
+                    let closed = matches!(answer, Ok((_, true)));
+                    match answer {
+                        Ok((200, _)) => latencies.push(t.elapsed()),
                         Ok(_) => {
                             errors.fetch_add(1, Ordering::Relaxed);
                         }
@@ -148,6 +158,14 @@ fn main() {
                                 Ok(c) => conn = c,
                                 Err(_) => break,
                             }
+                            continue;
+                        }
+                    }
+                    if closed {
+                        // A server that closes after each response: a new connection.
+                        match Conn::open(&url) {
+                            Ok(c) => conn = c,
+                            Err(_) => break,
                         }
                     }
                 }

@@ -156,6 +156,7 @@ impl Run<'_> {
             None => None,
         };
         let settings = self.map_settings(m, env, 0)?;
+        let started = self.ex.clock.now();
         self.event("MapRunStarted", || {
             Some((
                 "mapRunStartedEventDetails",
@@ -276,13 +277,39 @@ impl Run<'_> {
             None => None,
         };
         let tolerant = drain.tolerant;
+        let summary = |status| super::MapRunSummary {
+            arn: map_run_arn.clone(),
+            status,
+            started,
+            stopped: self.ex.clock.now(),
+            total: tolerance.items as u64,
+            succeeded: (tolerance.items as u64).saturating_sub(failures as u64),
+            failed: failures as u64,
+            results_written: if written.is_some() {
+                tolerance.items as u64
+            } else {
+                0
+            },
+            max_concurrency: settings.max_concurrency.unwrap_or(0),
+            tolerated_failure_percentage: tolerance.percentage.unwrap_or(0.0),
+            tolerated_failure_count: tolerance.count.unwrap_or(0),
+        };
+        let record = |s: super::MapRunSummary| {
+            self.map_runs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(s)
+        };
         if (tolerant || settings.distributed) && tolerance.exceeded(failures) {
+            record(summary("FAILED"));
             self.event("MapRunFailed", || None);
             return Err(exceeded_threshold());
         }
         if let (false, Some(f)) = (tolerant || settings.distributed, drain.first_failure.take()) {
+            record(summary("FAILED"));
             return Err(f);
         }
+        record(summary("SUCCEEDED"));
         self.event("MapRunSucceeded", || None);
         let results = match inline_transform {
             Some(cfg) => cfg.transform_outputs(std::mem::take(&mut drain.results)),

@@ -35,8 +35,8 @@ pub(super) enum Outcome {
 /// When a Map fails for its failed items.
 #[derive(Clone, Copy)]
 pub(super) struct Tolerance {
-    count: Option<u64>,
-    percentage: Option<f64>,
+    pub count: Option<u64>,
+    pub percentage: Option<f64>,
     /// Items in the whole Map (for the percentage); 0 while unknown (a Map reading
     /// its items from an ItemReader knows them only at the end).
     pub items: usize,

@@ -52,6 +52,26 @@ pub enum Status {
     Suspended,
 }
 
+/// What a Distributed Map's run did (AWS's Map Run: DescribeMapRun's figures).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRunSummary {
+    pub arn: String,
+    /// `SUCCEEDED` or `FAILED`.
+    pub status: &'static str,
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub stopped: chrono::DateTime<chrono::Utc>,
+    /// Items read.
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Items whose results went to the ResultWriter's files.
+    pub results_written: u64,
+    /// 0: no limit.
+    pub max_concurrency: u64,
+    pub tolerated_failure_percentage: f64,
+    pub tolerated_failure_count: u64,
+}
+
 /// The outcome of one execution.
 #[derive(Debug, Clone)]
 pub struct Execution {
@@ -70,6 +90,8 @@ pub struct Execution {
     /// something the journal did not hold (where this run left the replay), or of the
     /// closing event when every effect was replayed.
     pub first_live_event: Option<u64>,
+    /// The Distributed Maps' runs, in the order they ended.
+    pub map_runs: Vec<MapRunSummary>,
 }
 
 impl Execution {

@@ -40,6 +40,8 @@ pub(crate) struct Run<'e> {
     /// The entered event of the first state that missed the journal (see
     /// [`super::Execution::first_live_event`]).
     pub first_live: std::sync::OnceLock<u64>,
+    /// The Distributed Maps' runs that ended.
+    pub map_runs: std::sync::Mutex<Vec<super::MapRunSummary>>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -131,6 +133,7 @@ pub(crate) fn run_execution<'e>(
         journal: opts.journal.clone(),
         suspended: std::sync::Mutex::new(None),
         first_live: std::sync::OnceLock::new(),
+        map_runs: std::sync::Mutex::new(Vec::new()),
     };
     run.history.event(&*ex.clock, "ExecutionStarted", || {
         Some((
@@ -221,6 +224,7 @@ pub(crate) fn run_execution<'e>(
         info,
         history,
         warnings,
+        map_runs,
         ..
     } = run;
     // The last holder of a large input frees it off the critical path, or not at all.
@@ -244,6 +248,7 @@ pub(crate) fn run_execution<'e>(
             None
         },
         first_live_event,
+        map_runs: map_runs.into_inner().unwrap_or_else(|p| p.into_inner()),
     }
 }
 

@@ -347,6 +347,33 @@ fn run_standard(
         }
     }
     let events = event_rows(&out.history);
+    if !out.map_runs.is_empty() {
+        let ms = |t: DateTime<Utc>| t.timestamp_millis() as f64 / 1000.0;
+        let runs: Vec<_> = out
+            .map_runs
+            .iter()
+            .map(|m| super::store::MapRunRow {
+                arn: m.arn.clone(),
+                execution_arn: row.arn.clone(),
+                status: m.status.to_string(),
+                started: ms(m.started),
+                stopped: Some(ms(m.stopped)),
+                total: m.total as i64,
+                succeeded: m.succeeded as i64,
+                failed: m.failed as i64,
+                results_written: m.results_written as i64,
+                max_concurrency: m.max_concurrency as i64,
+                tolerated_failure_percentage: m.tolerated_failure_percentage,
+                tolerated_failure_count: m.tolerated_failure_count as i64,
+            })
+            .collect();
+        if let Err(e) = s.store.put_map_runs(&runs) {
+            eprintln!(
+                "asl serve: could not record the Map Runs of {}: {e}",
+                row.arn
+            );
+        }
+    }
     let recorded = match (out.status, out.wake_at) {
         (Status::Suspended, Some(at)) => {
             let at_ms = at.timestamp_millis();

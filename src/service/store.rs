@@ -95,6 +95,24 @@ ALTER TABLE executions ADD COLUMN redrive_date REAL;
 ALTER TABLE executions ADD COLUMN segments TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE executions ADD COLUMN pending_from INTEGER;
 "#,
+    r#"
+CREATE TABLE map_runs (
+    arn TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started REAL NOT NULL,
+    stopped REAL,
+    total INTEGER NOT NULL,
+    succeeded INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    results_written INTEGER NOT NULL,
+    max_concurrency INTEGER NOT NULL,
+    tolerated_failure_percentage REAL NOT NULL,
+    tolerated_failure_count INTEGER NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, seq);
+"#,
 ];
 
 #[derive(Debug, Clone)]
@@ -134,6 +152,42 @@ pub struct ExecutionRow {
     pub segments: String,
     /// After a redrive: the stored id where the redriven run's new events begin.
     pub pending_from: Option<i64>,
+}
+
+/// A Distributed Map's run, as DescribeMapRun shows it.
+#[derive(Debug, Clone)]
+pub struct MapRunRow {
+    pub arn: String,
+    pub execution_arn: String,
+    pub status: String,
+    pub started: f64,
+    pub stopped: Option<f64>,
+    pub total: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub results_written: i64,
+    pub max_concurrency: i64,
+    pub tolerated_failure_percentage: f64,
+    pub tolerated_failure_count: i64,
+}
+
+const MAP_RUN_COLUMNS: &str = "arn, execution_arn, status, started, stopped, total, succeeded, failed, results_written, max_concurrency, tolerated_failure_percentage, tolerated_failure_count";
+
+fn map_run(r: &rusqlite::Row<'_>) -> Sql<MapRunRow> {
+    Ok(MapRunRow {
+        arn: r.get(0)?,
+        execution_arn: r.get(1)?,
+        status: r.get(2)?,
+        started: r.get(3)?,
+        stopped: r.get(4)?,
+        total: r.get(5)?,
+        succeeded: r.get(6)?,
+        failed: r.get(7)?,
+        results_written: r.get(8)?,
+        max_concurrency: r.get(9)?,
+        tolerated_failure_percentage: r.get(10)?,
+        tolerated_failure_count: r.get(11)?,
+    })
 }
 
 /// A published version of a state machine.
@@ -777,6 +831,58 @@ impl Store {
     pub fn set_segments(&self, arn: &str, segments: &str) -> Sql<()> {
         self.write(Write::Segments(arn.to_string(), segments.to_string()))
             .map(|_| ())
+    }
+
+    /// Records (or replaces, for a replayed run) the Map Runs of an execution.
+    pub fn put_map_runs(&self, runs: &[MapRunRow]) -> Sql<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for m in runs {
+                let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM map_runs", [], |r| r.get(0))?;
+                tx.execute(
+                    &format!("INSERT OR REPLACE INTO map_runs ({MAP_RUN_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                    params![m.arn, m.execution_arn, m.status, m.started, m.stopped, m.total, m.succeeded, m.failed, m.results_written, m.max_concurrency, m.tolerated_failure_percentage, m.tolerated_failure_count, seq],
+                )?;
+            }
+            tx.commit()
+        })
+    }
+
+    pub fn map_run(&self, arn: &str) -> Sql<Option<MapRunRow>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {MAP_RUN_COLUMNS} FROM map_runs WHERE arn = ?1"),
+                [arn],
+                map_run,
+            )
+            .optional()
+        })
+    }
+
+    pub fn map_runs(
+        &self,
+        execution_arn: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Sql<Vec<MapRunRow>> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {MAP_RUN_COLUMNS} FROM map_runs WHERE execution_arn = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3"
+            ))?;
+            st.query_map(params![execution_arn, limit as i64, offset as i64], map_run)?
+                .collect()
+        })
+    }
+
+    /// UpdateMapRun's settings.
+    pub fn update_map_run(&self, m: &MapRunRow) -> Sql<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE map_runs SET max_concurrency = ?2, tolerated_failure_percentage = ?3, tolerated_failure_count = ?4 WHERE arn = ?1",
+                params![m.arn, m.max_concurrency, m.tolerated_failure_percentage, m.tolerated_failure_count],
+            )?;
+            Ok(())
+        })
     }
 
     /// The highest event id stored for an execution.

@@ -3,6 +3,7 @@
 
 mod executions;
 mod machines;
+mod map_runs;
 mod tags;
 mod versions;
 
@@ -13,8 +14,8 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// The operations this server answers. Activities, callbacks (SendTask*), TestState
-/// and map runs come with later work.
+/// The operations this server answers. Activities, callbacks (SendTask*) and TestState
+/// come with later work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     CreateStateMachine,
@@ -31,6 +32,9 @@ pub enum Op {
     GetExecutionHistory,
     StopExecution,
     RedriveExecution,
+    DescribeMapRun,
+    ListMapRuns,
+    UpdateMapRun,
     TagResource,
     UntagResource,
     ListTagsForResource,
@@ -61,6 +65,9 @@ impl Op {
             "GetExecutionHistory" => Op::GetExecutionHistory,
             "StopExecution" => Op::StopExecution,
             "RedriveExecution" => Op::RedriveExecution,
+            "DescribeMapRun" => Op::DescribeMapRun,
+            "ListMapRuns" => Op::ListMapRuns,
+            "UpdateMapRun" => Op::UpdateMapRun,
             "TagResource" => Op::TagResource,
             "UntagResource" => Op::UntagResource,
             "ListTagsForResource" => Op::ListTagsForResource,
@@ -135,6 +142,9 @@ fn dispatch(s: &Arc<Service>, op: Op, r: &Req<'_>) -> ApiResult<Value> {
         Op::GetExecutionHistory => executions::history(s, r),
         Op::StopExecution => executions::stop(s, r),
         Op::RedriveExecution => executions::redrive(s, r),
+        Op::DescribeMapRun => map_runs::describe(s, r),
+        Op::ListMapRuns => map_runs::list(s, r),
+        Op::UpdateMapRun => map_runs::update(s, r),
         Op::TagResource => tags::tag(s, r),
         Op::UntagResource => tags::untag(s, r),
         Op::ListTagsForResource => tags::list(s, r),
