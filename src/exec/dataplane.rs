@@ -283,8 +283,8 @@ impl Run<'_> {
             started,
             stopped: self.ex.clock.now(),
             total: tolerance.items as u64,
-            succeeded: (tolerance.items as u64).saturating_sub(failures as u64),
-            failed: failures as u64,
+            succeeded: (tolerance.items as u64).saturating_sub(failures),
+            failed: failures,
             results_written: if written.is_some() {
                 tolerance.items as u64
             } else {
