@@ -553,10 +553,10 @@ impl Run<'_> {
                 (None, Some(t)) => {
                     let mut facts = env.state;
                     facts.map_item = Some((base + k, &item));
-                    let context = super::ata::context_for(t, &self.info, &facts);
-                    let bind = super::ata::AtaBindings::new(
+                    let context = super::jsonata_state::context_for(t, &self.info, &facts);
+                    let bind = super::jsonata_state::AtaBindings::new(
                         env.vars,
-                        super::ata::input_if_read(t, env.input),
+                        super::jsonata_state::input_if_read(t, env.input),
                         context,
                     );
                     t.eval("ItemSelector", &bind)?

@@ -1,4 +1,4 @@
-//! Map and Parallel.
+//! The Map state's runtime.
 //!
 //! A Map's items are cut into partitions. By the plan's strategy they run: on rayon's
 //! work-stealing pool, one task per partition (row-parallel), as Arrow kernels over
@@ -11,12 +11,12 @@
 use super::context::{StateEnv, StateFacts, Vars};
 use super::dataflow::select_path;
 use super::progress::{Counters, ProgressBar};
-use super::run::{CANCELLED, Run, ScopeFacts};
+use super::run::{Run, ScopeFacts};
 use super::states::plain;
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::template::to_compact;
-use crate::asl::model::{Dynamic, Map, Parallel, PathField, ProcessorMode, State, StateMachine};
+use crate::asl::model::{Dynamic, Map, PathField, ProcessorMode, State};
 use crate::asl::path::Env;
 use crate::plan::{MapPlan, Strategy};
 use rayon::prelude::*;
@@ -138,98 +138,6 @@ impl<'a> MapJob<'a> {
 }
 
 impl Run<'_> {
-    pub(crate) fn run_parallel(
-        &self,
-        p: &Parallel,
-        input: Value,
-        env: &StateEnv<'_>,
-    ) -> Result<Value, Failure> {
-        self.event("ParallelStateStarted", || None);
-        let cancel = AtomicBool::new(false);
-        let vars = env.vars;
-        let scope = super::history::current_scope();
-        let state_key = env.state.state_key;
-        let run_branch = |(i, b): (usize, &StateMachine)| -> Result<Value, Failure> {
-            // A branch may run on another thread: it carries the scope mark along.
-            let _mark = super::history::ScopeMark::set(scope);
-            let mut bvars = Vars::child(vars);
-            let prefix = state_key.map(|k| format!("{k}/b{i}"));
-            let r = self.run_scope(
-                b,
-                Cow::Borrowed(&input),
-                &mut bvars,
-                ScopeFacts {
-                    map_item: None,
-                    cancel: Some(&cancel),
-                    counter: None,
-                    prefix: prefix.as_deref(),
-                    state_key: None,
-                    entered_id: 0,
-                },
-            );
-            if r.is_err() {
-                cancel.store(true, Ordering::Relaxed);
-            }
-            r
-        };
-        let results: Vec<Result<Value, Failure>> = if p.branches.len() <= 1
-            || (self.ex.threads() <= 1
-                && p.branches
-                    .iter()
-                    .all(|b| crate::plan::blocking_reason(b, &self.ex.tasks).is_none()))
-        {
-            // One branch, or one thread and branches that never wait: in order, here.
-            p.branches.iter().enumerate().map(run_branch).collect()
-        } else if rayon::current_thread_index().is_some() {
-            // Inside a parallel Map: stay on the work-stealing pool, never block a worker.
-            p.branches.par_iter().enumerate().map(run_branch).collect()
-        } else if p
-            .branches
-            .iter()
-            .all(|b| crate::plan::blocking_reason(b, &self.ex.tasks).is_none())
-        {
-            // Branches that never wait run on the pool: a thread per branch per execution
-            // would cost more than the branches themselves (a 4-branch Parallel of Pass
-            // states: ~150 µs on fresh threads).
-            self.ex
-                .in_pool(|| p.branches.par_iter().enumerate().map(run_branch).collect())
-        } else {
-            crossbeam::thread::scope(|s| {
-                let handles: Vec<_> = p
-                    .branches
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| s.spawn(move |_| run_branch((i, b))))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err(Failure::runtime("a Parallel branch panicked")))
-                    })
-                    .collect()
-            })
-            .unwrap_or_else(|_| vec![Err(Failure::runtime("a Parallel branch panicked"))])
-        };
-        let mut out = Vec::with_capacity(results.len());
-        let mut first_err = None;
-        for r in results {
-            match r {
-                Ok(v) => out.push(v),
-                Err(f) if f.error.as_deref() == Some(CANCELLED) => {}
-                Err(f) => {
-                    first_err.get_or_insert(f);
-                }
-            }
-        }
-        if let Some(f) = first_err {
-            self.event("ParallelStateFailed", || None);
-            return Err(f);
-        }
-        self.event("ParallelStateSucceeded", || None);
-        Ok(Value::Array(out))
-    }
-
     pub(crate) fn run_map(
         &self,
         st: &State,
@@ -403,10 +311,10 @@ impl Run<'_> {
             (Some(t), _) => {
                 let mut facts = job.state;
                 facts.map_item = Some((job.base + i, item));
-                let context = super::ata::context_for(t, &self.info, &facts);
-                let b = super::ata::AtaBindings::new(
+                let context = super::jsonata_state::context_for(t, &self.info, &facts);
+                let b = super::jsonata_state::AtaBindings::new(
                     job.vars,
-                    super::ata::input_if_read(t, job.input),
+                    super::jsonata_state::input_if_read(t, job.input),
                     context,
                 );
                 match t.eval("ItemSelector", &b) {

@@ -8,7 +8,6 @@
 //! assert_eq!(out.output, Some(serde_json::json!({"x": 1})));
 //! ```
 
-mod ata;
 mod batches;
 mod clock;
 pub mod columnar;
@@ -18,8 +17,10 @@ mod dataplane;
 mod drain;
 mod history;
 pub mod journal;
+mod jsonata_state;
 pub mod limits;
 mod map;
+mod parallel;
 mod progress;
 mod run;
 mod states;

@@ -205,7 +205,10 @@ impl Loader {
         state: &str,
         lit: impl Fn(&Value) -> Option<T>,
     ) -> Option<Option<Dynamic<T>>> {
-        match v.as_str().and_then(crate::asl::model::ata::expression_text) {
+        match v
+            .as_str()
+            .and_then(crate::asl::model::jsonata::expression_text)
+        {
             Some(_) => self.ata(Some(v), ptr, state).map(|t| t.map(Dynamic::Ata)),
             None => Some(lit(v).map(Dynamic::Value)),
         }
@@ -319,7 +322,7 @@ impl Loader {
             "Wait" => {
                 let is_expr = |v: &Value| {
                     v.as_str()
-                        .and_then(crate::asl::model::ata::expression_text)
+                        .and_then(crate::asl::model::jsonata::expression_text)
                         .is_some()
                 };
                 let wait = if let Some(v) = o.get("Seconds").filter(|v| is_expr(v)) {
@@ -461,7 +464,7 @@ impl Loader {
     ) -> Option<Option<FailField>> {
         if let Some(v) = o.get(field) {
             if v.as_str()
-                .and_then(crate::asl::model::ata::expression_text)
+                .and_then(crate::asl::model::jsonata::expression_text)
                 .is_some()
             {
                 return self

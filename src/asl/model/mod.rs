@@ -2,11 +2,11 @@
 //! `Next`/`End` is a [`Transition`]. Built from a definition that the validator
 //! accepted (see [`load`]); later stages never see invalid shapes.
 
-pub mod ata;
+pub mod jsonata;
 mod load;
 pub mod template;
 
-pub use ata::Ata;
+pub use jsonata::Ata;
 pub use load::{load_text, load_value};
 pub use template::Template;
 

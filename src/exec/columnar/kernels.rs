@@ -1,9 +1,9 @@
 //! Running a compiled program over one batch: documents as named columns, template
 //! fields as column expressions, Choice rules as masks.
 
-use super::ata;
 use super::compile::{CArg, CRule, CState, CTpl, Names, Produce, ResultAt};
 use super::convert::{const_column, supported, value_at};
+use super::jsonata_kernels;
 use super::{CONST_KEY, ColumnarOutput, ColumnarProgram, SCALAR_KEY};
 use crate::asl::choice::{Op, Operand, Rule, Test, cmp_numbers, cmp_strings};
 use crate::asl::intrinsic::{java_double_to_string, java_to_string};
@@ -134,13 +134,15 @@ fn eval(t: &CTpl, doc: &Doc, n: usize) -> Result<Col, String> {
                 .collect::<Result<Vec<_>, _>>()?;
             format(pieces, cols, n)?
         }
-        CTpl::Cmp(op, a, b) => ata::compare(*op, eval(a, doc, n)?, eval(b, doc, n)?, n)?,
-        CTpl::Add(a, b) => ata::add(eval(a, doc, n)?, eval(b, doc, n)?)?,
-        CTpl::Concat(a, b) => ata::concat(eval(a, doc, n)?, eval(b, doc, n)?, n)?,
+        CTpl::Cmp(op, a, b) => {
+            jsonata_kernels::compare(*op, eval(a, doc, n)?, eval(b, doc, n)?, n)?
+        }
+        CTpl::Add(a, b) => jsonata_kernels::add(eval(a, doc, n)?, eval(b, doc, n)?)?,
+        CTpl::Concat(a, b) => jsonata_kernels::concat(eval(a, doc, n)?, eval(b, doc, n)?, n)?,
         CTpl::And(a, b) | CTpl::Or(a, b) => {
             let (x, y) = (
-                ata::booleans(eval(a, doc, n)?, n)?,
-                ata::booleans(eval(b, doc, n)?, n)?,
+                jsonata_kernels::booleans(eval(a, doc, n)?, n)?,
+                jsonata_kernels::booleans(eval(b, doc, n)?, n)?,
             );
             let r = if matches!(t, CTpl::And(..)) {
                 boolean::and(&x, &y)
@@ -150,10 +152,12 @@ fn eval(t: &CTpl, doc: &Doc, n: usize) -> Result<Col, String> {
             Col::Arr(Arc::new(r.map_err(|e| e.to_string())?))
         }
         CTpl::Not(a) => {
-            let x = ata::booleans(eval(a, doc, n)?, n)?;
+            let x = jsonata_kernels::booleans(eval(a, doc, n)?, n)?;
             Col::Arr(Arc::new(boolean::not(&x).map_err(|e| e.to_string())?))
         }
-        CTpl::Substring(a, start, len) => ata::substring(eval(a, doc, n)?, *start, *len)?,
+        CTpl::Substring(a, start, len) => {
+            jsonata_kernels::substring(eval(a, doc, n)?, *start, *len)?
+        }
         CTpl::Merge(ts) => {
             let mut out: Vec<(String, Col)> = Vec::new();
             for t in ts {
@@ -164,7 +168,7 @@ fn eval(t: &CTpl, doc: &Doc, n: usize) -> Result<Col, String> {
             }
             col_of(Doc::Obj(out), n)?
         }
-        CTpl::Wrap(a) => ata::wrap(col_of(doc_of(eval(a, doc, n)?), n)?, n)?,
+        CTpl::Wrap(a) => jsonata_kernels::wrap(col_of(doc_of(eval(a, doc, n)?), n)?, n)?,
     })
 }
 
@@ -474,7 +478,7 @@ fn input_doc(p: &ColumnarProgram, batch: &RecordBatch) -> Result<Doc, String> {
     }
     if p.ata {
         for (f, c) in schema.fields().iter().zip(batch.columns()) {
-            ata::check_numbers(f, c.as_ref())?;
+            jsonata_kernels::check_numbers(f, c.as_ref())?;
         }
     }
     let mut doc = Doc::Obj(fields);

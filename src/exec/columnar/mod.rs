@@ -26,9 +26,9 @@
 //! whose field metadata [`CONST_KEY`] holds the value as JSON text; an output that is
 //! not an object is one column under schema metadata [`SCALAR_KEY`].
 
-mod ata;
 mod compile;
 mod convert;
+mod jsonata_kernels;
 mod kernels;
 mod pushdown;
 #[cfg(test)]
