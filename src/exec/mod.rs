@@ -8,13 +8,10 @@
 //! assert_eq!(out.output, Some(serde_json::json!({"x": 1})));
 //! ```
 
-mod batches;
 mod clock;
 pub mod columnar;
 mod context;
 mod dataflow;
-mod dataplane;
-mod drain;
 mod history;
 pub mod journal;
 mod jsonata_state;

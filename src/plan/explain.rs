@@ -2,7 +2,7 @@
 
 use super::Plan;
 use crate::asl::model::{Map, StateKind, StateMachine, Transition};
-use crate::exec::columnar::ColumnarProgram;
+use crate::plan::columnar::ColumnarProgram;
 use serde_json::Value;
 use std::fmt::Write;
 

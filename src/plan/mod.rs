@@ -10,11 +10,12 @@
 //!   threads so that no rayon worker ever blocks.
 //! - **Sequential**: MaxConcurrency 1; items run one at a time in input order.
 
+pub mod columnar;
 mod explain;
 
 use crate::asl::model::{Map, StateKind, StateMachine};
 use crate::exec::TaskRegistry;
-use crate::exec::columnar::ColumnarProgram;
+use crate::plan::columnar::ColumnarProgram;
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -1,13 +1,13 @@
 //! Running a compiled program over one batch: documents as named columns, template
 //! fields as column expressions, Choice rules as masks.
 
-use super::compile::{CArg, CRule, CState, CTpl, Names, Produce, ResultAt};
 use super::convert::{const_column, supported, value_at};
 use super::jsonata_kernels;
 use super::{CONST_KEY, ColumnarOutput, ColumnarProgram, SCALAR_KEY};
 use crate::asl::choice::{Op, Operand, Rule, Test, cmp_numbers, cmp_strings};
 use crate::asl::intrinsic::{java_double_to_string, java_to_string};
 use crate::asl::path::Env;
+use crate::plan::columnar::compile::{CArg, CRule, CState, CTpl, Names, Produce, ResultAt};
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Datum, Int64Array, RecordBatch, RecordBatchOptions,
     StringBuilder, StructArray, UInt32Array,

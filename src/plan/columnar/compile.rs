@@ -15,16 +15,16 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 /// A field reference: names below the root (empty: the root itself).
-pub(super) type Names = Vec<String>;
+pub(crate) type Names = Vec<String>;
 
 #[derive(Debug, Clone)]
-pub(super) enum CArg {
+pub(crate) enum CArg {
     Lit(Value),
     Path(Names),
 }
 
 #[derive(Debug, Clone)]
-pub(super) enum CTpl {
+pub(crate) enum CTpl {
     Lit(Value),
     Path(Names),
     Obj(Vec<(String, CTpl)>),
@@ -50,7 +50,7 @@ pub(super) enum CTpl {
 }
 
 #[derive(Debug, Clone)]
-pub(super) enum CRule {
+pub(crate) enum CRule {
     Cmp {
         names: Names,
         rule: Box<Rule>,
@@ -65,20 +65,20 @@ pub(super) enum CRule {
 }
 
 #[derive(Debug, Clone)]
-pub(super) enum Produce {
+pub(crate) enum Produce {
     Input,
     Tpl(CTpl),
 }
 
 #[derive(Debug, Clone)]
-pub(super) enum ResultAt {
+pub(crate) enum ResultAt {
     Replace,
     Field(String),
     Discard,
 }
 
 #[derive(Debug, Clone)]
-pub(super) enum CState {
+pub(crate) enum CState {
     Pass {
         produce: Produce,
         result_at: ResultAt,
@@ -92,7 +92,7 @@ pub(super) enum CState {
     Fail(Option<String>, Option<String>),
 }
 
-pub(super) fn compile(
+pub(crate) fn compile(
     sm: &StateMachine,
     selector: Option<&Template>,
 ) -> Result<ColumnarProgram, String> {
@@ -315,7 +315,7 @@ fn intrinsic(c: &Call, root: Root) -> Result<CTpl, String> {
 
 /// Splits a `States.Format` template (escapes kept, as parsed) at its `{}`
 /// placeholders, resolving the escapes as the row evaluation does.
-pub(super) fn format_pieces(template: &str) -> Vec<String> {
+pub(crate) fn format_pieces(template: &str) -> Vec<String> {
     let mut pieces = vec![String::new()];
     let mut chars = template.chars().peekable();
     while let Some(c) = chars.next() {
@@ -591,7 +591,7 @@ fn tpl_paths(t: &CTpl, f: &mut dyn FnMut(&Names)) {
     }
 }
 
-pub(super) fn rule_paths(r: &CRule, f: &mut dyn FnMut(&Names)) {
+pub(crate) fn rule_paths(r: &CRule, f: &mut dyn FnMut(&Names)) {
     match r {
         CRule::Cmp { names, .. } => f(names),
         CRule::And(rs) | CRule::Or(rs) => rs.iter().for_each(|r| rule_paths(r, f)),

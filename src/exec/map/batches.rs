@@ -9,7 +9,7 @@
 //!   output carries the whole item or the NONE transformation records each input.
 //! - Predicate pushdown: when the processor starts with a Choice whose dropping branches
 //!   (an `[]` output under FLATTEN) take every row a row group can hold, as its min/max
-//!   statistics tell, that row group is not read ([`super::columnar::ColumnarProgram::row_group_filter`]).
+//!   statistics tell, that row group is not read ([`crate::exec::columnar::ColumnarProgram::row_group_filter`]).
 //! - Outputs go to a Parquet ResultWriter as record batches (COMPACT and FLATTEN; the
 //!   rows are the outputs, FLATTEN splices `[x]` and drops `[]`); to other writers and
 //!   inline results as JSON values.
@@ -17,11 +17,11 @@
 //!   a row reaching a Fail state) sends its whole row group, every column read, through
 //!   the row interpreter: same results, same failure handling as any other Map.
 
-use super::columnar::{CONST_KEY, ColumnarOutput, ColumnarProgram, SCALAR_KEY};
 use super::dataplane::ChunkCtx;
 use super::drain::Drain;
-use super::run::Run;
 use crate::asl::Failure;
+use crate::exec::columnar::{CONST_KEY, ColumnarOutput, ColumnarProgram, SCALAR_KEY};
+use crate::exec::run::Run;
 use crate::io::reader::{self, ParquetUnits, ReadOptions, ReaderConfig, RowPredicate, Unit};
 use crate::io::writer::{Transformation, WriterConfig};
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, RecordBatchOptions};
@@ -196,7 +196,7 @@ impl Run<'_> {
             needs_inputs: plan.transformation == Some(Transformation::None),
         };
         let n = b.num_rows();
-        let part = super::map::COLUMNAR_PARTITION;
+        let part = super::COLUMNAR_PARTITION;
         let slices: Vec<RecordBatch> = (0..n)
             .step_by(part)
             .map(|at| b.slice(at, part.min(n - at)))

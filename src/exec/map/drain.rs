@@ -5,10 +5,10 @@
 //! chunk runs.
 
 use super::dataplane::ChunkCtx;
-use super::map::{MapJob, Outcome};
-use super::run::Run;
+use super::{MapJob, Outcome};
 use crate::asl::Failure;
 use crate::asl::failure::names;
+use crate::exec::run::Run;
 use crate::io::reader::LineBlock;
 use crate::io::writer::{ItemResult, RecordBuf, RecordSerializer, ResultSink};
 use crate::plan::Strategy;

@@ -2,15 +2,15 @@
 //! in chunks, grouped by an ItemBatcher, run with the Map's strategy chunk by chunk,
 //! and written by a ResultWriter as they complete (or collected inline).
 
-use super::columnar::ColumnarProgram;
-use super::context::StateEnv;
-use super::dataflow::select_path;
 use super::drain::{ChunkItems, Drain};
-use super::map::{Ctl, MapJob, MapSettings, Outcome, exceeded_threshold};
-use super::run::Run;
+use super::{Ctl, MapJob, MapSettings, Outcome, exceeded_threshold};
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::{Ata, Map, PathField, QueryLanguage, State, Template};
+use crate::exec::columnar::ColumnarProgram;
+use crate::exec::context::StateEnv;
+use crate::exec::dataflow::select_path;
+use crate::exec::run::Run;
 use crate::io::reader::{self, Chunk, ReadOptions, ReaderConfig};
 use crate::io::writer::{ItemResult, ResultSink, WriterConfig};
 use crate::plan::Strategy;
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// Items per chunk read from an ItemReader, per pool thread: a chunk runs as
 /// partitions (the columnar batch size), four per thread, so that the threads stay
 /// evenly loaded to the end of each chunk.
-const CHUNK_ROWS_PER_THREAD: usize = 4 * super::map::COLUMNAR_PARTITION;
+const CHUNK_ROWS_PER_THREAD: usize = 4 * super::COLUMNAR_PARTITION;
 
 type Rows = Box<dyn Iterator<Item = Result<Chunk, Failure>> + Send>;
 
@@ -38,7 +38,7 @@ impl Run<'_> {
     /// crash or a park) writes its results to the same place, over what the first run
     /// left there.
     fn map_run_id(&self, env: &StateEnv<'_>) -> String {
-        use super::journal::Entry;
+        use crate::exec::journal::Entry;
         let (Some(j), Some(k)) = (&self.journal, env.state.state_key) else {
             return uuid::Uuid::new_v4().to_string();
         };
@@ -277,7 +277,7 @@ impl Run<'_> {
             None => None,
         };
         let tolerant = drain.tolerant;
-        let summary = |status| super::MapRunSummary {
+        let summary = |status| crate::exec::MapRunSummary {
             arn: map_run_arn.clone(),
             status,
             started,
@@ -294,7 +294,7 @@ impl Run<'_> {
             tolerated_failure_percentage: tolerance.percentage.unwrap_or(0.0),
             tolerated_failure_count: tolerance.count.unwrap_or(0),
         };
-        let record = |s: super::MapRunSummary| {
+        let record = |s: crate::exec::MapRunSummary| {
             self.map_runs
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -553,17 +553,17 @@ impl Run<'_> {
                 (None, Some(t)) => {
                     let mut facts = env.state;
                     facts.map_item = Some((base + k, &item));
-                    let context = super::jsonata_state::context_for(t, &self.info, &facts);
-                    let bind = super::jsonata_state::AtaBindings::new(
+                    let context = crate::exec::jsonata_state::context_for(t, &self.info, &facts);
+                    let bind = crate::exec::jsonata_state::AtaBindings::new(
                         env.vars,
-                        super::jsonata_state::input_if_read(t, env.input),
+                        crate::exec::jsonata_state::input_if_read(t, env.input),
                         context,
                     );
                     t.eval("ItemSelector", &bind)?
                 }
                 _ => item,
             };
-            let size = super::run::payload_size(&item);
+            let size = crate::exec::run::payload_size(&item);
             if !pending.items.is_empty()
                 && (pending.items.len() >= max_items || pending.bytes + size > max_bytes)
             {

@@ -8,16 +8,20 @@
 //! (items before it still run, so the failure reported is always the lowest-index one);
 //! tolerated failures are counted across partitions.
 
-use super::context::{StateEnv, StateFacts, Vars};
-use super::dataflow::select_path;
-use super::progress::{Counters, ProgressBar};
-use super::run::{Run, ScopeFacts};
-use super::states::plain;
+mod batches;
+mod dataplane;
+mod drain;
+
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::template::to_compact;
 use crate::asl::model::{Dynamic, Map, PathField, ProcessorMode, State};
 use crate::asl::path::Env;
+use crate::exec::context::{StateEnv, StateFacts, Vars};
+use crate::exec::dataflow::select_path;
+use crate::exec::progress::{Counters, ProgressBar};
+use crate::exec::run::{Run, ScopeFacts};
+use crate::exec::states::plain;
 use crate::plan::{MapPlan, Strategy};
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -195,7 +199,7 @@ impl Run<'_> {
         };
         // Only the outermost Map shows a bar.
         let mode = if env.state.map_item.is_some() {
-            super::Progress::Never
+            crate::exec::Progress::Never
         } else {
             self.ex.progress
         };
@@ -294,9 +298,9 @@ impl Run<'_> {
     fn run_item(&self, job: &MapJob<'_>, i: usize, counter: Option<&AtomicU64>) -> Outcome {
         // Its events belong to a Map iteration, or to a child execution of a
         // Distributed Map (see `history`: what the quota counts).
-        let _mark = super::history::ScopeMark::set(match job.map.mode {
-            ProcessorMode::Inline => super::history::Scope::MapIteration,
-            ProcessorMode::Distributed => super::history::Scope::ChildExecution,
+        let _mark = crate::exec::history::ScopeMark::set(match job.map.mode {
+            ProcessorMode::Inline => crate::exec::history::Scope::MapIteration,
+            ProcessorMode::Distributed => crate::exec::history::Scope::ChildExecution,
         });
         let item = &job.items[i];
         let (sel_ata, sel) = if job.selector {
@@ -311,10 +315,10 @@ impl Run<'_> {
             (Some(t), _) => {
                 let mut facts = job.state;
                 facts.map_item = Some((job.base + i, item));
-                let context = super::jsonata_state::context_for(t, &self.info, &facts);
-                let b = super::jsonata_state::AtaBindings::new(
+                let context = crate::exec::jsonata_state::context_for(t, &self.info, &facts);
+                let b = crate::exec::jsonata_state::AtaBindings::new(
                     job.vars,
-                    super::jsonata_state::input_if_read(t, job.input),
+                    crate::exec::jsonata_state::input_if_read(t, job.input),
                     context,
                 );
                 match t.eval("ItemSelector", &b) {
@@ -521,7 +525,7 @@ impl Run<'_> {
                     if ctl.should_skip(job.base + range.start) {
                         return range.map(|_| Outcome::Skipped).collect();
                     }
-                    let batch = super::columnar::items_to_batch(&job.items[range.clone()]);
+                    let batch = crate::exec::columnar::items_to_batch(&job.items[range.clone()]);
                     let out = batch.and_then(|b| prog.run(&b).ok());
                     match out {
                         Some(out) => {

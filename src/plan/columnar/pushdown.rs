@@ -22,7 +22,7 @@ const EXACT: i64 = 1 << 53;
 
 /// A condition over row-group statistics.
 #[derive(Debug, Clone)]
-pub(super) enum StatRule {
+pub(crate) enum StatRule {
     /// `column op value`.
     Cmp(String, CmpOp, f64),
     And(Vec<StatRule>),
@@ -176,7 +176,7 @@ fn from_tpl(t: &CTpl) -> StatRule {
 /// The leading Choice as (rule, whether its target drops the item) per branch, and
 /// whether the default drops; None when the program doesn't start with a Choice or no
 /// branch drops.
-pub(super) struct Pushdown {
+pub(crate) struct Pushdown {
     branches: Vec<(StatRule, bool)>,
     default_drops: bool,
     /// The top-level fields the leading Choice's rules read.
@@ -273,8 +273,8 @@ impl Pushdown {
 #[derive(Debug, Clone)]
 pub struct RowDrop {
     pub columns: Vec<String>,
-    pub(super) drops: Vec<bool>,
-    pub(super) default_drops: bool,
+    pub(crate) drops: Vec<bool>,
+    pub(crate) default_drops: bool,
 }
 
 #[cfg(test)]
