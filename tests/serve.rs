@@ -13,6 +13,20 @@ use std::time::{Duration, Instant};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/DummyRole";
 
+/// A string field of an answer.
+trait Field {
+    fn field(&self, name: &str) -> String;
+}
+
+impl Field for Value {
+    fn field(&self, name: &str) -> String {
+        self[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string '{name}' in {self}"))
+            .to_string()
+    }
+}
+
 /// A temp folder, removed on drop.
 struct Dir(PathBuf);
 
@@ -306,13 +320,12 @@ fn a_lifecycle_survives_kill_9_and_a_restart() {
     }
 
     // One execution is still waiting when the server is killed.
-    let sleeper = s.ok(
-        "StartExecution",
-        json!({"stateMachineArn": arn, "name": "sleeper", "input": r#"{"who":"Bob","nap":2}"#}),
-    )["executionArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sleeper = s
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "sleeper", "input": r#"{"who":"Bob","nap":2}"#}),
+        )
+        .field("executionArn");
     s.kill9();
     let s = Server::start(&dir.db());
     let d = s.ok("DescribeStateMachine", json!({"stateMachineArn": arn}));
@@ -341,20 +354,18 @@ fn a_lifecycle_survives_kill_9_and_a_restart() {
 fn stop_execution_aborts_a_waiting_execution() {
     let dir = Dir::new();
     let s = Server::start(&dir.db());
-    let arn = s.ok(
-        "CreateStateMachine",
-        json!({"name": "napper", "definition": PASS_WAIT, "roleArn": ROLE}),
-    )["stateMachineArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let exec = s.ok(
-        "StartExecution",
-        json!({"stateMachineArn": arn, "input": r#"{"who":"C","nap":3600}"#}),
-    )["executionArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let arn = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "napper", "definition": PASS_WAIT, "roleArn": ROLE}),
+        )
+        .field("stateMachineArn");
+    let exec = s
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "input": r#"{"who":"C","nap":3600}"#}),
+        )
+        .field("executionArn");
     let stopped = s.ok(
         "StopExecution",
         json!({"executionArn": exec, "error": "Manual", "cause": "test"}),
@@ -386,13 +397,12 @@ fn express_machines_run_synchronously() {
     let dir = Dir::new();
     let s = Server::start(&dir.db());
     let def = r#"{"StartAt":"Check","States":{"Check":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":0,"Next":"Ok"}],"Default":"No"},"Ok":{"Type":"Pass","Result":"positive","End":true},"No":{"Type":"Fail","Error":"NotPositive","Cause":"n <= 0"}}}"#;
-    let arn = s.ok(
-        "CreateStateMachine",
-        json!({"name": "quick", "definition": def, "roleArn": ROLE, "type": "EXPRESS"}),
-    )["stateMachineArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let arn = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "quick", "definition": def, "roleArn": ROLE, "type": "EXPRESS"}),
+        )
+        .field("stateMachineArn");
     let ok = s.ok(
         "StartSyncExecution",
         json!({"stateMachineArn": arn, "input": r#"{"n":1}"#}),
@@ -561,13 +571,12 @@ fn executions_go_on_after_kill_9_and_journaled_tasks_run_once() {
     }});
     let resources_arg = resources.to_str().expect("UTF-8").to_string();
     let s = Server::start_with(&dir.db(), &["--resources", &resources_arg]);
-    let arn = s.ok(
-        "CreateStateMachine",
-        json!({"name": "durable", "definition": def.to_string(), "roleArn": ROLE}),
-    )["stateMachineArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let arn = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "durable", "definition": def.to_string(), "roleArn": ROLE}),
+        )
+        .field("stateMachineArn");
     const N: usize = 200;
     let mut execs = Vec::new();
     for k in 0..N {
@@ -576,7 +585,7 @@ fn executions_go_on_after_kill_9_and_journaled_tasks_run_once() {
             "StartExecution",
             json!({"stateMachineArn": arn, "name": format!("e{k}"), "input": input}),
         );
-        execs.push(e["executionArn"].as_str().unwrap().to_string());
+        execs.push(e.field("executionArn"));
     }
     // Every Prep ran (and was journaled before its Wait began): kill the server mid-wait.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -657,7 +666,7 @@ fn versions_and_aliases_route_executions() {
         "CreateStateMachine",
         json!({"name": "ver", "definition": def("one"), "roleArn": ROLE, "publish": true, "versionDescription": "first"}),
     );
-    let arn = created["stateMachineArn"].as_str().unwrap().to_string();
+    let arn = created.field("stateMachineArn");
     assert_eq!(created["stateMachineVersionArn"], format!("{arn}:1"));
     let updated = s.ok(
         "UpdateStateMachine",
@@ -699,10 +708,7 @@ fn versions_and_aliases_route_executions() {
     let alias = s.ok(
         "CreateStateMachineAlias",
         json!({"name": "prod", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:1"), "weight": 100}]}),
-    )["stateMachineAliasArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    ).field("stateMachineAliasArn");
     assert_eq!(alias, format!("{arn}:prod"));
     assert_eq!(
         s.err("CreateStateMachineAlias", json!({"name": "123", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:1"), "weight": 100}]})),
@@ -713,13 +719,12 @@ fn versions_and_aliases_route_executions() {
         "ValidationException"
     );
     let run = |target: &str, name: &str| {
-        let e = s.ok(
-            "StartExecution",
-            json!({"stateMachineArn": target, "name": name}),
-        )["executionArn"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let e = s
+            .ok(
+                "StartExecution",
+                json!({"stateMachineArn": target, "name": name}),
+            )
+            .field("executionArn");
         wait_done(&s, &e)
     };
     let via_alias = run(&alias, "a1");
@@ -810,20 +815,18 @@ fn redrive_reruns_only_what_failed() {
                  "ResultPath": "$.each", "Next": "Count"},
         "Count": {"Type": "Pass", "Parameters": {"each.$": "$.each", "redrives.$": "$$.Execution.RedriveCount"}, "End": true}
     }});
-    let arn = s.ok(
-        "CreateStateMachine",
-        json!({"name": "redo", "definition": def.to_string(), "roleArn": ROLE}),
-    )["stateMachineArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let exec = s.ok(
-        "StartExecution",
-        json!({"stateMachineArn": arn, "name": "r1", "input": r#"{"items":[1,2,3]}"#}),
-    )["executionArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let arn = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "redo", "definition": def.to_string(), "roleArn": ROLE}),
+        )
+        .field("stateMachineArn");
+    let exec = s
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "r1", "input": r#"{"items":[1,2,3]}"#}),
+        )
+        .field("executionArn");
     let failed = wait_done(&s, &exec);
     assert_eq!(
         (failed["status"].as_str(), failed["error"].as_str()),
@@ -929,20 +932,18 @@ fn a_distributed_map_killed_mid_run_writes_each_item_once() {
         "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "run"},
                          "WriterConfig": {"OutputType": "JSONL", "Transformation": "COMPACT"}},
         "End": true}}});
-    let arn = s.ok(
-        "CreateStateMachine",
-        json!({"name": "dmap", "definition": def.to_string(), "roleArn": ROLE}),
-    )["stateMachineArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let exec = s.ok(
-        "StartExecution",
-        json!({"stateMachineArn": arn, "name": "big"}),
-    )["executionArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let arn = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "dmap", "definition": def.to_string(), "roleArn": ROLE}),
+        )
+        .field("stateMachineArn");
+    let exec = s
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "big"}),
+        )
+        .field("executionArn");
     // Kill it once it is writing results (or has just finished: the check holds either way).
     let deadline = Instant::now() + Duration::from_secs(60);
     let written = |p: &std::path::Path| {

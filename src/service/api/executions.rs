@@ -182,30 +182,47 @@ pub(super) fn start_sync(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     Ok(v)
 }
 
-pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let e = find(s, r.str("executionArn")?)?;
+/// The fields DescribeExecution and ListExecutions share.
+fn summary(e: &ExecutionRow) -> Value {
     let mut v = json!({
         "executionArn": e.arn,
         "stateMachineArn": e.machine_arn,
         "name": e.name,
         "status": e.status,
         "startDate": e.started,
-        "input": e.input,
-        "inputDetails": {"included": true},
         "redriveCount": e.redrive_count,
     });
+    let optional = [
+        ("stopDate", e.stopped.map(|t| json!(t))),
+        ("redriveDate", e.redrive_date.map(|t| json!(t))),
+        (
+            "stateMachineVersionArn",
+            e.version_arn.as_ref().map(|x| json!(x)),
+        ),
+        (
+            "stateMachineAliasArn",
+            e.alias_arn.as_ref().map(|x| json!(x)),
+        ),
+    ];
+    for (k, x) in optional {
+        if let Some(x) = x {
+            v[k] = x;
+        }
+    }
+    v
+}
+
+pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+    let e = find(s, r.str("executionArn")?)?;
+    let mut v = summary(&e);
+    v["input"] = json!(e.input);
+    v["inputDetails"] = json!({"included": true});
     match redrivable(&e) {
         Ok(()) => v["redriveStatus"] = json!("REDRIVABLE"),
         Err(why) => {
             v["redriveStatus"] = json!("NOT_REDRIVABLE");
             v["redriveStatusReason"] = json!(why);
         }
-    }
-    if let Some(t) = e.redrive_date {
-        v["redriveDate"] = json!(t);
-    }
-    if let Some(t) = e.stopped {
-        v["stopDate"] = json!(t);
     }
     if let Some(o) = e.output {
         v["output"] = json!(o);
@@ -216,12 +233,6 @@ pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     }
     if let Some(x) = e.cause {
         v["cause"] = json!(x);
-    }
-    if let Some(x) = e.version_arn {
-        v["stateMachineVersionArn"] = json!(x);
-    }
-    if let Some(x) = e.alias_arn {
-        v["stateMachineAliasArn"] = json!(x);
     }
     Ok(v)
 }
@@ -264,29 +275,7 @@ pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
         .executions(&m.arn, qualified, status, offset, limit + 1)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|e| {
-            let mut v = json!({
-                "executionArn": e.arn,
-                "stateMachineArn": e.machine_arn,
-                "name": e.name,
-                "status": e.status,
-                "startDate": e.started,
-                "redriveCount": e.redrive_count,
-            });
-            if let Some(t) = e.stopped {
-                v["stopDate"] = json!(t);
-            }
-            if let Some(x) = &e.version_arn {
-                v["stateMachineVersionArn"] = json!(x);
-            }
-            if let Some(x) = &e.alias_arn {
-                v["stateMachineAliasArn"] = json!(x);
-            }
-            v
-        })
-        .collect();
+    let items: Vec<Value> = rows.iter().map(summary).collect();
     let mut out = Map::new();
     out.insert("executions".into(), Value::Array(items));
     Ok(paged(out, offset, limit, more))
