@@ -395,3 +395,49 @@ fn walk(d: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A RunObserver hears how a Distributed Map is doing: RUNNING counts that grow chunk
+/// by chunk, then the final figures (what `asl serve` shows in DescribeMapRun).
+#[test]
+fn an_observer_hears_map_run_progress() {
+    #[derive(Debug, Default)]
+    struct Heard(std::sync::Mutex<Vec<asl_engine::exec::MapRunSummary>>);
+    impl asl_engine::exec::RunObserver for Heard {
+        fn map_run(&self, run: &asl_engine::exec::MapRunSummary) {
+            self.0.lock().unwrap().push(run.clone());
+        }
+    }
+    let d = dir("observer");
+    // Enough lines for several reader blocks (a few MB each).
+    jsonl(&d, 600_000);
+    let reader = r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"logs","Key":"log.jsonl"}}"#;
+    let sm = load_text(&map(reader, r#""ToleratedFailurePercentage":100,"#, r#""StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.status","NumericEquals":500,"Next":"Bad"}],"Default":"Ok"},"Ok":{"Type":"Succeed"},"Bad":{"Type":"Fail","Error":"E500"}}"#)).unwrap();
+    let ex = Executor::builder().bucket("logs", &d).threads(2).build();
+    let heard = std::sync::Arc::new(Heard::default());
+    let opts = asl_engine::exec::RunOptions {
+        observer: Some(heard.clone()),
+        ..Default::default()
+    };
+    let out = ex.run_with(&sm, json!({}), &opts);
+    assert_eq!(out.status, Status::Succeeded, "{:?}", out.error);
+    let heard = heard.0.lock().unwrap();
+    let (last, running) = heard.split_last().expect("something was heard");
+    assert!(
+        running.len() >= 2,
+        "RUNNING after each chunk: {}",
+        running.len()
+    );
+    assert!(running.iter().all(|r| r.status == "RUNNING"));
+    assert!(
+        running.windows(2).all(|w| w[0].total <= w[1].total),
+        "totals grow"
+    );
+    // Every 7th line has status 500 and fails (tolerated).
+    assert_eq!(
+        (last.status, last.total, last.failed),
+        ("SUCCEEDED", 600_000, 85_715)
+    );
+    assert_eq!(out.map_runs.len(), 1);
+    assert_eq!(out.map_runs[0].succeeded, 600_000 - 85_715);
+    let _ = std::fs::remove_dir_all(&d);
+}

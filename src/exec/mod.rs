@@ -54,7 +54,7 @@ pub enum Status {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapRunSummary {
     pub arn: String,
-    /// `SUCCEEDED` or `FAILED`.
+    /// `RUNNING`, `SUCCEEDED` or `FAILED`.
     pub status: &'static str,
     pub started: chrono::DateTime<chrono::Utc>,
     pub stopped: chrono::DateTime<chrono::Utc>,
@@ -68,6 +68,12 @@ pub struct MapRunSummary {
     pub max_concurrency: u64,
     pub tolerated_failure_percentage: f64,
     pub tolerated_failure_count: u64,
+}
+
+/// Told how an execution's Distributed Maps are doing while they run (a server shows
+/// it in DescribeMapRun): at the start, after each chunk of items, and at the end.
+pub trait RunObserver: Send + Sync + std::fmt::Debug {
+    fn map_run(&self, run: &MapRunSummary);
 }
 
 /// The outcome of one execution.
@@ -149,6 +155,8 @@ pub struct RunOptions {
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
     /// How often the execution was redriven (`$$.Execution.RedriveCount`).
     pub redrive_count: u32,
+    /// Told how Distributed Maps are doing while they run.
+    pub observer: Option<Arc<dyn RunObserver>>,
 }
 
 /// Runs state machines. Cheap to share between threads.

@@ -42,6 +42,8 @@ pub(crate) struct Run<'e> {
     pub first_live: std::sync::OnceLock<u64>,
     /// The Distributed Maps' runs that ended.
     pub map_runs: std::sync::Mutex<Vec<super::MapRunSummary>>,
+    /// Told how Distributed Maps are doing.
+    pub observer: Option<std::sync::Arc<dyn super::RunObserver>>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -134,6 +136,7 @@ pub(crate) fn run_execution<'e>(
         suspended: std::sync::Mutex::new(None),
         first_live: std::sync::OnceLock::new(),
         map_runs: std::sync::Mutex::new(Vec::new()),
+        observer: opts.observer.clone(),
     };
     run.history.event(&*ex.clock, "ExecutionStarted", || {
         Some((

@@ -219,6 +219,43 @@ fn event_rows(events: &[Value]) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// Records an execution's Map Runs as they go (DescribeMapRun reads them).
+struct MapRunRecorder {
+    service: Arc<Service>,
+    execution_arn: String,
+}
+
+impl std::fmt::Debug for MapRunRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapRunRecorder")
+            .field("execution_arn", &self.execution_arn)
+            .finish()
+    }
+}
+
+impl crate::exec::RunObserver for MapRunRecorder {
+    fn map_run(&self, m: &crate::exec::MapRunSummary) {
+        let ms = |t: DateTime<Utc>| t.timestamp_millis() as f64 / 1000.0;
+        let row = super::store::MapRunRow {
+            arn: m.arn.clone(),
+            execution_arn: self.execution_arn.clone(),
+            status: m.status.to_string(),
+            started: ms(m.started),
+            stopped: (m.status != "RUNNING").then(|| ms(m.stopped)),
+            total: m.total as i64,
+            succeeded: m.succeeded as i64,
+            failed: m.failed as i64,
+            results_written: m.results_written as i64,
+            max_concurrency: m.max_concurrency as i64,
+            tolerated_failure_percentage: m.tolerated_failure_percentage,
+            tolerated_failure_count: m.tolerated_failure_count as i64,
+        };
+        if let Err(e) = self.service.store.put_map_runs(&[row]) {
+            eprintln!("asl serve: could not record Map Run {}: {e}", m.arn);
+        }
+    }
+}
+
 /// The stored id of engine event `id`: after the last segment that starts at or before
 /// it (a redrive's new events), or itself.
 fn map_id(segments: &[(u64, u64)], id: u64) -> u64 {
@@ -306,6 +343,10 @@ fn run_standard(
     let mut opts = run_options(row, machine, ExecutionMode::Standard, Some(stop));
     opts.journal = Some(Arc::new(journal));
     opts.redrive_count = row.redrive_count.max(0) as u32;
+    opts.observer = Some(Arc::new(MapRunRecorder {
+        service: Arc::clone(s),
+        execution_arn: row.arn.clone(),
+    }));
     opts.started_at = DateTime::from_timestamp_millis((row.started * 1000.0).round() as i64);
     let mut out = s.executor.run_with(sm, input, &opts);
     if out.status == Status::Aborted {
@@ -347,33 +388,6 @@ fn run_standard(
         }
     }
     let events = event_rows(&out.history);
-    if !out.map_runs.is_empty() {
-        let ms = |t: DateTime<Utc>| t.timestamp_millis() as f64 / 1000.0;
-        let runs: Vec<_> = out
-            .map_runs
-            .iter()
-            .map(|m| super::store::MapRunRow {
-                arn: m.arn.clone(),
-                execution_arn: row.arn.clone(),
-                status: m.status.to_string(),
-                started: ms(m.started),
-                stopped: Some(ms(m.stopped)),
-                total: m.total as i64,
-                succeeded: m.succeeded as i64,
-                failed: m.failed as i64,
-                results_written: m.results_written as i64,
-                max_concurrency: m.max_concurrency as i64,
-                tolerated_failure_percentage: m.tolerated_failure_percentage,
-                tolerated_failure_count: m.tolerated_failure_count as i64,
-            })
-            .collect();
-        if let Err(e) = s.store.put_map_runs(&runs) {
-            eprintln!(
-                "asl serve: could not record the Map Runs of {}: {e}",
-                row.arn
-            );
-        }
-    }
     let recorded = match (out.status, out.wake_at) {
         (Status::Suspended, Some(at)) => {
             let at_ms = at.timestamp_millis();

@@ -259,6 +259,23 @@ impl Run<'_> {
                 (None, None) => break,
             };
             let go = self.run_rows(&chunk, &mut drain, inputs, selector)?;
+            if let Some(o) = &self.observer {
+                let done = ctl.counters.done.load(Ordering::Relaxed);
+                let failed = ctl.counters.failures.load(Ordering::Relaxed);
+                o.map_run(&crate::exec::MapRunSummary {
+                    arn: map_run_arn.clone(),
+                    status: "RUNNING",
+                    started,
+                    stopped: self.ex.clock.now(),
+                    total: done,
+                    succeeded: done.saturating_sub(failed),
+                    failed,
+                    results_written: 0,
+                    max_concurrency: settings.max_concurrency.unwrap_or(0),
+                    tolerated_failure_percentage: settings.tolerance.percentage.unwrap_or(0.0),
+                    tolerated_failure_count: settings.tolerance.count.unwrap_or(0),
+                });
+            }
             if let Some(e) = read_error {
                 drain.settle()?;
                 return Err(e);
@@ -295,6 +312,9 @@ impl Run<'_> {
             tolerated_failure_count: tolerance.count.unwrap_or(0),
         };
         let record = |s: crate::exec::MapRunSummary| {
+            if let Some(o) = &self.observer {
+                o.map_run(&s);
+            }
             self.map_runs
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
