@@ -473,7 +473,10 @@ impl Run<'_> {
         let mut cur = sm.start_at;
         let mut input = input;
         // With a journal: how often each state of this scope was entered (loops).
-        let mut entries: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        let mut entries: Option<std::collections::HashMap<u32, u32>> = self
+            .journal
+            .as_ref()
+            .map(|_| std::collections::HashMap::new());
         loop {
             if let Some(d) = self.deadline
                 && self.ex.clock.now() > d
@@ -493,7 +496,7 @@ impl Run<'_> {
                 return Err(self.history_full());
             }
             let st = sm.state(cur);
-            let key = self.journal.as_ref().map(|_| {
+            let key = entries.as_mut().map(|entries| {
                 let k = entries.entry(cur.0).or_insert(0);
                 let key = format!("{}/{}#{}", scope.prefix.unwrap_or(""), st.name, k);
                 *k += 1;
