@@ -1034,3 +1034,16 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn an_oversized_request_gets_an_aws_shaped_error() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let body = json!({"name": "x".repeat(2 * 1024 * 1024)}).to_string();
+    let (code, text) = s.raw(Some("AWSStepFunctions.ListStateMachines"), body.as_bytes());
+    assert_eq!(code, 413, "{text}");
+    let v: Value = serde_json::from_str(&text).expect("a JSON error");
+    assert_eq!(v["__type"], "RequestEntityTooLargeException");
+    // The server goes on answering.
+    assert!(s.ok("ListStateMachines", json!({}))["stateMachines"].is_array());
+}

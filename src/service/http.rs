@@ -3,7 +3,7 @@
 use super::error::{ApiError, Code};
 use super::{Config, Service, api};
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -45,7 +45,8 @@ pub async fn run(config: Config, service: Arc<Service>) -> Result<(), String> {
     );
     let app = Router::new()
         .fallback(handle)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // The handler reads the body itself, to answer an oversized one in AWS's shape.
+        .layer(DefaultBodyLimit::disable())
         .with_state(service);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -60,8 +61,19 @@ async fn handle(
     method: axum::http::Method,
     uri: axum::http::Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let e = too_large();
+        let json =
+            serde_json::json!({"__type": "RequestEntityTooLargeException", "message": e.message});
+        return (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            [("content-type", "application/x-amz-json-1.0")],
+            json.to_string(),
+        )
+            .into_response();
+    };
     if let Some(keys) = &service.auth
         && let Err((status, code, message)) = super::auth::verify(
             keys,
