@@ -1047,3 +1047,75 @@ fn an_oversized_request_gets_an_aws_shaped_error() {
     // The server goes on answering.
     assert!(s.ok("ListStateMachines", json!({}))["stateMachines"].is_array());
 }
+
+/// Concurrent requests for one name: one machine (the same request is that machine,
+/// another definition StateMachineAlreadyExists) and one execution
+/// (ExecutionAlreadyExists for another input), never an internal error.
+#[test]
+fn concurrent_creates_and_starts_of_one_name_get_aws_answers() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let def = |n: usize| {
+        json!({"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 3600, "End": true}}, "Comment": format!("v{n}")}).to_string()
+    };
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let hs: Vec<_> = (0..8)
+            .map(|i| {
+                let s = &s;
+                let body =
+                    json!({"name": "racy", "definition": def(i % 2), "roleArn": ROLE}).to_string();
+                scope.spawn(move || s.call("AWSStepFunctions.CreateStateMachine", &body))
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("a thread"))
+            .collect()
+    });
+    let ok: Vec<&Value> = answers
+        .iter()
+        .filter(|(c, _)| *c == 200)
+        .map(|(_, v)| v)
+        .collect();
+    let refused: Vec<&Value> = answers
+        .iter()
+        .filter(|(c, _)| *c == 400)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(ok.len() + refused.len(), 8, "{answers:?}");
+    assert_eq!(
+        ok.len(),
+        4,
+        "the four requests like the winner's are that machine: {answers:?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .all(|v| v["__type"] == "StateMachineAlreadyExists"),
+        "{answers:?}"
+    );
+    let arn = ok[0].field("stateMachineArn");
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let hs: Vec<_> = (0..8)
+            .map(|i| {
+                let (s, arn) = (&s, &arn);
+                let body = json!({"stateMachineArn": arn, "name": "once", "input": format!("{{\"k\": {}}}", i % 2)}).to_string();
+                scope.spawn(move || s.call("AWSStepFunctions.StartExecution", &body))
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("a thread"))
+            .collect()
+    });
+    let started = answers.iter().filter(|(c, _)| *c == 200).count();
+    assert_eq!(
+        started, 4,
+        "the four starts like the winner's are that execution: {answers:?}"
+    );
+    assert!(
+        answers
+            .iter()
+            .filter(|(c, _)| *c == 400)
+            .all(|(_, v)| v["__type"] == "ExecutionAlreadyExists"),
+        "{answers:?}"
+    );
+}

@@ -119,16 +119,19 @@ pub(super) fn start(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
             .map_err(ApiError::internal)?;
         return Ok(json!({"executionArn": arn, "startDate": started}));
     }
-    if let Some(old) = s.store.execution(&row.arn)? {
-        // AWS: the same name and input as a RUNNING execution is that execution; a
-        // closed one, or another input, is an error.
+    // AWS: the same name and input as a RUNNING execution is that execution; a closed
+    // one, or another input, is an error.
+    let existing = |old: ExecutionRow| -> ApiResult<Value> {
         if old.status == "RUNNING" && old.input == row.input {
             return Ok(json!({"executionArn": old.arn, "startDate": old.started}));
         }
-        return Err(ApiError::new(
+        Err(ApiError::new(
             Code::ExecutionAlreadyExists,
             format!("Execution Already Exists: '{}'", old.arn),
-        ));
+        ))
+    };
+    if let Some(old) = s.store.execution(&row.arn)? {
+        return existing(old);
     }
     let started = json!({
         "timestamp": row.started,
@@ -141,8 +144,13 @@ pub(super) fn start(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
             "roleArn": row.role_arn,
         },
     });
-    s.store
-        .insert_execution(&row, &[(1, started.to_string())])?;
+    if let Err(e) = s.store.insert_execution(&row, &[(1, started.to_string())]) {
+        // Started meanwhile by a concurrent request with the same name.
+        return match (super::is_conflict(&e), s.store.execution(&row.arn)?) {
+            (true, Some(old)) => existing(old),
+            _ => Err(e.into()),
+        };
+    }
     let answer = json!({"executionArn": row.arn, "startDate": row.started});
     runner::start_standard(s, row, sm, machine);
     Ok(answer)

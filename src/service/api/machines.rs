@@ -151,27 +151,36 @@ pub(super) fn create(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     check_role(role)?;
     check_definition(definition, &kind)?;
     let arn = s.place.state_machine(name);
-    if let Some(m) = s.store.machine_by_name(name)? {
-        // AWS: the same name, definition, role and type is the same machine.
+    // AWS: the same name, definition, role and type is the same machine.
+    let existing = |m: Machine| -> ApiResult<Value> {
         if m.definition == definition && m.role_arn == role && m.kind == kind {
             return Ok(json!({"stateMachineArn": m.arn, "creationDate": m.created}));
         }
-        return Err(ApiError::new(
+        Err(ApiError::new(
             Code::StateMachineAlreadyExists,
             format!("State Machine Already Exists: '{arn}'"),
-        ));
+        ))
+    };
+    if let Some(m) = s.store.machine_by_name(name)? {
+        return existing(m);
     }
     let m = Machine {
         arn: arn.clone(),
         name: name.to_string(),
         definition: definition.to_string(),
         role_arn: role.to_string(),
-        kind,
+        kind: kind.clone(),
         created: now(),
         updated: None,
         revision: uuid::Uuid::new_v4().to_string(),
     };
-    s.store.insert_machine(&m)?;
+    if let Err(e) = s.store.insert_machine(&m) {
+        // Created meanwhile by a concurrent request: answer as if it came first.
+        return match (super::is_conflict(&e), s.store.machine_by_name(name)?) {
+            (true, Some(other)) => existing(other),
+            _ => Err(e.into()),
+        };
+    }
     if !tags.is_empty() {
         s.store.set_tags(&arn, &tags)?;
     }

@@ -260,6 +260,15 @@ fn paged(mut out: Map<String, Value>, offset: usize, limit: usize, more: bool) -
     Value::Object(out)
 }
 
+/// Whether a write failed because a row with the same key exists (a concurrent request
+/// created it first).
+fn is_conflict(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation
+    )
+}
+
 /// Seconds since the epoch, as the API's timestamps are on the wire.
 pub fn now() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64 / 1000.0
