@@ -1,13 +1,13 @@
 //! Executions: Start, StartSync, Describe, List, GetExecutionHistory, Stop.
 
-use super::{Req, now, paged};
+use super::{Req, list_page, now};
 use crate::exec::{MAX_PAYLOAD_BYTES, Status};
 use crate::service::Service;
 use crate::service::arn::{check_name, parse_execution};
 use crate::service::error::{ApiError, ApiResult, Code};
 use crate::service::runner;
 use crate::service::store::ExecutionRow;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// The execution an ARN names, or `ExecutionDoesNotExist`.
@@ -277,16 +277,12 @@ pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
             "This operation is not supported by this type of state machine",
         ));
     }
-    let (offset, limit) = r.page(100)?;
-    let mut rows = s
-        .store
-        .executions(&m.arn, qualified, status, offset, limit + 1)?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let items: Vec<Value> = rows.iter().map(summary).collect();
-    let mut out = Map::new();
-    out.insert("executions".into(), Value::Array(items));
-    Ok(paged(out, offset, limit, more))
+    list_page(
+        r,
+        "executions",
+        |offset, limit| s.store.executions(&m.arn, qualified, status, offset, limit),
+        |rows| rows.iter().map(summary).collect(),
+    )
 }
 
 /// Drops payloads from an event (`includeExecutionData: false`).
@@ -307,18 +303,17 @@ pub(super) fn history(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let e = find(s, r.str("executionArn")?)?;
     let reverse = r.opt_bool("reverseOrder")?.unwrap_or(false);
     let with_data = r.opt_bool("includeExecutionData")?.unwrap_or(true);
-    let (offset, limit) = r.page(100)?;
-    let mut rows = s.store.events(&e.arn, reverse, offset, limit + 1)?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let events: Vec<Value> = rows
-        .iter()
-        .filter_map(|b| serde_json::from_str(b).ok())
-        .map(|ev| if with_data { ev } else { without_data(ev) })
-        .collect();
-    let mut out = Map::new();
-    out.insert("events".into(), Value::Array(events));
-    Ok(paged(out, offset, limit, more))
+    list_page(
+        r,
+        "events",
+        |offset, limit| s.store.events(&e.arn, reverse, offset, limit),
+        |rows| {
+            rows.iter()
+                .filter_map(|b| serde_json::from_str(b).ok())
+                .map(|ev| if with_data { ev } else { without_data(ev) })
+                .collect()
+        },
+    )
 }
 
 pub(super) fn stop(s: &Service, r: &Req<'_>) -> ApiResult<Value> {

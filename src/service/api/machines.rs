@@ -1,13 +1,13 @@
 //! State machines: Create, Describe, Update, Delete, List, Validate, and
 //! DescribeStateMachineForExecution.
 
-use super::{Req, now, paged};
+use super::{Req, list_page, now};
 use crate::asl::validate::{Diagnostic, Options, validate_text};
 use crate::service::Service;
 use crate::service::arn::{check_name, parse_execution, parse_state_machine};
 use crate::service::error::{ApiError, ApiResult, Code};
 use crate::service::store::Machine;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// AWS's limit on a definition (1 MB).
 const MAX_DEFINITION: usize = 1024 * 1024;
@@ -279,17 +279,17 @@ pub(super) fn delete(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 }
 
 pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let (offset, limit) = r.page(100)?;
-    let mut rows = s.store.machines(offset, limit + 1)?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let items: Vec<Value> = rows
+    list_page(
+        r,
+        "stateMachines",
+        |offset, limit| s.store.machines(offset, limit),
+        |rows| {
+            rows
         .iter()
         .map(|m| json!({"stateMachineArn": m.arn, "name": m.name, "type": m.kind, "creationDate": m.created}))
-        .collect();
-    let mut out = Map::new();
-    out.insert("stateMachines".into(), Value::Array(items));
-    Ok(paged(out, offset, limit, more))
+        .collect()
+        },
+    )
 }
 
 pub(super) fn validate(r: &Req<'_>) -> ApiResult<Value> {

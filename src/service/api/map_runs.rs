@@ -2,11 +2,11 @@
 //! recorded when it ends (or when its execution parks); UpdateMapRun changes the
 //! recorded settings.
 
-use super::{Req, paged};
+use super::{Req, list_page};
 use crate::service::Service;
 use crate::service::error::{ApiError, ApiResult, Code};
 use crate::service::store::MapRunRow;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 fn find(s: &Service, arn: &str) -> ApiResult<MapRunRow> {
     let parts: Vec<&str> = arn.split(':').collect();
@@ -54,11 +54,12 @@ pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 
 pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let e = super::executions::find(s, r.str("executionArn")?)?;
-    let (offset, limit) = r.page(100)?;
-    let mut rows = s.store.map_runs(&e.arn, offset, limit + 1)?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let items: Vec<Value> = rows
+    list_page(
+        r,
+        "mapRuns",
+        |offset, limit| s.store.map_runs(&e.arn, offset, limit),
+        |rows| {
+            rows
         .iter()
         .map(|m| {
             let mut v = json!({"executionArn": m.execution_arn, "mapRunArn": m.arn, "stateMachineArn": e.machine_arn, "startDate": m.started});
@@ -67,10 +68,9 @@ pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
             }
             v
         })
-        .collect();
-    let mut out = Map::new();
-    out.insert("mapRuns".into(), Value::Array(items));
-    Ok(paged(out, offset, limit, more))
+        .collect()
+        },
+    )
 }
 
 pub(super) fn update(s: &Service, r: &Req<'_>) -> ApiResult<Value> {

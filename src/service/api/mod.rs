@@ -248,16 +248,28 @@ fn decode_token(t: &str) -> ApiResult<usize> {
         .ok_or_else(|| ApiError::new(Code::InvalidToken, format!("Invalid Token: '{t}'")))
 }
 
-/// Adds `nextToken` to `out` when there is a next page (`more`: the query asked for
-/// one row past the page and got it); the last page has none, as on AWS.
-fn paged(mut out: Map<String, Value>, offset: usize, limit: usize, more: bool) -> Value {
+/// One page of a list operation: `fetch(offset, n)` reads one row past the page (so a
+/// `nextToken` is given only when another page follows, as on AWS), `items` turns the
+/// page's rows into the answer's list under `key`.
+fn list_page<T>(
+    r: &Req<'_>,
+    key: &str,
+    fetch: impl FnOnce(usize, usize) -> rusqlite::Result<Vec<T>>,
+    items: impl FnOnce(&[T]) -> Vec<Value>,
+) -> ApiResult<Value> {
+    let (offset, limit) = r.page(100)?;
+    let mut rows = fetch(offset, limit + 1)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let mut out = Map::new();
+    out.insert(key.into(), Value::Array(items(&rows)));
     if more {
         out.insert(
             "nextToken".into(),
             Value::String(encode_token(offset + limit)),
         );
     }
-    Value::Object(out)
+    Ok(Value::Object(out))
 }
 
 /// Whether a write failed because a row with the same key exists (a concurrent request

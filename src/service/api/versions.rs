@@ -4,12 +4,12 @@
 //! routes executions to one or two versions by weight.
 
 use super::machines::find;
-use super::{Req, now, paged};
+use super::{Req, list_page, now};
 use crate::service::Service;
 use crate::service::arn::parse_state_machine;
 use crate::service::error::{ApiError, ApiResult, Code};
 use crate::service::store::{Alias, Machine, Version};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// What an ARN for starting or describing names: a machine, one of its versions, or
 /// one of its aliases (resolved to a version when an execution starts).
@@ -110,17 +110,17 @@ pub(super) fn publish(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 
 pub(super) fn list_versions(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let m = find(s, r.str("stateMachineArn")?)?;
-    let (offset, limit) = r.page(100)?;
-    let mut rows = s.store.versions(&m.arn, offset, limit + 1)?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let items: Vec<Value> = rows
+    list_page(
+        r,
+        "stateMachineVersions",
+        |offset, limit| s.store.versions(&m.arn, offset, limit),
+        |rows| {
+            rows
         .iter()
         .map(|v| json!({"stateMachineVersionArn": version_arn(v), "creationDate": v.created}))
-        .collect();
-    let mut out = Map::new();
-    out.insert("stateMachineVersions".into(), Value::Array(items));
-    Ok(paged(out, offset, limit, more))
+        .collect()
+        },
+    )
 }
 
 pub(super) fn delete_version(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
@@ -320,17 +320,16 @@ pub(super) fn delete_alias(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 
 pub(super) fn list_aliases(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let m = find(s, r.str("stateMachineArn")?)?;
-    let (offset, limit) = r.page(100)?;
-    let mut rows = s.store.aliases(&m.arn, offset, limit + 1)?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|a| json!({"stateMachineAliasArn": alias_arn(a), "creationDate": a.created}))
-        .collect();
-    let mut out = Map::new();
-    out.insert("stateMachineAliases".into(), Value::Array(items));
-    Ok(paged(out, offset, limit, more))
+    list_page(
+        r,
+        "stateMachineAliases",
+        |offset, limit| s.store.aliases(&m.arn, offset, limit),
+        |rows| {
+            rows.iter()
+                .map(|a| json!({"stateMachineAliasArn": alias_arn(a), "creationDate": a.created}))
+                .collect()
+        },
+    )
 }
 
 /// The version an alias sends the next execution to (by weight).
