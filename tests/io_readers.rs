@@ -917,3 +917,61 @@ fn json_array_streams_items_before_an_error_and_stops_when_dropped() {
     assert_eq!(got, (0..1500).map(|i| json!({"i": i})).collect::<Vec<_>>());
     let _ = std::fs::remove_dir_all(&r);
 }
+
+/// A Map resuming after a checkpoint drops the items it has done from a chunk: whole
+/// pieces and part of one (blank lines are not items), and a bad line after the cut is
+/// still named by its line number in the file.
+#[test]
+fn chunks_skip_the_items_done() {
+    let r = root("jsonl_skip");
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!("{{\"i\":{i},\"pad\":\"{:044}\"}}\n", 0));
+        if i % 7 == 0 {
+            text.push('\n');
+        }
+    }
+    put(&r, "b", "x.jsonl", text.as_bytes());
+    let opts = ReadOptions {
+        batch_rows: 100_000,
+        raw_lines: true,
+        ..Default::default()
+    };
+    let cfg = get("JSONL", "b", "x.jsonl", json!({}));
+    for n in [0, 1, 7, 8, 999, 2999, 3000] {
+        let mut got = Vec::new();
+        let mut left = n;
+        for c in chunks(&cfg, &buckets(&r), &opts).unwrap() {
+            let k = c.len().min(left);
+            left -= k;
+            let c = c.skip(k);
+            let Chunk::Lines(lines) = c else {
+                panic!("raw lines expected")
+            };
+            got.extend(lines.into_items().unwrap());
+        }
+        let want: Vec<Value> = (n..3000)
+            .map(|i| json!({"i": i, "pad": format!("{:044}", 0)}))
+            .collect();
+        assert_eq!(got, want, "skipping {n}");
+    }
+    // Rows and batches skip too.
+    let rows = Chunk::Rows(vec![json!(1), json!(2), json!(3)]).skip(2);
+    assert_eq!(rows.into_items().unwrap(), vec![json!(3)]);
+    put(
+        &r,
+        "b",
+        "bad.jsonl",
+        b"{\"a\":1}\n\n{\"a\":2}\n{\"a\":3}\n{\"a\":\n",
+    );
+    let cfg = get("JSONL", "b", "bad.jsonl", json!({}));
+    let mut cs = chunks(&cfg, &buckets(&r), &opts).unwrap();
+    let Some(Chunk::Lines(lines)) = cs.pop().map(|c| c.skip(2)) else {
+        panic!("raw lines expected")
+    };
+    let (items, e) = lines.items_until_error();
+    assert_eq!(items, vec![json!({"a": 3})]);
+    let cause = e.expect("the bad line").cause.unwrap();
+    assert!(cause.contains("line 5"), "{cause}");
+    let _ = std::fs::remove_dir_all(&r);
+}

@@ -889,9 +889,10 @@ fn redrive_reruns_only_what_failed() {
 }
 
 /// A Distributed Map over 1,000,000 JSONL lines with a ResultWriter, the server killed
-/// (SIGKILL) mid-run: after a restart the execution succeeds and its result files hold
-/// every item exactly once (the Map Run's id is journaled, so the replay writes over
-/// what the first run left, in the same place).
+/// (SIGKILL) mid-run: after a restart the execution succeeds, its result files hold
+/// every item exactly once and the manifest lists exactly the files there are; the Map
+/// Run resumed from its last checkpoint (the files committed before it are kept as
+/// they were, not written again).
 #[test]
 fn a_distributed_map_killed_mid_run_writes_each_item_once() {
     const ROWS: usize = 1_000_000;
@@ -944,20 +945,57 @@ fn a_distributed_map_killed_mid_run_writes_each_item_once() {
             json!({"stateMachineArn": arn, "name": "big"}),
         )
         .field("executionArn");
-    // Kill it once it is writing results (or has just finished: the check holds either way).
+    // Kill it once its second checkpoint committed a result file (so the first one is
+    // journaled).
     let deadline = Instant::now() + Duration::from_secs(60);
-    let written = |p: &std::path::Path| {
+    let named = |p: &std::path::Path, name: &str| {
         walk(p)
             .iter()
-            .any(|f| f.to_string_lossy().contains("SUCCEEDED"))
+            .any(|f| f.file_name().is_some_and(|n| n == name))
     };
-    while !written(&out) && Instant::now() < deadline {
+    while !(named(&out, "SUCCEEDED_1.jsonl") || named(&out, "manifest.json"))
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(5));
     }
     s.kill9();
+    // The committed files as the killed server left them.
+    let identity = |f: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(f).expect("a result file");
+        (m.ino(), m.len(), m.mtime_nsec(), m.mtime())
+    };
+    let before: Vec<(PathBuf, (u64, u64, i64, i64))> = walk(&out)
+        .into_iter()
+        .filter(|f| !f.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .map(|f| {
+            let id = identity(&f);
+            (f, id)
+        })
+        .collect();
+    let finished = before.iter().any(|(f, _)| f.ends_with("manifest.json"));
     let s = Server::start_with(&dir.db(), &args);
     let done = wait_done(&s, &exec);
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    // A checkpoint every 100,000 items: the second file is committed a fifth of the way
+    // through, so the kill came mid-run.
+    assert!(
+        !finished,
+        "the Map Run finished before the kill: {before:?}"
+    );
+    // The first checkpoint's file is kept as it was, not written again.
+    let first = before
+        .iter()
+        .find(|(f, _)| f.ends_with("SUCCEEDED_0.jsonl"))
+        .expect("the first checkpoint's file");
+    assert!(first.0.exists(), "{} was removed", first.0.display());
+    assert_eq!(
+        identity(&first.0),
+        first.1,
+        "{} was written again after the restart",
+        first.0.display()
+    );
+    println!("result files committed before the kill: {}", before.len());
     let result: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
     let manifest_key = result["ResultWriterDetails"]["Key"]
         .as_str()
@@ -967,6 +1005,28 @@ fn a_distributed_map_killed_mid_run_writes_each_item_once() {
         .parent()
         .expect("a run folder")
         .to_path_buf();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join(manifest_key)).expect("the manifest"))
+            .expect("manifest JSON");
+    let mut listed: Vec<String> = manifest["ResultFiles"]["SUCCEEDED"]
+        .as_array()
+        .expect("SUCCEEDED files")
+        .iter()
+        .map(|f| f["Key"].as_str().expect("a key").to_string())
+        .collect();
+    listed.sort();
+    let mut present: Vec<String> = walk(&out)
+        .iter()
+        .filter(|f| !f.ends_with("manifest.json"))
+        .map(|f| {
+            f.strip_prefix(&out)
+                .expect("under out")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    present.sort();
+    assert_eq!(listed, present, "the manifest lists the files there are");
     let mut seen = vec![0u8; ROWS];
     for f in walk(&out) {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
@@ -1118,4 +1178,100 @@ fn concurrent_creates_and_starts_of_one_name_get_aws_answers() {
             .all(|(_, v)| v["__type"] == "ExecutionAlreadyExists"),
         "{answers:?}"
     );
+}
+
+/// Updates of one alias racing deletes of the version it is pointed at: every answer is
+/// that of one order of the requests (an update wins or is refused for a missing
+/// version; a delete succeeds or gets ConflictException for a version an alias routes
+/// to), and the alias never ends up routing to a deleted version.
+#[test]
+fn concurrent_alias_updates_and_version_deletes_stay_consistent() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let def = |n: usize| {
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}, "Comment": format!("v{n}")}).to_string()
+    };
+    let created = s.ok(
+        "CreateStateMachine",
+        json!({"name": "aliased", "definition": def(0), "roleArn": ROLE, "publish": true}),
+    );
+    let arn = created.field("stateMachineArn");
+    let first = created.field("stateMachineVersionArn");
+    let alias = s
+        .ok(
+            "CreateStateMachineAlias",
+            json!({"name": "live", "routingConfiguration": [{"stateMachineVersionArn": first, "weight": 100}]}),
+        )
+        .field("stateMachineAliasArn");
+    let (mut updated, mut deleted, mut conflicts) = (0, 0, 0);
+    for round in 1..=100 {
+        s.ok(
+            "UpdateStateMachine",
+            json!({"stateMachineArn": arn, "definition": def(round)}),
+        );
+        let version = s
+            .ok(
+                "PublishStateMachineVersion",
+                json!({"stateMachineArn": arn}),
+            )
+            .field("stateMachineVersionArn");
+        let answers: Vec<(bool, u16, Value)> = std::thread::scope(|scope| {
+            let hs: Vec<_> = (0..8)
+                .map(|i| {
+                    let (s, alias, version) = (&s, &alias, &version);
+                    scope.spawn(move || {
+                        if i % 2 == 0 {
+                            let body = json!({"stateMachineAliasArn": alias, "routingConfiguration": [{"stateMachineVersionArn": version, "weight": 100}]});
+                            let (c, v) = s.call(
+                                "AWSStepFunctions.UpdateStateMachineAlias",
+                                &body.to_string(),
+                            );
+                            (true, c, v)
+                        } else {
+                            let body = json!({"stateMachineVersionArn": version});
+                            let (c, v) = s.call(
+                                "AWSStepFunctions.DeleteStateMachineVersion",
+                                &body.to_string(),
+                            );
+                            (false, c, v)
+                        }
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().expect("a thread"))
+                .collect()
+        });
+        for (update, code, v) in &answers {
+            match (update, code) {
+                (true, 200) => updated += 1,
+                (false, 200) => deleted += 1,
+                (false, 400) => {
+                    assert_eq!(v["__type"], "ConflictException", "{v}");
+                    conflicts += 1;
+                }
+                (true, 400) => assert!(
+                    v["message"].as_str().unwrap_or("").contains(&version),
+                    "an update is refused for the deleted version: {v}"
+                ),
+                _ => panic!("unexpected answer {code}: {v}"),
+            }
+        }
+        // Wherever the alias points, that version exists.
+        let routed = s.ok(
+            "DescribeStateMachineAlias",
+            json!({"stateMachineAliasArn": alias}),
+        )["routingConfiguration"][0]["stateMachineVersionArn"]
+            .as_str()
+            .expect("a routed version")
+            .to_string();
+        s.ok("DescribeStateMachine", json!({"stateMachineArn": routed}));
+        let (code, v) = s.call(
+            "AWSStepFunctions.StartExecution",
+            &json!({"stateMachineArn": alias}).to_string(),
+        );
+        assert_eq!(code, 200, "a start on the alias: {v}");
+    }
+    println!("updates {updated}, deletes {deleted}, conflicts {conflicts}");
+    assert!(updated > 0 && deleted + conflicts > 0);
 }

@@ -5,7 +5,7 @@
 //! come from one untimed run with history recording on.
 
 use super::args::{BenchArgs, ExecArgs, Format};
-use super::run::{build_executor, load_definition, machine_name, read_input};
+use super::setup::{build_executor, load_definition, machine_name, read_input};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use asl_engine::exec::{Execution, Executor, RunOptions, Status};
 use asl_engine::plan::Plan;

@@ -23,6 +23,7 @@ mod datasets;
 mod jsonata;
 mod run;
 mod serve;
+mod setup;
 mod stream;
 mod validate;
 

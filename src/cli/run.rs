@@ -1,94 +1,8 @@
-use super::args::{ClockKind, ExecArgs, ExplainArgs, RunArgs};
-use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, read_source};
-use asl_engine::Error;
-use asl_engine::asl::model::{StateMachine, load_text};
-use asl_engine::exec::{
-    ExecutionMode, Executor, Limits, Progress, RunOptions, Status, TaskRegistry,
-};
+use super::args::{ExplainArgs, RunArgs};
+use super::setup::{build_executor, load_definition, machine_name, read_input, run_limits};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
+use asl_engine::exec::{ExecutionMode, RunOptions, Status};
 use serde_json::{Value, json};
-
-/// Reads, validates and loads a definition; Err is the exit code, the message printed.
-pub fn load_definition(cmd: &str, path: &str) -> Result<StateMachine, i32> {
-    let text = read_source(path).map_err(|e| {
-        eprintln!("asl {cmd}: {e}");
-        EXIT_USAGE
-    })?;
-    load_text(&text).map_err(|e| {
-        match e {
-            Error::Invalid(diags) => {
-                eprintln!("asl {cmd}: {path}: invalid state machine definition:");
-                for d in diags {
-                    eprintln!("  {d}");
-                }
-            }
-            e => eprintln!("asl {cmd}: {path}: {e}"),
-        }
-        EXIT_INVALID
-    })
-}
-
-/// Builds the executor the execution flags describe.
-pub fn build_executor(cmd: &str, a: &ExecArgs) -> Result<Executor, i32> {
-    let mut tasks = TaskRegistry::new();
-    if let Some(r) = &a.resources {
-        tasks.load_resources_file(r).map_err(|e| {
-            eprintln!("asl {cmd}: {e}");
-            EXIT_USAGE
-        })?;
-    }
-    let mut b = Executor::builder()
-        .tasks(tasks)
-        .threads(a.threads.unwrap_or(0))
-        .columnar(!a.no_columnar);
-    for spec in &a.buckets {
-        let Some((name, dir)) = spec
-            .split_once('=')
-            .filter(|(n, d)| !n.is_empty() && !d.is_empty())
-        else {
-            eprintln!("asl {cmd}: --bucket expects NAME=DIR, got '{spec}'");
-            return Err(EXIT_USAGE);
-        };
-        b = b.bucket(name, dir);
-    }
-    if let Some(root) = &a.data_root {
-        b = b.data_root(root);
-    }
-    if a.clock == ClockKind::Virtual {
-        b = b.virtual_clock();
-    }
-    let progress = if a.quiet {
-        Progress::Never
-    } else if a.progress {
-        Progress::Always
-    } else {
-        Progress::Auto
-    };
-    Ok(b.progress(progress).build())
-}
-
-/// Reads a JSON input file (or stdin for `-`); no file means `{}`.
-pub fn read_input(cmd: &str, input: Option<&str>) -> Result<Value, i32> {
-    let Some(p) = input else { return Ok(json!({})) };
-    let text = read_source(p).map_err(|e| {
-        eprintln!("asl {cmd}: {e}");
-        EXIT_USAGE
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        eprintln!(
-            "asl {cmd}: {}: the input is not valid JSON: {e}",
-            if p == "-" { "stdin" } else { p }
-        );
-        EXIT_USAGE
-    })
-}
-
-/// `workflow.asl.json` → `workflow`.
-pub fn machine_name(path: &str) -> Option<String> {
-    std::path::Path::new(path)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .map(|s| s.trim_end_matches(".asl").to_string())
-}
 
 pub fn run(a: RunArgs) -> i32 {
     match run_inner(a) {
@@ -179,18 +93,6 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     // The process ends now: freeing the output would only delay it.
     std::mem::forget(out.output);
     Ok(code)
-}
-
-/// The limits the flags ask for.
-pub fn run_limits(a: &RunArgs) -> Limits {
-    if a.aws_limits {
-        Limits::aws()
-    } else {
-        Limits {
-            execution_input: a.aws_input_limit,
-            ..Limits::default()
-        }
-    }
 }
 
 pub fn explain(a: ExplainArgs) -> i32 {

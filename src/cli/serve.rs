@@ -1,7 +1,7 @@
 //! `asl serve`: the Step Functions API server.
 
 use super::args::{LogLevel, ServeArgs};
-use super::run::build_executor;
+use super::setup::build_executor;
 use super::{EXIT_OK, EXIT_USAGE};
 use asl_engine::service::{Config, serve as run_server};
 

@@ -21,7 +21,7 @@
 //! on endless input, whatever the order in which executions finish.
 
 use super::args::{ExecArgs, RunArgs};
-use super::run::{build_executor, machine_name};
+use super::setup::{build_executor, machine_name, run_limits};
 use super::{EXIT_OK, EXIT_USAGE};
 use asl_engine::asl::model::StateMachine;
 use asl_engine::exec::{Execution, ExecutionMode, Executor, RunOptions, Status, TaskRegistry};
@@ -86,7 +86,7 @@ pub fn run_each_line(given: &Executor, sm: StateMachine, a: &RunArgs) -> i32 {
         opts: RunOptions {
             state_machine_name: machine_name(&a.definition),
             mode: ExecutionMode::ExpressAsync,
-            limits: super::run::run_limits(a),
+            limits: run_limits(a),
             ..RunOptions::default()
         },
     });

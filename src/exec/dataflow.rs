@@ -1,11 +1,11 @@
 //! JSONPath input and output processing: InputPath, ResultSelector, ResultPath,
 //! OutputPath and Assign, with AWS's error texts.
 
-use super::context::Vars;
+use super::context::{StateEnv, Vars};
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::template::to_compact;
-use crate::asl::model::{PathField, Template};
+use crate::asl::model::{Dynamic, PathField, Template};
 use crate::asl::path::{Env, JsonPath, PathRoot, Segment};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -156,5 +156,50 @@ pub fn eval_assign(t: &Template, env: &dyn Env) -> Result<Vec<(String, Value)>, 
 pub fn set_vars(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
     for (k, v) in assigned {
         vars.set(k, v);
+    }
+}
+
+/// A string as itself, anything else as JSON text.
+pub(crate) fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => to_compact(other),
+    }
+}
+
+/// The value of a field given by a path (`…Path`) or a JSONata expression.
+pub(crate) fn dynamic_value<'v, T>(
+    d: &Dynamic<T>,
+    field: &str,
+    env: &'v StateEnv<'_>,
+) -> Result<Cow<'v, Value>, Failure> {
+    match d {
+        Dynamic::Value(_) => Ok(Cow::Owned(Value::Null)),
+        Dynamic::Path(p) => select_path(p, env),
+        Dynamic::Ata(t) => match env.ata {
+            Some(b) => t.eval(field, b).map(Cow::Owned),
+            None => Err(Failure::runtime(format!(
+                "the JSONata field '{field}' is only allowed in a JSONata state"
+            ))),
+        },
+    }
+}
+
+/// `MaxConcurrencyPath` for a path, `MaxConcurrency` for an expression.
+pub(crate) fn dynamic_field_name<T>(d: &Dynamic<T>, field: &str) -> String {
+    match d {
+        Dynamic::Path(_) => format!("{field}Path"),
+        _ => field.to_string(),
+    }
+}
+
+pub(crate) fn dynamic_source<T>(d: &Dynamic<T>) -> String {
+    match d {
+        Dynamic::Path(p) => p.as_str().to_string(),
+        Dynamic::Ata(t) => t
+            .as_expr()
+            .map(|e| e.source().to_string())
+            .unwrap_or_default(),
+        Dynamic::Value(_) => String::new(),
     }
 }

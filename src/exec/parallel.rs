@@ -51,7 +51,7 @@ impl Run<'_> {
             || (self.ex.threads() <= 1
                 && p.branches
                     .iter()
-                    .all(|b| crate::plan::blocking_reason(b, &self.ex.tasks).is_none()))
+                    .all(|b| crate::plan::blocking_reason(b, self.ex.tasks.as_ref()).is_none()))
         {
             // One branch, or one thread and branches that never wait: in order, here.
             p.branches.iter().enumerate().map(run_branch).collect()
@@ -61,7 +61,7 @@ impl Run<'_> {
         } else if p
             .branches
             .iter()
-            .all(|b| crate::plan::blocking_reason(b, &self.ex.tasks).is_none())
+            .all(|b| crate::plan::blocking_reason(b, self.ex.tasks.as_ref()).is_none())
         {
             // Branches that never wait run on the pool: a thread per branch per execution
             // would cost more than the branches themselves (a 4-branch Parallel of Pass

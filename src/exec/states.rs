@@ -2,7 +2,7 @@
 
 use super::MAX_PAYLOAD_BYTES;
 use super::context::{StateEnv, Vars};
-use super::dataflow::{apply_result_path, eval_assign, input_path, output_path, set_vars};
+use super::dataflow::{apply_result_path, eval_assign, input_path, output_path, plain, set_vars};
 use super::history::text;
 use super::run::{Run, ScopeFacts, Step, payload_size};
 use super::task::{TaskKind, TaskRequest, lambda_invoke_response};
@@ -525,26 +525,18 @@ impl Run<'_> {
             None => Ok(None),
             Some(Dynamic::Value(v)) => Ok(Some(*v)),
             Some(d) => {
-                let v = super::map::dynamic_value(d, field, env)?;
+                let v = super::dataflow::dynamic_value(d, field, env)?;
                 match v.as_u64() {
                     Some(n) => Ok(Some(n)),
                     None => Err(Failure::runtime(format!(
                         "The field '{}' refers to value \"{}\" which is not a valid positive integer: {}",
-                        super::map::dynamic_field_name(d, field),
+                        super::dataflow::dynamic_field_name(d, field),
                         plain(&v),
-                        super::map::dynamic_source(d)
+                        super::dataflow::dynamic_source(d)
                     ))),
                 }
             }
         }
-    }
-}
-
-/// A string as itself, anything else as JSON text.
-pub(crate) fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => to_compact(other),
     }
 }
 

@@ -462,6 +462,12 @@ pub fn lambda_invoke_response(payload: Value, log_tail: bool) -> Value {
     r
 }
 
+impl crate::plan::BlockingTasks for TaskRegistry {
+    fn is_blocking(&self, resource: &str) -> bool {
+        TaskRegistry::is_blocking(self, resource)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

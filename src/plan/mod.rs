@@ -14,7 +14,6 @@ pub mod columnar;
 mod explain;
 
 use crate::asl::model::{Map, StateKind, StateMachine};
-use crate::exec::TaskRegistry;
 use crate::plan::columnar::ColumnarProgram;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +34,19 @@ impl Strategy {
             Strategy::Blocking => "blocking",
             Strategy::Sequential => "sequential",
         }
+    }
+}
+
+/// What the planner needs to know of the Task resources an execution will have: whether
+/// a resource's handler blocks its thread (a command, a callback). The executor's task
+/// registry answers it, so the plan depends on this question, not on the executor.
+pub trait BlockingTasks {
+    fn is_blocking(&self, resource: &str) -> bool;
+}
+
+impl<T: BlockingTasks + ?Sized> BlockingTasks for Arc<T> {
+    fn is_blocking(&self, resource: &str) -> bool {
+        T::is_blocking(self, resource)
     }
 }
 
@@ -60,13 +72,13 @@ pub struct Plan {
 impl Plan {
     /// Plans every Map of the machine. The registry tells which Task resources block
     /// (commands, unknown resources) and which are in-process handlers.
-    pub fn new(machine: StateMachine, tasks: &TaskRegistry) -> Plan {
+    pub fn new(machine: StateMachine, tasks: &dyn BlockingTasks) -> Plan {
         Self::with_options(machine, tasks, true)
     }
 
     /// `columnar: false` keeps every Map on rows (to compare strategies, or to rule the
     /// kernels out when investigating a difference).
-    pub fn with_options(machine: StateMachine, tasks: &TaskRegistry, columnar: bool) -> Plan {
+    pub fn with_options(machine: StateMachine, tasks: &dyn BlockingTasks, columnar: bool) -> Plan {
         let mut maps = HashMap::new();
         visit_maps(&machine, &mut |m| {
             maps.insert(m as *const Map as usize, decide_with(m, tasks, columnar));
@@ -102,11 +114,11 @@ fn visit_maps<'a>(sm: &'a StateMachine, f: &mut dyn FnMut(&'a Map)) {
 }
 
 /// Decides the strategy of one Map.
-pub fn decide(m: &Map, tasks: &TaskRegistry) -> MapPlan {
+pub fn decide(m: &Map, tasks: &dyn BlockingTasks) -> MapPlan {
     decide_with(m, tasks, true)
 }
 
-pub(crate) fn decide_with(m: &Map, tasks: &TaskRegistry, allow_columnar: bool) -> MapPlan {
+pub(crate) fn decide_with(m: &Map, tasks: &dyn BlockingTasks, allow_columnar: bool) -> MapPlan {
     let plan = |strategy, reason: String, columnar| MapPlan {
         strategy,
         reason,
@@ -151,7 +163,7 @@ pub(crate) fn decide_with(m: &Map, tasks: &TaskRegistry, allow_columnar: bool) -
 
 /// Why a processor would block a thread, if it would: a Wait state, a retry interval,
 /// or a Task whose resource runs a command or has no in-process handler.
-pub fn blocking_reason(sm: &StateMachine, tasks: &TaskRegistry) -> Option<String> {
+pub fn blocking_reason(sm: &StateMachine, tasks: &dyn BlockingTasks) -> Option<String> {
     for st in &sm.states {
         if st
             .retry

@@ -77,6 +77,14 @@ impl ApiError {
         }
     }
 
+    /// A body too large for any operation.
+    pub fn too_large() -> ApiError {
+        ApiError::new(
+            Code::ValidationException,
+            "Request size exceeds the limit of 1 MB",
+        )
+    }
+
     /// Our fault: logged, answered as 500 without the details.
     pub fn internal(what: impl std::fmt::Display) -> ApiError {
         eprintln!("asl serve: internal error: {what}");

@@ -1,7 +1,7 @@
 //! The HTTP side: AWS JSON 1.0 over `POST /`, `X-Amz-Target: AWSStepFunctions.<Op>`.
 
-use super::error::{ApiError, Code};
-use super::{Config, Service, api};
+use super::error::ApiError;
+use super::{Service, api};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
@@ -12,37 +12,15 @@ use std::sync::Arc;
 /// AWS's request size limit (1 MB per request), plus room for headers.
 const MAX_BODY: usize = 1024 * 1024 + 64 * 1024;
 
-pub async fn run(config: Config, service: Arc<Service>) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(&config.listen)
+/// Binds the listening socket (before recovery, so that a taken port fails at once).
+pub async fn bind(listen: &str) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the listening address: {e}"))?;
-    super::runner::Timers::start(&service);
-    let recovered = {
-        let s = Arc::clone(&service);
-        tokio::task::spawn_blocking(move || super::runner::recover(&s))
-            .await
-            .map_err(|e| format!("recovery: {e}"))??
-    };
-    eprintln!(
-        "asl serve: listening on http://{addr} (AWS JSON 1.0, X-Amz-Target: AWSStepFunctions.*); state in {}{}; {}",
-        if service.store.location == ":memory:" {
-            "memory (kept nowhere)".to_string()
-        } else {
-            service.store.location.clone()
-        },
-        if recovered > 0 {
-            format!("; {recovered} running executions resumed from their journals")
-        } else {
-            String::new()
-        },
-        match &service.auth {
-            Some(k) => format!("Signature V4 required ({} keys)", k.0.len()),
-            None => "any credentials are accepted (--auth to require Signature V4)".to_string(),
-        },
-    );
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))
+}
+
+/// Answers requests on `listener` until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, service: Arc<Service>) -> Result<(), String> {
     let app = Router::new()
         .fallback(handle)
         // The handler reads the body itself, to answer an oversized one in AWS's shape.
@@ -64,7 +42,7 @@ async fn handle(
     body: Body,
 ) -> Response {
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let e = too_large();
+        let e = ApiError::too_large();
         let json =
             serde_json::json!({"__type": "RequestEntityTooLargeException", "message": e.message});
         return (
@@ -120,12 +98,4 @@ async fn handle(
             .into_response(),
         Err(e) => e.into_response(),
     }
-}
-
-/// A body too large for any operation.
-pub fn too_large() -> ApiError {
-    ApiError::new(
-        Code::ValidationException,
-        "Request size exceeds the limit of 1 MB",
-    )
 }

@@ -59,6 +59,9 @@ pub struct Service {
     pub timers: runner::Timers,
     /// Loaded definitions by their text, so a start does not parse and check it again.
     loaded: Mutex<HashMap<String, Arc<crate::asl::model::StateMachine>>>,
+    /// Held by the requests that read and then change machines, versions, aliases,
+    /// tags or Map Runs (see `api::dispatch`).
+    control: Mutex<()>,
     pub log_requests: bool,
     pub auth: Option<auth::Keys>,
 }
@@ -77,6 +80,7 @@ impl Service {
             stop_reasons: Mutex::new(HashMap::new()),
             timers: runner::Timers::default(),
             loaded: Mutex::new(HashMap::new()),
+            control: Mutex::new(()),
             log_requests: config.log_requests,
             auth: config.auth.clone(),
         }))
@@ -114,5 +118,40 @@ pub fn serve(config: Config, executor: Executor) -> Result<(), String> {
         .thread_name("asl-serve")
         .build()
         .map_err(|e| format!("could not start the runtime: {e}"))?;
-    rt.block_on(http::run(config, service))
+    rt.block_on(async {
+        let listener = http::bind(&config.listen).await?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        runner::Timers::start(&service);
+        let recovered = {
+            let s = Arc::clone(&service);
+            tokio::task::spawn_blocking(move || runner::recover(&s))
+                .await
+                .map_err(|e| format!("recovery: {e}"))??
+        };
+        eprintln!(
+            "asl serve: listening on http://{addr} (AWS JSON 1.0, X-Amz-Target: AWSStepFunctions.*); state in {}{}; {}",
+            if service.store.location == ":memory:" {
+                "memory (kept nowhere)".to_string()
+            } else {
+                service.store.location.clone()
+            },
+            if recovered > 0 {
+                format!("; {recovered} running executions resumed from their journals")
+            } else {
+                String::new()
+            },
+            match &service.auth {
+                Some(k) => format!("Signature V4 required ({} keys)", k.0.len()),
+                None => "any credentials are accepted (--auth to require Signature V4)".to_string(),
+            },
+        );
+        http::serve(listener, service).await
+    })
+}
+
+/// The time now, in seconds since the epoch with milliseconds, as the API's dates are.
+pub fn now() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
 }

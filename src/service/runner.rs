@@ -174,7 +174,7 @@ fn resume(s: &Arc<Service>, arn: &str) {
                 None,
                 Some("States.Runtime"),
                 Some(&format!("the definition no longer loads: {e}")),
-                super::api::now(),
+                super::now(),
                 &[],
             );
         }
@@ -190,7 +190,7 @@ pub fn api_event(e: &Value) -> Value {
         .as_str()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.timestamp_millis() as f64 / 1000.0)
-        .unwrap_or_else(super::api::now);
+        .unwrap_or_else(super::now);
     out.insert("timestamp".into(), json!(ts));
     out.insert("type".into(), e["type"].clone());
     out.insert("id".into(), json!(id));
@@ -406,7 +406,7 @@ fn run_standard(
                     output.as_deref(),
                     out.error.as_deref(),
                     out.cause.as_deref(),
-                    super::api::now(),
+                    super::now(),
                     &events,
                 )
                 .map(|_| ())

@@ -2,10 +2,10 @@
 //! data) and ResultPath assignment.
 
 use super::PathError;
-use super::filter::accept;
-use super::parse::Segment;
-use serde_json::{Map, Value};
+use super::parse::{CmpOp, Expr, Operand, Segment};
+use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
 /// How the result of a path is shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,4 +329,108 @@ pub(crate) fn set_value(
         _ => return Err(err("not a Reference Path")),
     }
     Ok(())
+}
+
+// ---- filter expressions `[?(...)]` ----
+
+/// True when `cur` passes the filter; `root` is the document `$` refers to.
+pub(crate) fn accept(e: &Expr, cur: &Value, root: &Value) -> bool {
+    match e {
+        Expr::Or(terms) => terms.iter().any(|t| accept(t, cur, root)),
+        Expr::And(terms) => terms.iter().all(|t| accept(t, cur, root)),
+        Expr::Not(a) => !accept(a, cur, root),
+        Expr::Exists(op) => match value(op, cur, root) {
+            None => false,
+            Some(v) => match op {
+                Operand::Path { segs, .. } if !super::eval::is_jayway_definite(segs) => {
+                    v.as_array().is_some_and(|a| !a.is_empty())
+                }
+                _ => true,
+            },
+        },
+        Expr::Compare(l, op, r) => {
+            let (Some(l), Some(r)) = (value(l, cur, root), value(r, cur, root)) else {
+                // An undefined side equals nothing.
+                return matches!(op, CmpOp::Ne | CmpOp::StrictNe);
+            };
+            compare(&l, *op, &r)
+        }
+    }
+}
+
+fn value<'v>(op: &'v Operand, cur: &'v Value, root: &'v Value) -> Option<Cow<'v, Value>> {
+    match op {
+        Operand::Literal(v) => Some(Cow::Borrowed(v)),
+        Operand::Path { from_root, segs } => {
+            select_segs(segs, if *from_root { root } else { cur }, root)
+        }
+    }
+}
+
+/// Jayway's rules: `==` between a number (left) and a string (right) reads the string
+/// as a number; between a string (left) and a number (right) prints the number;
+/// `<`, `<=`, `>`, `>=` compare only two numbers or two strings.
+pub(crate) fn compare(l: &Value, op: CmpOp, r: &Value) -> bool {
+    match op {
+        CmpOp::Eq => equals(l, r),
+        CmpOp::Ne => !equals(l, r),
+        CmpOp::StrictEq => same_type(l, r) && equals(l, r),
+        CmpOp::StrictNe => !(same_type(l, r) && equals(l, r)),
+        CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
+            let ord = match (l, r) {
+                (Value::Number(a), Value::Number(b)) => num_cmp(a, b),
+                (Value::String(a), Value::String(b)) => {
+                    Some(a.encode_utf16().cmp(b.encode_utf16()))
+                }
+                _ => None,
+            };
+            match ord {
+                None => false,
+                Some(o) => match op {
+                    CmpOp::Lt => o == Ordering::Less,
+                    CmpOp::Le => o != Ordering::Greater,
+                    CmpOp::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                },
+            }
+        }
+    }
+}
+
+fn same_type(l: &Value, r: &Value) -> bool {
+    std::mem::discriminant(l) == std::mem::discriminant(r)
+}
+
+fn equals(l: &Value, r: &Value) -> bool {
+    match (l, r) {
+        (Value::Number(a), Value::Number(b)) => num_cmp(a, b) == Some(Ordering::Equal),
+        (Value::Number(a), Value::String(s)) => match (decimal(s), a.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+        (Value::String(s), Value::Number(n)) => *s == n.to_string(),
+        (Value::String(a), Value::String(b)) => a == b,
+        (Value::Bool(a), Value::Bool(b)) => a == b,
+        (Value::Null, Value::Null) => true,
+        (Value::Array(_) | Value::Object(_), Value::Array(_) | Value::Object(_)) => l == r,
+        _ => false,
+    }
+}
+
+/// A string read the way Java's `BigDecimal(String)` would (no infinities or NaN).
+fn decimal(s: &str) -> Option<f64> {
+    let ok = !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'));
+    if ok { s.parse::<f64>().ok() } else { None }
+}
+
+pub(crate) fn num_cmp(a: &Number, b: &Number) -> Option<Ordering> {
+    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
+        return Some(x.cmp(&y));
+    }
+    if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
+        return Some(x.cmp(&y));
+    }
+    a.as_f64()?.partial_cmp(&b.as_f64()?)
 }

@@ -15,15 +15,13 @@
 //!   ResultPath semantics (creates missing objects along a definite path).
 
 mod eval;
-mod filter;
 mod parse;
 #[cfg(test)]
 mod robust_tests;
 #[cfg(test)]
 mod tests;
 
-pub use filter::{CmpOp, Expr, Operand};
-pub use parse::Segment;
+pub use parse::{CmpOp, Expr, Operand, Segment};
 
 use eval::Shape;
 use serde_json::Value;

@@ -7,7 +7,7 @@
 //! integral doubles (JSONata would write `2.0` as `2`), ordering of non-ASCII strings,
 //! `$substring` of non-ASCII strings, comparisons of objects.
 
-use super::kernels::Col;
+use super::Col;
 use crate::jsonata::CmpOp;
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Datum, Float64Array, Int64Array, ListArray,

@@ -2,8 +2,8 @@
 //! fields as column expressions, Choice rules as masks.
 
 use super::convert::{const_column, supported, value_at};
-use super::jsonata_kernels;
 use super::{CONST_KEY, ColumnarOutput, ColumnarProgram, SCALAR_KEY};
+use super::{Col, jsonata_kernels};
 use crate::asl::choice::{Op, Operand, Rule, Test, cmp_numbers, cmp_strings};
 use crate::asl::intrinsic::{java_double_to_string, java_to_string};
 use crate::asl::path::Env;
@@ -22,13 +22,6 @@ use std::sync::Arc;
 
 /// Most group steps one batch may take (a processor that loops runs as rows).
 const MAX_STEPS: usize = 10_000;
-
-/// One field's values for the rows of a group.
-#[derive(Debug, Clone)]
-pub(super) enum Col {
-    Arr(ArrayRef),
-    Const(Value),
-}
 
 /// A document for the rows of a group: an object of columns, or another value.
 #[derive(Debug, Clone)]

@@ -16,6 +16,13 @@ pub use convert::items_to_batch;
 use arrow::array::{BooleanArray, RecordBatch, UInt32Array};
 use serde_json::Value;
 
+/// One field's values for the rows of a group: a column, or one value for every row.
+#[derive(Debug, Clone)]
+enum Col {
+    Arr(arrow::array::ArrayRef),
+    Const(Value),
+}
+
 /// Field metadata key of a column whose value is the same JSON value on every row.
 pub const CONST_KEY: &str = "asl.const";
 /// Schema metadata key of an output batch whose single column is the whole output.

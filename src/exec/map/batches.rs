@@ -17,8 +17,8 @@
 //!   a row reaching a Fail state) sends its whole row group, every column read, through
 //!   the row interpreter: same results, same failure handling as any other Map.
 
-use super::dataplane::ChunkCtx;
-use super::drain::Drain;
+use super::checkpoint::Checkpoints;
+use super::drain::{ChunkCtx, Drain};
 use crate::asl::Failure;
 use crate::exec::columnar::{CONST_KEY, ColumnarOutput, ColumnarProgram, SCALAR_KEY};
 use crate::exec::run::Run;
@@ -110,15 +110,16 @@ enum UnitOut {
 }
 
 impl Run<'_> {
-    /// Runs the row groups of `units` in windows decoded in parallel; drains in order.
+    /// Runs the row groups of `units` (up to MaxItems) in windows decoded in parallel;
+    /// drains in order.
     pub(super) fn run_units(
         &self,
-        units: &ParquetUnits,
+        (units, max_items): (&ParquetUnits, Option<u64>),
         program: &ColumnarProgram,
         plan: &ReadPlan,
-        max_items: Option<u64>,
         c: &ChunkCtx<'_, '_>,
         drain: &mut Drain,
+        (skip, checkpoints): (usize, &mut Option<Checkpoints>),
     ) -> Result<(), Failure> {
         let limit = max_items.filter(|n| *n > 0);
         drain.settle()?;
@@ -130,6 +131,9 @@ impl Run<'_> {
         let todo: Vec<(Unit, Option<usize>)> = units
             .units()
             .iter()
+            // Units a checkpoint says are done (checkpoints fall between windows, so
+            // between units).
+            .filter(|u| u.first_row >= skip as u64)
             .filter_map(|u| match limit {
                 Some(n) if u.first_row >= n => None,
                 Some(n) if u.first_row + u.rows > n => Some((*u, Some((n - u.first_row) as usize))),
@@ -167,6 +171,10 @@ impl Run<'_> {
                         }
                     }
                 }
+            }
+            if let Some(cp) = checkpoints {
+                let read = drain.base;
+                cp.maybe(drain, c.ctl, read, false)?;
             }
         }
         // Items after the last unit (skipped row groups) still count.

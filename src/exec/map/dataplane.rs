@@ -2,8 +2,9 @@
 //! in chunks, grouped by an ItemBatcher, run with the Map's strategy chunk by chunk,
 //! and written by a ResultWriter as they complete (or collected inline).
 
-use super::drain::{ChunkItems, Drain};
-use super::{Ctl, MapJob, MapSettings, Outcome, exceeded_threshold};
+use super::checkpoint::{Checkpoint, Checkpoints};
+use super::drain::{ChunkCtx, ChunkItems, Drain};
+use super::{Ctl, exceeded_threshold};
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::{Ata, Map, PathField, QueryLanguage, State, Template};
@@ -12,7 +13,7 @@ use crate::exec::context::StateEnv;
 use crate::exec::dataflow::select_path;
 use crate::exec::run::Run;
 use crate::io::reader::{self, Chunk, ReadOptions, ReaderConfig};
-use crate::io::writer::{ItemResult, ResultSink, WriterConfig};
+use crate::io::writer::{ResultSink, WriterConfig};
 use crate::plan::Strategy;
 use serde_json::{Map as JsonMap, Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,15 +24,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 const CHUNK_ROWS_PER_THREAD: usize = 4 * super::COLUMNAR_PARTITION;
 
 type Rows = Box<dyn Iterator<Item = Result<Chunk, Failure>> + Send>;
-
-/// What running a chunk of one Map's items needs.
-pub(super) struct ChunkCtx<'a, 'e> {
-    pub st: &'a State,
-    pub m: &'a Map,
-    pub env: &'a StateEnv<'e>,
-    pub ctl: &'a Ctl,
-    pub settings: &'a MapSettings<'a>,
-}
 
 impl Run<'_> {
     /// The Map Run's id: with a journal, drawn once and recorded, so a replay (after a
@@ -58,6 +50,20 @@ impl Run<'_> {
         m: &Map,
         env: &StateEnv<'_>,
     ) -> Result<Value, Failure> {
+        let out = self.run_map_run(st, m, env);
+        // A Map Run that failed runs all its items again when redriven; one that was
+        // stopped or parked keeps its progress.
+        if out.is_err()
+            && !self.stopped()
+            && !self.is_suspended()
+            && let (Some(j), Some(k)) = (&self.journal, env.state.state_key)
+        {
+            Checkpoints::forget(j.as_ref(), k);
+        }
+        out
+    }
+
+    fn run_map_run(&self, st: &State, m: &Map, env: &StateEnv<'_>) -> Result<Value, Failure> {
         let ata = st.ql == QueryLanguage::JsonAta;
         let run_id = self.map_run_id(env);
         // The Map Run lives where the state machine does (region and account of its ARN).
@@ -170,6 +176,27 @@ impl Run<'_> {
             tolerance: settings.tolerance,
         };
         let mut drain = Drain::new(sink, settings.tolerance.tolerant());
+        // With a journal, a Map Run that exports its results resumes after its last
+        // checkpoint (see `checkpoint.rs`).
+        let (mut checkpoints, resume) = match (&self.journal, env.state.state_key) {
+            (Some(j), Some(k)) if drain.sink.is_some() && settings.distributed => {
+                let (c, last) = Checkpoints::open(j.clone(), k);
+                (Some(c), last)
+            }
+            _ => (None, Checkpoint::default()),
+        };
+        if checkpoints.is_some() {
+            if let Some(s) = drain.sink.as_mut() {
+                s.resume(&resume.files)?;
+            }
+            drain.base = resume.items;
+            ctl.counters.done.store(resume.done, Ordering::Relaxed);
+            ctl.counters
+                .failures
+                .store(resume.failures, Ordering::Relaxed);
+        }
+        // Items of the reader that the checkpoint says are done.
+        let mut skip = resume.read;
         let chunk = ChunkCtx {
             st,
             m,
@@ -180,9 +207,17 @@ impl Run<'_> {
         if let (Some((units, max_items)), Some(program), Some(plan)) =
             (&units, &program, &batch_plan)
         {
-            self.run_units(units, program, plan, *max_items, &chunk, &mut drain)?;
+            self.run_units(
+                (units, *max_items),
+                program,
+                plan,
+                &chunk,
+                &mut drain,
+                (skip, &mut checkpoints),
+            )?;
+            skip = 0;
         }
-        let mut read = 0usize;
+        let mut read = resume.read;
         let mut pending = Pending::default();
         // A trailing None flushes the last partial batch.
         let mut chunks = source.map(Some).chain(std::iter::once(None));
@@ -191,11 +226,30 @@ impl Run<'_> {
         // A chunk read ahead, while the one before ran.
         let mut ahead = None;
         loop {
+            if let Some(cp) = &mut checkpoints {
+                let consumed = match &batcher {
+                    Some(_) => read - pending.items.len(),
+                    None => drain.base,
+                };
+                cp.maybe(&mut drain, &ctl, consumed, false)?;
+            }
             let next = match ahead.take() {
                 Some(next) => next,
                 None => self.ex.in_pool(|| chunks.next()),
             };
             let Some(c) = next else { break };
+            // Items done before the checkpoint the Map Run resumes from.
+            let c = match c {
+                Some(Ok(chunk)) if skip > 0 => {
+                    let n = chunk.len().min(skip);
+                    skip -= n;
+                    if n == chunk.len() {
+                        continue;
+                    }
+                    Some(Ok(chunk.skip(n)))
+                }
+                c => c,
+            };
             // Record batches (CSV) straight into the kernels.
             let c = match (c, &program, &batch_plan) {
                 (Some(Ok(Chunk::Batch(b))), Some(p), Some(plan)) if batcher.is_none() => {
@@ -289,6 +343,15 @@ impl Run<'_> {
         let failures = ctl.counters.failures.load(Ordering::Relaxed);
         // What was computed is written before the Map fails.
         drain.settle()?;
+        // All items done: a replay (a crash before the execution's next journaled step)
+        // only writes the manifest again.
+        if let (Some(cp), false) = (&mut checkpoints, tolerance.exceeded(failures)) {
+            let consumed = match &batcher {
+                Some(_) => read,
+                None => drain.base,
+            };
+            cp.maybe(&mut drain, &ctl, consumed, true)?;
+        }
         let written = match drain.sink.take() {
             Some(s) => Some(s.finish()?),
             None => None,
@@ -344,7 +407,7 @@ impl Run<'_> {
             Some(mp) => std::borrow::Cow::Borrowed(mp),
             None => std::borrow::Cow::Owned(crate::plan::decide_with(
                 m,
-                &self.ex.tasks,
+                self.ex.tasks.as_ref(),
                 self.ex.columnar,
             )),
         };
@@ -352,87 +415,6 @@ impl Run<'_> {
             Strategy::Columnar => mp.columnar.clone(),
             _ => None,
         }
-    }
-
-    /// Runs items through the processor (the Map's strategy) and drains the outcomes.
-    /// Returns false when the Map must stop (an unhandled failure, or too many).
-    pub(super) fn run_rows(
-        &self,
-        c: &ChunkCtx<'_, '_>,
-        drain: &mut Drain,
-        inputs: Vec<Value>,
-        selector: bool,
-    ) -> Result<bool, Failure> {
-        if inputs.is_empty() {
-            return Ok(true);
-        }
-        let base = drain.base;
-        let job = MapJob {
-            map: c.m,
-            state: c.env.state,
-            input: c.env.input,
-            vars: c.env.vars,
-            items: &inputs,
-            name: &c.st.name,
-            base,
-            selector,
-        };
-        if let Some(ser) = drain.serializer.clone() {
-            return self.drain_serialized(c, drain, &ser, ChunkItems::Values(inputs));
-        }
-        let outcomes = self.run_chunk(&job, c.ctl, c.settings);
-        let (mut ok, mut bad) = (std::mem::take(&mut drain.ok_buf), Vec::new());
-        let exporting = drain.sink()?.is_some();
-        let needs_inputs = drain.sink()?.is_some_and(|s| s.records_inputs());
-        for (k, o) in outcomes.into_iter().enumerate() {
-            match o {
-                Outcome::Done(v) if exporting => ok.push(ItemResult {
-                    index: base + k,
-                    input: if needs_inputs {
-                        inputs[k].clone()
-                    } else {
-                        Value::Null
-                    },
-                    output: v,
-                    error: None,
-                    cause: None,
-                }),
-                Outcome::Done(v) => drain.results.push(v),
-                Outcome::Failed(f) => {
-                    let out = json!({"Error": f.error, "Cause": f.cause});
-                    if exporting {
-                        bad.push(ItemResult {
-                            index: base + k,
-                            input: inputs[k].clone(),
-                            output: out,
-                            error: f.error.clone(),
-                            cause: f.cause.clone(),
-                        });
-                    } else if drain.tolerant {
-                        drain.results.push(out);
-                    }
-                    drain.first_failure.get_or_insert(f);
-                }
-                Outcome::Skipped => {}
-            }
-        }
-        if let Some(s) = drain.sink()? {
-            // On the Map's pool: the writer serializes records in parallel.
-            self.ex.in_pool(|| {
-                s.write_succeeded(&ok)?;
-                s.write_failed(&bad)
-            })?;
-        }
-        drain.base += inputs.len();
-        // Freeing thousands of JSON trees is work too: spread it over the pool.
-        self.ex.in_pool(|| {
-            use rayon::prelude::*;
-            inputs.into_par_iter().with_min_len(256).for_each(drop);
-            ok.par_drain(..).with_min_len(256).for_each(drop);
-        });
-        drain.ok_buf = ok;
-        Ok(!(c.ctl.stop.load(Ordering::Relaxed)
-            || c.ctl.min_fail.load(Ordering::Relaxed) != usize::MAX))
     }
 
     /// An ItemReader or ResultWriter object with its Parameters (JSONPath) or Arguments

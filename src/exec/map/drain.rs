@@ -4,10 +4,11 @@
 //! free their items, and the records are appended on a writer thread while the next
 //! chunk runs.
 
-use super::dataplane::ChunkCtx;
-use super::{MapJob, Outcome};
+use super::{Ctl, MapJob, MapSettings, Outcome};
 use crate::asl::Failure;
 use crate::asl::failure::names;
+use crate::asl::model::{Map, State};
+use crate::exec::context::StateEnv;
 use crate::exec::run::Run;
 use crate::io::reader::LineBlock;
 use crate::io::writer::{ItemResult, RecordBuf, RecordSerializer, ResultSink};
@@ -26,6 +27,15 @@ const SERIALIZED_PART: usize = 512;
 pub(super) enum ChunkItems {
     Values(Vec<Value>),
     Lines(LineBlock),
+}
+
+/// What running a chunk of one Map's items needs.
+pub(super) struct ChunkCtx<'a, 'e> {
+    pub st: &'a State,
+    pub m: &'a Map,
+    pub env: &'a StateEnv<'e>,
+    pub ctl: &'a Ctl,
+    pub settings: &'a MapSettings<'a>,
 }
 
 /// Where a Map's outputs go as chunks complete: the ResultWriter's files, or the inline
@@ -201,6 +211,87 @@ impl Drain {
 }
 
 impl Run<'_> {
+    /// Runs items through the processor (the Map's strategy) and drains the outcomes.
+    /// Returns false when the Map must stop (an unhandled failure, or too many).
+    pub(super) fn run_rows(
+        &self,
+        c: &ChunkCtx<'_, '_>,
+        drain: &mut Drain,
+        inputs: Vec<Value>,
+        selector: bool,
+    ) -> Result<bool, Failure> {
+        if inputs.is_empty() {
+            return Ok(true);
+        }
+        let base = drain.base;
+        let job = MapJob {
+            map: c.m,
+            state: c.env.state,
+            input: c.env.input,
+            vars: c.env.vars,
+            items: &inputs,
+            name: &c.st.name,
+            base,
+            selector,
+        };
+        if let Some(ser) = drain.serializer.clone() {
+            return self.drain_serialized(c, drain, &ser, ChunkItems::Values(inputs));
+        }
+        let outcomes = self.run_chunk(&job, c.ctl, c.settings);
+        let (mut ok, mut bad) = (std::mem::take(&mut drain.ok_buf), Vec::new());
+        let exporting = drain.sink()?.is_some();
+        let needs_inputs = drain.sink()?.is_some_and(|s| s.records_inputs());
+        for (k, o) in outcomes.into_iter().enumerate() {
+            match o {
+                Outcome::Done(v) if exporting => ok.push(ItemResult {
+                    index: base + k,
+                    input: if needs_inputs {
+                        inputs[k].clone()
+                    } else {
+                        Value::Null
+                    },
+                    output: v,
+                    error: None,
+                    cause: None,
+                }),
+                Outcome::Done(v) => drain.results.push(v),
+                Outcome::Failed(f) => {
+                    let out = json!({"Error": f.error, "Cause": f.cause});
+                    if exporting {
+                        bad.push(ItemResult {
+                            index: base + k,
+                            input: inputs[k].clone(),
+                            output: out,
+                            error: f.error.clone(),
+                            cause: f.cause.clone(),
+                        });
+                    } else if drain.tolerant {
+                        drain.results.push(out);
+                    }
+                    drain.first_failure.get_or_insert(f);
+                }
+                Outcome::Skipped => {}
+            }
+        }
+        if let Some(s) = drain.sink()? {
+            // On the Map's pool: the writer serializes records in parallel.
+            self.ex.in_pool(|| {
+                s.write_succeeded(&ok)?;
+                s.write_failed(&bad)
+            })?;
+        }
+        drain.base += inputs.len();
+        // Freeing thousands of JSON trees is work too: spread it over the pool.
+        self.ex.in_pool(|| {
+            use rayon::prelude::*;
+            inputs.into_par_iter().with_min_len(256).for_each(drop);
+            ok.par_drain(..).with_min_len(256).for_each(drop);
+        });
+        drain.ok_buf = ok;
+        Ok(!(c.ctl.stop.load(Ordering::Relaxed)
+            || c.ctl.min_fail.load(Ordering::Relaxed) != usize::MAX))
+    }
+
     /// [`Self::run_rows`] for JSON and JSONL result files. The chunk runs as partitions,
     /// and each partition's task runs its items, serializes their records into its own
     /// buffers and frees the items, so that an item's values are written while they are

@@ -9,6 +9,7 @@
 //! tolerated failures are counted across partitions.
 
 mod batches;
+mod checkpoint;
 mod dataplane;
 mod drain;
 
@@ -18,10 +19,11 @@ use crate::asl::model::template::to_compact;
 use crate::asl::model::{Dynamic, Map, PathField, ProcessorMode, State};
 use crate::asl::path::Env;
 use crate::exec::context::{StateEnv, StateFacts, Vars};
-use crate::exec::dataflow::select_path;
+use crate::exec::dataflow::{
+    dynamic_field_name, dynamic_source, dynamic_value, plain, select_path,
+};
 use crate::exec::progress::{Counters, ProgressBar};
 use crate::exec::run::{Run, ScopeFacts};
-use crate::exec::states::plain;
 use crate::plan::{MapPlan, Strategy};
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -255,7 +257,7 @@ impl Run<'_> {
             Some(mp) => Cow::Borrowed(mp),
             None => Cow::Owned(crate::plan::decide_with(
                 m,
-                &self.ex.tasks,
+                self.ex.tasks.as_ref(),
                 self.ex.columnar,
             )),
         };
@@ -655,43 +657,6 @@ fn jsonata_items(
             to_compact(&v)
         ),
     ))
-}
-
-/// The value of a field given by a path (`…Path`) or a JSONata expression.
-pub(crate) fn dynamic_value<'v, T>(
-    d: &Dynamic<T>,
-    field: &str,
-    env: &'v StateEnv<'_>,
-) -> Result<Cow<'v, Value>, Failure> {
-    match d {
-        Dynamic::Value(_) => Ok(Cow::Owned(Value::Null)),
-        Dynamic::Path(p) => select_path(p, env),
-        Dynamic::Ata(t) => match env.ata {
-            Some(b) => t.eval(field, b).map(Cow::Owned),
-            None => Err(Failure::runtime(format!(
-                "the JSONata field '{field}' is only allowed in a JSONata state"
-            ))),
-        },
-    }
-}
-
-/// `MaxConcurrencyPath` for a path, `MaxConcurrency` for an expression.
-pub(crate) fn dynamic_field_name<T>(d: &Dynamic<T>, field: &str) -> String {
-    match d {
-        Dynamic::Path(_) => format!("{field}Path"),
-        _ => field.to_string(),
-    }
-}
-
-pub(crate) fn dynamic_source<T>(d: &Dynamic<T>) -> String {
-    match d {
-        Dynamic::Path(p) => p.as_str().to_string(),
-        Dynamic::Ata(t) => t
-            .as_expr()
-            .map(|e| e.source().to_string())
-            .unwrap_or_default(),
-        Dynamic::Value(_) => String::new(),
-    }
 }
 
 /// Threads of the blocking pool when MaxConcurrency leaves it open.

@@ -274,6 +274,34 @@ impl LineBlock {
         });
     }
 
+    /// Drops the first `n` items (a Map resuming after the items it has done).
+    pub fn skip(&mut self, n: usize) {
+        let mut left = n;
+        let bytes = &self.bytes;
+        self.pieces.retain_mut(|p| {
+            if left == 0 {
+                return true;
+            }
+            if p.items <= left {
+                left -= p.items;
+                return false;
+            }
+            // Within the piece: start after the line of its `left`-th item.
+            for (newlines, (at, line)) in lines_at(bytes, p.from, p.to).enumerate() {
+                if left == 0 {
+                    p.from = at;
+                    p.lines_before += newlines;
+                    break;
+                }
+                if !line.trim_ascii().is_empty() {
+                    left -= 1;
+                    p.items -= 1;
+                }
+            }
+            true
+        });
+    }
+
     /// The items of piece `k`, or those before its first line that is not JSON and the
     /// error naming the file and the line.
     pub fn parse(&self, k: usize) -> Result<Vec<Value>, (Vec<Value>, Failure)> {

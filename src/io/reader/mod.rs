@@ -434,6 +434,23 @@ impl Chunk {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The chunk without its first `n` items (a Map resuming after the items it has done).
+    pub fn skip(self, n: usize) -> Chunk {
+        match self {
+            Chunk::Rows(mut r) => {
+                r.drain(..n.min(r.len()));
+                Chunk::Rows(r)
+            }
+            Chunk::Batch(b) => {
+                let n = n.min(b.num_rows());
+                Chunk::Batch(b.slice(n, b.num_rows() - n))
+            }
+            Chunk::Lines(mut l) => {
+                l.skip(n);
+                Chunk::Lines(l)
+            }
+        }
+    }
     /// The items as JSON values (an error for a line of a [`Chunk::Lines`] that is not
     /// JSON).
     pub fn into_items(self) -> Result<Vec<Value>, Failure> {

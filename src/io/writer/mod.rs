@@ -470,6 +470,58 @@ impl ResultSink {
         }
     }
 
+    /// Commits the open files, so that every record written so far is in a file under
+    /// its final name, and returns the files so far (`{"SUCCEEDED": [{"Key", "Size"}],
+    /// "FAILED": [...]}`): what [`Self::resume`] takes back after a crash.
+    pub fn commit_open(&mut self) -> Result<Value, Failure> {
+        self.close(Kind::Succeeded)?;
+        self.close(Kind::Failed)?;
+        let list = |f: &KindFiles| -> Vec<Value> {
+            f.done
+                .iter()
+                .map(|(k, s)| json!({"Key": k, "Size": s}))
+                .collect()
+        };
+        Ok(json!({"SUCCEEDED": list(&self.succeeded), "FAILED": list(&self.failed)}))
+    }
+
+    /// Goes on from files that [`Self::commit_open`] listed (a Map Run resuming after a
+    /// crash): they stay as they are and the next files are numbered after them; result
+    /// files of the same run that are not listed (written after that point, before the
+    /// crash) are removed, since their items run again.
+    pub fn resume(&mut self, files: &Value) -> Result<(), Failure> {
+        for kind in [Kind::Succeeded, Kind::Failed] {
+            let done: Vec<(String, u64)> = files[kind.name()]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| Some((f["Key"].as_str()?.to_string(), f["Size"].as_u64()?)))
+                .collect();
+            let f = self.files(kind);
+            f.next = done.len();
+            f.done = done;
+        }
+        for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stale = [Kind::Succeeded, Kind::Failed].into_iter().any(|kind| {
+                let next = match kind {
+                    Kind::Succeeded => self.succeeded.next,
+                    Kind::Failed => self.failed.next,
+                };
+                name.strip_prefix(kind.name())
+                    .and_then(|rest| rest.strip_prefix('_'))
+                    .and_then(|rest| rest.split('.').next())
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .is_some_and(|n| n >= next)
+            });
+            if stale || name == "manifest.json" {
+                std::fs::remove_file(e.path())
+                    .map_err(|err| self.fail(&e.path(), "remove", err))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Commits the open files, then writes `manifest.json`; returns the Map state's output:
     /// `{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key": "<Prefix>/<run>/manifest.json"}}`.
     pub fn finish(mut self) -> Result<Value, Failure> {

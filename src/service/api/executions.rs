@@ -1,6 +1,6 @@
 //! Executions: Start, StartSync, Describe, List, GetExecutionHistory, Stop.
 
-use super::{Req, list_page, now};
+use super::{Req, find_execution, list_page, now};
 use crate::exec::{MAX_PAYLOAD_BYTES, Status};
 use crate::service::Service;
 use crate::service::arn::{check_name, parse_execution};
@@ -9,17 +9,6 @@ use crate::service::runner;
 use crate::service::store::ExecutionRow;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// The execution an ARN names, or `ExecutionDoesNotExist`.
-pub(super) fn find(s: &Service, arn: &str) -> ApiResult<ExecutionRow> {
-    parse_execution(arn)?;
-    s.store.execution(arn)?.ok_or_else(|| {
-        ApiError::new(
-            Code::ExecutionDoesNotExist,
-            format!("Execution Does Not Exist: '{arn}'"),
-        )
-    })
-}
 
 /// The input of a start: JSON text of at most 256 KiB (`{}` when absent).
 fn input_of(r: &Req<'_>) -> ApiResult<String> {
@@ -221,7 +210,7 @@ fn summary(e: &ExecutionRow) -> Value {
 }
 
 pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let e = find(s, r.str("executionArn")?)?;
+    let e = find_execution(s, r.str("executionArn")?)?;
     let mut v = summary(&e);
     v["input"] = json!(e.input);
     v["inputDetails"] = json!({"included": true});
@@ -300,7 +289,7 @@ fn without_data(mut e: Value) -> Value {
 }
 
 pub(super) fn history(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let e = find(s, r.str("executionArn")?)?;
+    let e = find_execution(s, r.str("executionArn")?)?;
     let reverse = r.opt_bool("reverseOrder")?.unwrap_or(false);
     let with_data = r.opt_bool("includeExecutionData")?.unwrap_or(true);
     list_page(
@@ -318,7 +307,7 @@ pub(super) fn history(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 
 pub(super) fn stop(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let arn = r.str("executionArn")?;
-    let e = find(s, arn)?;
+    let e = find_execution(s, arn)?;
     let error = r.opt_str("error")?;
     let cause = r.opt_str("cause")?;
     if e.status != "RUNNING" {
@@ -401,7 +390,7 @@ fn redrivable(e: &ExecutionRow) -> Result<(), String> {
 /// replayed with `$$.Execution.RedriveCount` one higher.
 pub(super) fn redrive(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
     let arn = r.str("executionArn")?;
-    let e = find(s, arn)?;
+    let e = find_execution(s, arn)?;
     if let Err(why) = redrivable(&e) {
         return Err(ApiError::new(Code::ExecutionNotRedrivable, why));
     }
@@ -420,7 +409,7 @@ pub(super) fn redrive(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
             "Execution is RUNNING and cannot be redriven",
         ));
     }
-    let row = find(s, arn)?;
+    let row = find_execution(s, arn)?;
     let (machine, _) = parse_execution(arn)?;
     let sm = s
         .load(&row.definition)

@@ -1,7 +1,7 @@
 //! State machines: Create, Describe, Update, Delete, List, Validate, and
 //! DescribeStateMachineForExecution.
 
-use super::{Req, list_page, now};
+use super::{Req, find_execution, find_machine, list_page, now};
 use crate::asl::validate::{Diagnostic, Options, validate_text};
 use crate::service::Service;
 use crate::service::arn::{check_name, parse_execution, parse_state_machine};
@@ -122,25 +122,6 @@ pub(super) fn tags_of(r: &Req<'_>) -> ApiResult<Vec<(String, String)>> {
         .collect()
 }
 
-/// The machine an ARN names, or `StateMachineDoesNotExist`.
-pub(super) fn find(s: &Service, arn: &str) -> ApiResult<Machine> {
-    let (name, qualifier) = parse_state_machine(arn)?;
-    let missing = || {
-        ApiError::new(
-            Code::StateMachineDoesNotExist,
-            format!("State Machine Does Not Exist: '{arn}'"),
-        )
-    };
-    if qualifier.is_some() {
-        // Versions and aliases come with a later issue.
-        return Err(missing());
-    }
-    match s.store.machine_by_name(&name)? {
-        Some(m) if m.arn == arn => Ok(m),
-        _ => Err(missing()),
-    }
-}
-
 pub(super) fn create(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let name = r.str("name")?;
     let definition = r.str("definition")?;
@@ -240,7 +221,7 @@ pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 }
 
 pub(super) fn update(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let mut m = find(s, r.str("stateMachineArn")?)?;
+    let mut m = find_machine(s, r.str("stateMachineArn")?)?;
     let definition = r.opt_str("definition")?;
     let role = r.opt_str("roleArn")?;
     if definition.is_none() && role.is_none() {
@@ -272,7 +253,7 @@ pub(super) fn update(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 pub(super) fn delete(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let arn = r.str("stateMachineArn")?;
     parse_state_machine(arn)?;
-    if let Ok(m) = find(s, arn) {
+    if let Ok(m) = find_machine(s, arn) {
         s.store.delete_machine(&m.arn)?;
     }
     Ok(json!({}))
@@ -317,7 +298,7 @@ pub(super) fn validate(r: &Req<'_>) -> ApiResult<Value> {
 
 pub(super) fn describe_for_execution(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let arn = r.str("executionArn")?;
-    let e = super::executions::find(s, arn)?;
+    let e = find_execution(s, arn)?;
     let (machine, _) = parse_execution(arn)?;
     let mut out = json!({
         "stateMachineArn": e.machine_arn,
@@ -328,7 +309,7 @@ pub(super) fn describe_for_execution(s: &Service, r: &Req<'_>) -> ApiResult<Valu
         "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
         "tracingConfiguration": {"enabled": false},
     });
-    if let Ok(m) = find(s, &e.machine_arn) {
+    if let Ok(m) = find_machine(s, &e.machine_arn) {
         out["revisionId"] = json!(m.revision);
     }
     Ok(out)

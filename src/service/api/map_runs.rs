@@ -53,7 +53,7 @@ pub(super) fn describe(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 }
 
 pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let e = super::executions::find(s, r.str("executionArn")?)?;
+    let e = super::find_execution(s, r.str("executionArn")?)?;
     list_page(
         r,
         "mapRuns",

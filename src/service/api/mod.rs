@@ -7,8 +7,10 @@ mod map_runs;
 mod tags;
 mod versions;
 
-use super::Service;
+use super::arn::{parse_execution, parse_state_machine};
 use super::error::{ApiError, ApiResult, Code};
+use super::store::{ExecutionRow, Machine};
+use super::{Service, now};
 use axum::body::Bytes;
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -46,6 +48,26 @@ pub enum Op {
     UpdateStateMachineAlias,
     DeleteStateMachineAlias,
     ListStateMachineAliases,
+}
+
+impl Op {
+    /// Whether the operation changes machines, versions, aliases, tags or Map Runs.
+    fn changes_control_plane(self) -> bool {
+        matches!(
+            self,
+            Op::CreateStateMachine
+                | Op::UpdateStateMachine
+                | Op::DeleteStateMachine
+                | Op::TagResource
+                | Op::UntagResource
+                | Op::PublishStateMachineVersion
+                | Op::DeleteStateMachineVersion
+                | Op::CreateStateMachineAlias
+                | Op::UpdateStateMachineAlias
+                | Op::DeleteStateMachineAlias
+                | Op::UpdateMapRun
+        )
+    }
 }
 
 impl Op {
@@ -99,7 +121,7 @@ impl Op {
 pub async fn handle(service: Arc<Service>, op: &str, body: Bytes) -> ApiResult<Value> {
     let op = Op::parse(op)?;
     if body.len() > 1024 * 1024 {
-        return Err(super::http::too_large());
+        return Err(ApiError::too_large());
     }
     let req = if body.iter().all(u8::is_ascii_whitespace) {
         Map::new()
@@ -127,6 +149,15 @@ pub async fn handle(service: Arc<Service>, op: &str, body: Bytes) -> ApiResult<V
 }
 
 fn dispatch(s: &Arc<Service>, op: Op, r: &Req<'_>) -> ApiResult<Value> {
+    // The requests that read and then change the control plane run one at a time, so
+    // that each sees what the one before it left: two UpdateStateMachineAlias calls, or
+    // a DeleteStateMachineVersion racing an alias update that routes to that version,
+    // get the answers of one order of the two (the last update wins; the version is
+    // deleted and the update refused, or the delete gets ConflictException), never an
+    // alias routing to a deleted version.
+    let _one_at_a_time = op
+        .changes_control_plane()
+        .then(|| s.control.lock().unwrap_or_else(|p| p.into_inner()));
     match op {
         Op::CreateStateMachine => machines::create(s, r),
         Op::DescribeStateMachine => machines::describe(s, r),
@@ -281,7 +312,32 @@ fn is_conflict(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Seconds since the epoch, as the API's timestamps are on the wire.
-pub fn now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+/// The machine an ARN names, or `StateMachineDoesNotExist`.
+pub(super) fn find_machine(s: &Service, arn: &str) -> ApiResult<Machine> {
+    let (name, qualifier) = parse_state_machine(arn)?;
+    let missing = || {
+        ApiError::new(
+            Code::StateMachineDoesNotExist,
+            format!("State Machine Does Not Exist: '{arn}'"),
+        )
+    };
+    if qualifier.is_some() {
+        // Versions and aliases come with a later issue.
+        return Err(missing());
+    }
+    match s.store.machine_by_name(&name)? {
+        Some(m) if m.arn == arn => Ok(m),
+        _ => Err(missing()),
+    }
+}
+
+/// The execution an ARN names, or `ExecutionDoesNotExist`.
+pub(super) fn find_execution(s: &Service, arn: &str) -> ApiResult<ExecutionRow> {
+    parse_execution(arn)?;
+    s.store.execution(arn)?.ok_or_else(|| {
+        ApiError::new(
+            Code::ExecutionDoesNotExist,
+            format!("Execution Does Not Exist: '{arn}'"),
+        )
+    })
 }

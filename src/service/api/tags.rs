@@ -1,7 +1,8 @@
 //! Tags on state machines: TagResource, UntagResource, ListTagsForResource.
 
 use super::Req;
-use super::machines::{find, tags_of};
+use super::find_machine;
+use super::machines::tags_of;
 use crate::service::Service;
 use crate::service::error::{ApiError, ApiResult, Code};
 use serde_json::{Value, json};
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 const MAX_TAGS: usize = 50;
 
 pub(super) fn tag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find(s, r.str("resourceArn")?).map_err(not_found)?;
+    let m = find_machine(s, r.str("resourceArn")?).map_err(not_found)?;
     let tags = tags_of(r)?;
     let mut keys: Vec<String> = s.store.tags(&m.arn)?.into_iter().map(|(k, _)| k).collect();
     keys.extend(tags.iter().map(|(k, _)| k.clone()));
@@ -27,7 +28,7 @@ pub(super) fn tag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 }
 
 pub(super) fn untag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find(s, r.str("resourceArn")?).map_err(not_found)?;
+    let m = find_machine(s, r.str("resourceArn")?).map_err(not_found)?;
     let keys: Vec<String> = match r.get("tagKeys") {
         Some(Value::Array(a)) => a
             .iter()
@@ -45,7 +46,7 @@ pub(super) fn untag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 }
 
 pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find(s, r.str("resourceArn")?).map_err(not_found)?;
+    let m = find_machine(s, r.str("resourceArn")?).map_err(not_found)?;
     let tags: Vec<Value> = s
         .store
         .tags(&m.arn)?

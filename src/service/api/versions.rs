@@ -3,7 +3,7 @@
 //! version is a numbered, immutable copy of a machine's definition and role; an alias
 //! routes executions to one or two versions by weight.
 
-use super::machines::find;
+use super::find_machine;
 use super::{Req, list_page, now};
 use crate::service::Service;
 use crate::service::arn::parse_state_machine;
@@ -30,7 +30,7 @@ fn not_found(arn: &str) -> ApiError {
 pub(super) fn resolve(s: &Service, arn: &str) -> ApiResult<Target> {
     let (name, qualifier) = parse_state_machine(arn)?;
     let base = s.place.state_machine(&name);
-    let machine = find(s, &base).map_err(|e| match qualifier {
+    let machine = find_machine(s, &base).map_err(|e| match qualifier {
         Some(_) => not_found(arn),
         None => e,
     })?;
@@ -91,7 +91,7 @@ pub(super) fn publish_current(s: &Service, m: &Machine, description: &str) -> Ap
 }
 
 pub(super) fn publish(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find(s, r.str("stateMachineArn")?)?;
+    let m = find_machine(s, r.str("stateMachineArn")?)?;
     if let Some(rev) = r.opt_str("revisionId")?
         && rev != m.revision
     {
@@ -109,7 +109,7 @@ pub(super) fn publish(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 }
 
 pub(super) fn list_versions(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find(s, r.str("stateMachineArn")?)?;
+    let m = find_machine(s, r.str("stateMachineArn")?)?;
     list_page(
         r,
         "stateMachineVersions",
@@ -319,7 +319,7 @@ pub(super) fn delete_alias(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
 }
 
 pub(super) fn list_aliases(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find(s, r.str("stateMachineArn")?)?;
+    let m = find_machine(s, r.str("stateMachineArn")?)?;
     list_page(
         r,
         "stateMachineAliases",

@@ -12,10 +12,11 @@
 
 mod control;
 mod executions;
+mod rows;
 mod writer;
 
 pub use control::{Alias, Machine, Version};
-pub use executions::{ExecutionRow, MapRunRow};
+pub use rows::{ExecutionRow, MapRunRow};
 
 use rusqlite::Connection;
 use std::sync::Mutex;

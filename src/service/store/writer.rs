@@ -2,7 +2,7 @@
 //! thread in batches of one transaction each.
 
 use super::Sql;
-use super::executions::{EXECUTION_COLUMNS, ExecutionRow};
+use super::rows::{EXECUTION_COLUMNS, ExecutionRow};
 use rusqlite::{Connection, params};
 
 /// The writes of running executions, applied by the writer thread in batches: each
