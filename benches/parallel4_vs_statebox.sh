@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-2000}
+ASL_RUNS=${ASL_RUNS:-20000}
 PEERS=${PEERS_DIR:-../shared/peers}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -18,9 +19,9 @@ python3 "$PEERS/make_workloads.py" --no-parquet --map-sizes 1000 --out "$TMP/wor
 WL="$TMP/workloads"
 
 cargo build --release -q --bin asl
-echo "== asl bench parallel4 ($RUNS runs per thread count)"
+echo "== asl bench parallel4 ($ASL_RUNS runs per thread count)"
 ./target/release/asl bench "$WL/parallel4.asl.json" --input "$WL/parallel4.input.json" \
-    --threads 1,2 --runs "$RUNS" --format json > "$TMP/asl.json"
+    --threads 1,2 --runs "$ASL_RUNS" --format json > "$TMP/asl.json"
 cat "$TMP/asl.json"
 
 if ! command -v npm >/dev/null 2>&1; then

@@ -211,7 +211,9 @@ impl Run<'_> {
     ) -> Result<Step, Failure> {
         let empty = AtaFields::default();
         let f = st.ata.as_deref().unwrap_or(&empty);
-        let facts = self.facts(st, entered_time, retry, scope);
+        let mut facts = self.facts(st, entered_time, retry, scope);
+        let token = self.task_token(st, &facts);
+        facts.task_token = token.as_deref();
         let next = match st.transition {
             Transition::Next(n) => Some(n),
             _ => None,

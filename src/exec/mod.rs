@@ -8,6 +8,7 @@
 //! assert_eq!(out.output, Some(serde_json::json!({"x": 1})));
 //! ```
 
+pub mod callback;
 mod clock;
 pub mod columnar;
 mod context;
@@ -173,6 +174,8 @@ pub struct Executor {
     pub(crate) columnar: bool,
     /// S3 buckets as local folders, for ItemReader and ResultWriter.
     pub(crate) buckets: Arc<crate::io::Buckets>,
+    /// The callback tokens its runs without a journal wait on.
+    pub(crate) callbacks: Arc<callback::Callbacks>,
 }
 
 /// Progress bar for long Maps on stderr.
@@ -279,6 +282,7 @@ impl ExecutorBuilder {
             partition: self.partition,
             columnar: !self.no_columnar,
             buckets: Arc::new(self.buckets),
+            callbacks: Arc::default(),
         }
     }
 }
@@ -286,6 +290,39 @@ impl ExecutorBuilder {
 impl Executor {
     pub fn builder() -> ExecutorBuilder {
         ExecutorBuilder::default()
+    }
+
+    /// Answers the callback token of a Task waiting in a run of this executor without
+    /// a journal (`.waitForTaskToken`): its result is `output`.
+    pub fn send_task_success(
+        &self,
+        token: &str,
+        output: Value,
+    ) -> Result<(), callback::CallbackError> {
+        self.callbacks
+            .answer(token, callback::Answer::Success(output))
+    }
+
+    /// Fails the Task waiting on `token` with `error` and `cause` (Retry and Catch see
+    /// them as any task error).
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), callback::CallbackError> {
+        self.callbacks.answer(
+            token,
+            callback::Answer::Failure(Failure {
+                error: error.map(str::to_string),
+                cause: cause.map(str::to_string),
+            }),
+        )
+    }
+
+    /// Tells the Task waiting on `token` that its worker is alive (`HeartbeatSeconds`).
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), callback::CallbackError> {
+        self.callbacks.answer(token, callback::Answer::Heartbeat)
     }
 
     /// Runs one execution with default options.

@@ -398,8 +398,7 @@ impl Run<'_> {
             return Ok(());
         }
         if j.park(until) {
-            let mut s = self.suspended.lock().unwrap_or_else(|p| p.into_inner());
-            *s = Some(s.map_or(until, |t| t.min(until)));
+            self.suspend_until(until);
             return Err(self.history_full());
         }
         self.pause(left);
@@ -408,6 +407,13 @@ impl Run<'_> {
             return Err(self.history_full());
         }
         Ok(())
+    }
+
+    /// Marks the execution suspended until `until` (the earliest of its waits): the
+    /// caller unwinds with [`Self::history_full`].
+    pub(crate) fn suspend_until(&self, until: DateTime<Utc>) {
+        let mut s = self.suspended.lock().unwrap_or_else(|p| p.into_inner());
+        *s = Some(s.map_or(until, |t| t.min(until)));
     }
 
     /// Whether the execution was stopped from outside.

@@ -40,7 +40,9 @@ impl Run<'_> {
         if st.ql == crate::asl::model::QueryLanguage::JsonAta {
             return self.attempt_ata(st, raw, vars, scope, entered_time, retry);
         }
-        let facts = self.facts(st, entered_time, retry, scope);
+        let mut facts = self.facts(st, entered_time, retry, scope);
+        let token = self.task_token(st, &facts);
+        facts.task_token = token.as_deref();
         let next = match st.transition {
             Transition::Next(n) => Some(n),
             _ => None,
@@ -353,11 +355,14 @@ impl Run<'_> {
         env: &StateEnv<'_>,
     ) -> Result<Value, Failure> {
         let timeout = self.dynamic_seconds(t.timeout_seconds.as_ref(), "TimeoutSeconds", env)?;
-        let _heartbeat =
+        let heartbeat =
             self.dynamic_seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSeconds", env)?;
         if self.history.tripped() || self.stopped() {
             // The history is full or the execution stopped: nothing more is scheduled.
             return Err(self.history_full());
+        }
+        if super::callback::is_callback(&t.resource) {
+            return self.run_callback(t, params, env, timeout, heartbeat);
         }
         let (handler, kind) = match self.ex.tasks.resolve(&t.resource, &params) {
             Ok(x) => x,

@@ -233,6 +233,10 @@ impl TaskRegistry {
     /// Would a Task with this resource block its thread? Unknown resources fail at once,
     /// so they don't; `lambda:invoke` blocks when any registered function does.
     pub fn is_blocking(&self, resource: &str) -> bool {
+        if super::callback::is_callback(resource) {
+            // It waits for its token's answer.
+            return true;
+        }
         if let Some(h) = self.exact.get(resource) {
             return h.is_blocking();
         }

@@ -57,6 +57,8 @@ pub struct Service {
     pub stop_reasons: Mutex<HashMap<String, StopReason>>,
     /// When parked executions wake.
     pub timers: runner::Timers,
+    /// Executions woken while running (see `runner::wake`).
+    woken: Mutex<std::collections::HashSet<String>>,
     /// Loaded definitions by their text, so a start does not parse and check it again.
     loaded: Mutex<HashMap<String, Arc<crate::asl::model::StateMachine>>>,
     /// Held by the requests that read and then change machines, versions, aliases,
@@ -79,6 +81,7 @@ impl Service {
             running: Mutex::new(HashMap::new()),
             stop_reasons: Mutex::new(HashMap::new()),
             timers: runner::Timers::default(),
+            woken: Mutex::default(),
             loaded: Mutex::new(HashMap::new()),
             control: Mutex::new(()),
             log_requests: config.log_requests,

@@ -142,7 +142,7 @@ impl Timers {
                         }
                     };
                     if let Some(arn) = arn {
-                        resume(&service, &arn);
+                        wake(&service, &arn);
                     }
                 }
             });
@@ -152,7 +152,24 @@ impl Timers {
     }
 }
 
-/// Runs a RUNNING execution again from its journal (a timer fired, or at start).
+/// Runs a parked execution again (a timer fired, a callback was answered). One that is
+/// running now runs again as soon as its run ends, so that a callback answered while
+/// its task was being submitted is not missed.
+pub fn wake(s: &Arc<Service>, arn: &str) {
+    {
+        let running = s.running.lock().unwrap_or_else(|p| p.into_inner());
+        if running.contains_key(arn) {
+            s.woken
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(arn.to_string());
+            return;
+        }
+    }
+    resume(s, arn);
+}
+
+/// Runs a RUNNING execution again from its journal.
 fn resume(s: &Arc<Service>, arn: &str) {
     let row = match s.store.execution(arn) {
         Ok(Some(r)) if r.status == "RUNNING" => r,
@@ -314,11 +331,18 @@ pub fn start_standard(
         .name("asl-execution".into())
         .spawn(move || {
             run_standard(&service, &row, &sm, &machine_name, stop);
-            service
-                .running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&row.arn);
+            let woken = {
+                let mut running = service.running.lock().unwrap_or_else(|p| p.into_inner());
+                running.remove(&row.arn);
+                service
+                    .woken
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&row.arn)
+            };
+            if woken {
+                resume(&service, &row.arn);
+            }
         });
     if let Err(e) = spawned {
         eprintln!("asl serve: could not start an execution thread: {e}");

@@ -1,6 +1,7 @@
 //! The operations: `X-Amz-Target` parsed once into [`Op`], matched exhaustively; each
 //! operation reads its fields, checks them as AWS does and answers AWS's shape.
 
+mod callbacks;
 mod executions;
 mod machines;
 mod map_runs;
@@ -16,8 +17,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// The operations this server answers. Activities, callbacks (SendTask*) and TestState
-/// come with later work.
+/// The operations this server answers. Activities and TestState come with later work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     CreateStateMachine,
@@ -48,10 +48,14 @@ pub enum Op {
     UpdateStateMachineAlias,
     DeleteStateMachineAlias,
     ListStateMachineAliases,
+    SendTaskSuccess,
+    SendTaskFailure,
+    SendTaskHeartbeat,
 }
 
 impl Op {
-    /// Whether the operation changes machines, versions, aliases, tags or Map Runs.
+    /// Whether the operation reads and then changes machines, versions, aliases, tags,
+    /// Map Runs, or a waiting task (two answers to one token: the second is refused).
     fn changes_control_plane(self) -> bool {
         matches!(
             self,
@@ -66,6 +70,9 @@ impl Op {
                 | Op::UpdateStateMachineAlias
                 | Op::DeleteStateMachineAlias
                 | Op::UpdateMapRun
+                | Op::SendTaskSuccess
+                | Op::SendTaskFailure
+                | Op::SendTaskHeartbeat
         )
     }
 }
@@ -101,6 +108,9 @@ impl Op {
             "UpdateStateMachineAlias" => Op::UpdateStateMachineAlias,
             "DeleteStateMachineAlias" => Op::DeleteStateMachineAlias,
             "ListStateMachineAliases" => Op::ListStateMachineAliases,
+            "SendTaskSuccess" => Op::SendTaskSuccess,
+            "SendTaskFailure" => Op::SendTaskFailure,
+            "SendTaskHeartbeat" => Op::SendTaskHeartbeat,
             "" => {
                 return Err(ApiError::new(
                     Code::UnknownOperationException,
@@ -187,6 +197,9 @@ fn dispatch(s: &Arc<Service>, op: Op, r: &Req<'_>) -> ApiResult<Value> {
         Op::UpdateStateMachineAlias => versions::update_alias(s, r),
         Op::DeleteStateMachineAlias => versions::delete_alias(s, r),
         Op::ListStateMachineAliases => versions::list_aliases(s, r),
+        Op::SendTaskSuccess => callbacks::success(s, r),
+        Op::SendTaskFailure => callbacks::failure(s, r),
+        Op::SendTaskHeartbeat => callbacks::heartbeat(s, r),
     }
 }
 

@@ -1,0 +1,125 @@
+//! Callbacks: SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat answer the token
+//! that a `.waitForTaskToken` Task handed out (see `exec::callback`). The answer goes
+//! into the execution's journal under the task attempt's key, and the execution is
+//! woken: its replay finds the answer there.
+
+use super::Req;
+use crate::exec::MAX_PAYLOAD_BYTES;
+use crate::exec::callback::Token;
+use crate::exec::journal::Entry;
+use crate::service::Service;
+use crate::service::error::{ApiError, ApiResult, Code};
+use crate::service::runner;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// AWS's limits on the fields.
+const MAX_TOKEN: usize = 2048;
+const MAX_ERROR: usize = 256;
+const MAX_CAUSE: usize = 32768;
+
+fn too_long(field: &str, max: usize) -> ApiError {
+    ApiError::new(
+        Code::ValidationException,
+        format!(
+            "1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+        ),
+    )
+}
+
+/// The token of a request, checked against the execution's journal: its task must be
+/// waiting for it.
+fn waiting_task(s: &Service, r: &Req<'_>) -> ApiResult<Token> {
+    let text = r.str("taskToken")?;
+    if text.is_empty() {
+        return Err(ApiError::new(
+            Code::ValidationException,
+            "1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ));
+    }
+    if text.len() > MAX_TOKEN {
+        return Err(too_long("taskToken", MAX_TOKEN));
+    }
+    let invalid = || ApiError::new(Code::InvalidToken, format!("Invalid Token: '{text}'"));
+    let token = Token::decode(text).ok_or_else(invalid)?;
+    let missing = || {
+        ApiError::new(
+            Code::TaskDoesNotExist,
+            "Task Does Not Exist: 'Provided task does not exist'",
+        )
+    };
+    let row = s.store.execution(&token.execution)?.ok_or_else(missing)?;
+    let journal = s.store.journal(&row.arn)?;
+    let entry = |key: &str| {
+        journal
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, e)| serde_json::from_str::<Value>(e).ok())
+            .and_then(|v| Entry::from_json(&v))
+    };
+    match entry(&format!("{}/token", token.key)) {
+        Some(Entry::Result(Ok(Value::String(t)))) if t == text => {}
+        _ => return Err(missing()),
+    }
+    if row.status != "RUNNING" || entry(&token.key).is_some() {
+        return Err(ApiError::new(
+            Code::TaskTimedOut,
+            "Task Timed Out: 'Provided task does not exist anymore'",
+        ));
+    }
+    Ok(token)
+}
+
+/// Records the task's result and wakes its execution.
+fn answer(s: &Arc<Service>, token: &Token, result: Entry) -> ApiResult<Value> {
+    s.store
+        .put_journal(&token.execution, &token.key, &result.to_json().to_string())?;
+    runner::wake(s, &token.execution);
+    Ok(json!({}))
+}
+
+pub(super) fn success(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
+    let output = r.str("output")?;
+    if output.len() > MAX_PAYLOAD_BYTES {
+        return Err(too_long("output", MAX_PAYLOAD_BYTES));
+    }
+    let value: Value = serde_json::from_str(output).map_err(|e| {
+        ApiError::new(
+            Code::InvalidOutput,
+            format!("Invalid Output: 'the output is not JSON: {e}'"),
+        )
+    })?;
+    let token = waiting_task(s, r)?;
+    answer(s, &token, Entry::Result(Ok(value)))
+}
+
+pub(super) fn failure(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
+    let error = r.opt_str("error")?;
+    let cause = r.opt_str("cause")?;
+    if error.is_some_and(|e| e.chars().count() > MAX_ERROR) {
+        return Err(too_long("error", MAX_ERROR));
+    }
+    if cause.is_some_and(|c| c.chars().count() > MAX_CAUSE) {
+        return Err(too_long("cause", MAX_CAUSE));
+    }
+    let token = waiting_task(s, r)?;
+    answer(
+        s,
+        &token,
+        Entry::Result(Err(crate::asl::Failure {
+            error: error.map(str::to_string),
+            cause: cause.map(str::to_string),
+        })),
+    )
+}
+
+pub(super) fn heartbeat(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
+    let token = waiting_task(s, r)?;
+    // The heartbeat deadline counts from here; the parked execution need not wake.
+    s.store.put_journal(
+        &token.execution,
+        &format!("{}/beat", token.key),
+        &Entry::Until(chrono::Utc::now()).to_json().to_string(),
+    )?;
+    Ok(json!({}))
+}

@@ -1,0 +1,299 @@
+//! The callback pattern (`.waitForTaskToken`) in `asl serve` over real HTTP (a real
+//! SQLite file, `kill -9`), and on the executor as a library: tokens handed out,
+//! answered with SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, refused when
+//! stale or malformed.
+
+mod harness;
+
+use asl_engine::asl::model::load_text;
+use asl_engine::exec::callback::CallbackError;
+use asl_engine::exec::{Executor, RunOptions, Status};
+use harness::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// An order over a limit waits for approval: approved → Approved, rejected (a
+/// SendTaskFailure with error `Rejected`) → Catch → Rejected; any other task failure is
+/// retried once (a new token).
+fn approval() -> String {
+    json!({"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "https://sqs.local/approvals",
+                               "MessageBody": {"token.$": "$$.Task.Token", "order.$": "$"}},
+                "ResultPath": "$.decision",
+                "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+                "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.why", "Next": "Rejected"}],
+                "Next": "Approved"},
+        "Approved": {"Type": "Pass", "End": true},
+        "Rejected": {"Type": "Pass", "Result": "rejected", "ResultPath": "$.outcome", "End": true}}})
+    .to_string()
+}
+
+/// The tokens handed out so far, from the history (TaskScheduled's parameters).
+fn tokens(s: &Server, exec: &str) -> Vec<String> {
+    let h = s.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": exec, "maxResults": 1000}),
+    );
+    h["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["type"] == "TaskScheduled")
+        .filter_map(|e| {
+            let p: Value =
+                serde_json::from_str(e["taskScheduledEventDetails"]["parameters"].as_str()?)
+                    .ok()?;
+            Some(p["MessageBody"]["token"].as_str()?.to_string())
+        })
+        .collect()
+}
+
+/// Waits until `exec` has handed out `n` tokens (its task is waiting).
+fn wait_tokens(s: &Server, exec: &str, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let t = tokens(s, exec);
+        if t.len() >= n {
+            return t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{exec}: {} tokens of {n}",
+            t.len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn start(s: &Server, machine: &str, input: Value) -> String {
+    s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": machine, "input": input.to_string()}),
+    )
+    .field("executionArn")
+}
+
+fn event_types(s: &Server, exec: &str) -> Vec<String> {
+    s.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": exec, "maxResults": 1000}),
+    )["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn approvals_are_answered_through_the_api_and_survive_a_restart() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let machine = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "approval", "definition": approval(), "roleArn": ROLE}),
+        )
+        .field("stateMachineArn");
+
+    // Approved: the output is the answer.
+    let exec = start(&s, &machine, json!({"id": 7, "amount": 900}));
+    let token = wait_tokens(&s, &exec, 1).remove(0);
+    assert_eq!(
+        s.ok("DescribeExecution", json!({"executionArn": exec}))["status"],
+        "RUNNING"
+    );
+    s.ok("SendTaskHeartbeat", json!({"taskToken": token}));
+    s.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"approved\": true, \"by\": \"ana\"}"}),
+    );
+    let done = wait_done(&s, &exec);
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let out: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        json!({"id": 7, "amount": 900, "decision": {"approved": true, "by": "ana"}})
+    );
+    // Each event once, in order, though the execution parked and ran again.
+    let types = event_types(&s, &exec);
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ],
+    );
+    // The task has ended: its token is refused; text that is no token is invalid.
+    assert_eq!(
+        s.err(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{}"})
+        ),
+        "TaskTimedOut"
+    );
+    assert_eq!(
+        s.err("SendTaskHeartbeat", json!({"taskToken": "not-a-token"})),
+        "InvalidToken"
+    );
+    assert_eq!(
+        s.err(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{not json"})
+        ),
+        "InvalidOutput"
+    );
+
+    // Rejected: the failure is caught.
+    let exec = start(&s, &machine, json!({"id": 8}));
+    let token = wait_tokens(&s, &exec, 1).remove(0);
+    s.ok(
+        "SendTaskFailure",
+        json!({"taskToken": token, "error": "Rejected", "cause": "over budget"}),
+    );
+    let done = wait_done(&s, &exec);
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let out: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["outcome"], "rejected");
+    assert_eq!(
+        out["why"],
+        json!({"Error": "Rejected", "Cause": "over budget"})
+    );
+
+    // A Retry hands out a new token; the replaced attempt's token is refused.
+    let exec = start(&s, &machine, json!({"id": 9}));
+    let first = wait_tokens(&s, &exec, 1).remove(0);
+    s.ok(
+        "SendTaskFailure",
+        json!({"taskToken": first, "error": "Flaky"}),
+    );
+    let both = wait_tokens(&s, &exec, 2);
+    assert_ne!(both[0], both[1]);
+    assert_eq!(
+        s.err(
+            "SendTaskSuccess",
+            json!({"taskToken": first, "output": "{}"})
+        ),
+        "TaskTimedOut"
+    );
+
+    // The server is killed while the retried task waits; its token still works after
+    // the restart.
+    s.kill9();
+    let s = Server::start(&dir.db());
+    s.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": both[1], "output": "{\"approved\": true}"}),
+    );
+    let done = wait_done(&s, &exec);
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let out: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["decision"], json!({"approved": true}));
+}
+
+#[test]
+fn an_unanswered_callback_times_out_by_heartbeat_and_a_stop_ends_the_wait() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let def = json!({"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"MessageBody": {"token.$": "$$.Task.Token"}},
+                "HeartbeatSeconds": 1, "TimeoutSeconds": 600, "End": true}}});
+    let machine = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "beat", "definition": def.to_string(), "roleArn": ROLE}),
+        )
+        .field("stateMachineArn");
+    let exec = start(&s, &machine, json!({}));
+    let token = wait_tokens(&s, &exec, 1).remove(0);
+    let done = wait_done(&s, &exec);
+    assert_eq!(done["status"], "FAILED", "{done}");
+    assert_eq!(done["error"], "States.HeartbeatTimeout", "{done}");
+    assert!(event_types(&s, &exec).iter().any(|t| t == "TaskTimedOut"));
+    assert_eq!(
+        s.err("SendTaskHeartbeat", json!({"taskToken": token})),
+        "TaskTimedOut"
+    );
+
+    // A waiting execution stopped: its token is refused after.
+    let def = json!({"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"MessageBody": {"token.$": "$$.Task.Token"}}, "End": true}}});
+    let machine = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "stop", "definition": def.to_string(), "roleArn": ROLE}),
+        )
+        .field("stateMachineArn");
+    let exec = start(&s, &machine, json!({}));
+    let token = wait_tokens(&s, &exec, 1).remove(0);
+    s.ok("StopExecution", json!({"executionArn": exec}));
+    assert_eq!(wait_done(&s, &exec)["status"], "ABORTED");
+    assert_eq!(
+        s.err(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{}"})
+        ),
+        "TaskTimedOut"
+    );
+}
+
+/// Library users answer on the executor; the run's thread waits for it.
+#[test]
+fn the_executor_answers_tokens_of_runs_without_a_journal() {
+    let sm = load_text(&approval()).expect("loads");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let tx = std::sync::Mutex::new(tx);
+    let ex = std::sync::Arc::new(
+        Executor::builder()
+            .task(
+                "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                move |req: &asl_engine::exec::TaskRequest<'_>| {
+                    let token = req.input["MessageBody"]["token"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    tx.lock().unwrap().send(token).unwrap();
+                    Ok(json!({"MessageId": "m-1"}))
+                },
+            )
+            .build(),
+    );
+    let answers = {
+        let ex = std::sync::Arc::clone(&ex);
+        std::thread::spawn(move || {
+            let first = rx.recv().expect("a token");
+            assert_eq!(
+                ex.send_task_heartbeat("not-a-token"),
+                Err(CallbackError::InvalidToken("not-a-token".into()))
+            );
+            ex.send_task_failure(&first, Some("Flaky"), None)
+                .expect("answered");
+            let second = rx.recv().expect("a new token after the retry");
+            assert_ne!(first, second);
+            assert!(matches!(
+                ex.send_task_success(&first, json!({})),
+                Err(CallbackError::TaskTimedOut(_))
+            ));
+            ex.send_task_success(&second, json!({"approved": true}))
+                .expect("answered");
+        })
+    };
+    let out = ex.run_with(&sm, json!({"id": 1}), &RunOptions::default());
+    answers.join().expect("the answering thread");
+    assert_eq!(out.status, Status::Succeeded, "{:?}", out.error);
+    assert_eq!(
+        out.output,
+        Some(json!({"id": 1, "decision": {"approved": true}}))
+    );
+}
