@@ -297,3 +297,83 @@ fn the_executor_answers_tokens_of_runs_without_a_journal() {
         Some(json!({"id": 1, "decision": {"approved": true}}))
     );
 }
+
+/// `asl send-task-*` answers tokens through the API of a running `asl serve`.
+#[test]
+fn asl_send_task_commands_answer_tokens() {
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let machine = s
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "approval", "definition": approval(), "roleArn": ROLE}),
+        )
+        .field("stateMachineArn");
+    let endpoint = format!("http://{}", s.addr);
+    let asl = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+            .args(args)
+            .args(["--endpoint", &endpoint])
+            .output()
+            .expect("asl runs")
+    };
+    let exec = start(&s, &machine, json!({"id": 1}));
+    let token = wait_tokens(&s, &exec, 1).remove(0);
+    let out = asl(&["send-task-heartbeat", "--token", &token]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = asl(&[
+        "send-task-success",
+        "--token",
+        &token,
+        "--output",
+        r#"{"approved": true}"#,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = wait_done(&s, &exec);
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    // The same token again: refused with AWS's code, exit 1.
+    let out = asl(&[
+        "send-task-failure",
+        "--token",
+        &token,
+        "--error",
+        "Rejected",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TaskTimedOut"), "{err}");
+
+    let exec = start(&s, &machine, json!({"id": 2}));
+    let token = wait_tokens(&s, &exec, 1).remove(0);
+    let out = asl(&[
+        "send-task-failure",
+        "--token",
+        &token,
+        "--error",
+        "Rejected",
+        "--cause",
+        "no budget",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = wait_done(&s, &exec);
+    let out: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        out["why"],
+        json!({"Error": "Rejected", "Cause": "no budget"})
+    );
+    // Output that is not JSON never leaves the command.
+    let bad = asl(&["send-task-success", "--token", &token, "--output", "{nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -42,6 +42,35 @@ pub enum Command {
     /// Serve the Step Functions API (AWS JSON 1.0) for the aws CLI, boto3 and the SDKs
     /// (`--endpoint-url http://127.0.0.1:8083`), with state kept in SQLite.
     Serve(ServeArgs),
+    /// Answer a callback token (`$$.Task.Token` of a `.waitForTaskToken` Task) with the
+    /// task's result, through the Step Functions API of `asl serve` (exit 0 accepted, 1
+    /// refused, with AWS's error code, 2 usage or no answer).
+    SendTaskSuccess(SendTaskArgs),
+    /// Fail the task waiting on a callback token with an error and a cause (Retry and
+    /// Catch see them as any task error).
+    SendTaskFailure(SendTaskArgs),
+    /// Tell the task waiting on a callback token that its worker is alive
+    /// (HeartbeatSeconds counts again from now).
+    SendTaskHeartbeat(SendTaskArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SendTaskArgs {
+    /// The task token.
+    #[arg(long)]
+    pub token: String,
+    /// The task's result (JSON text; send-task-success).
+    #[arg(long)]
+    pub output: Option<String>,
+    /// The error name (send-task-failure).
+    #[arg(long)]
+    pub error: Option<String>,
+    /// The cause (send-task-failure).
+    #[arg(long)]
+    pub cause: Option<String>,
+    /// The Step Functions endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:8083")]
+    pub endpoint: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

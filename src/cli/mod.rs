@@ -22,6 +22,7 @@ mod bench;
 mod datasets;
 mod jsonata;
 mod run;
+mod send_task;
 mod serve;
 mod setup;
 mod stream;
@@ -51,6 +52,9 @@ pub fn main() -> i32 {
         args::Command::Jsonata(a) => jsonata::jsonata(a),
         args::Command::Datasets(a) => datasets::datasets(a),
         args::Command::Serve(a) => serve::serve(a),
+        args::Command::SendTaskSuccess(a) => send_task::send("SendTaskSuccess", a),
+        args::Command::SendTaskFailure(a) => send_task::send("SendTaskFailure", a),
+        args::Command::SendTaskHeartbeat(a) => send_task::send("SendTaskHeartbeat", a),
     }
 }
 
