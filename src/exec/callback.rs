@@ -228,13 +228,18 @@ impl Callbacks {
 const LONGEST_WAIT_DAYS: i64 = 366;
 
 impl Run<'_> {
+    /// Whether a Task with this resource waits for the answer to its token.
+    pub(crate) fn waits_for_answer(&self, resource: &str) -> bool {
+        is_callback(resource) || self.ex.tasks.answers_later(resource)
+    }
+
     /// The token of this attempt of `st`, when it is a callback Task: journaled (a
     /// replay hands out the same token), or new.
     pub(crate) fn task_token(&self, st: &State, facts: &StateFacts<'_>) -> Option<String> {
         let StateKind::Task(t) = &st.kind else {
             return None;
         };
-        if !is_callback(&t.resource) {
+        if !self.waits_for_answer(&t.resource) {
             return None;
         }
         let (Some(j), Some(k)) = (&self.journal, facts.state_key) else {
@@ -281,6 +286,7 @@ impl Run<'_> {
         let submit = || -> Result<Value, Failure> {
             match self.ex.tasks.resolve(&t.resource, &params) {
                 Ok((handler, _)) => handler.invoke(&TaskRequest {
+                    task_token: Some(&token),
                     resource: &t.resource,
                     input: &params,
                     state_name: env.state.name,

@@ -292,6 +292,12 @@ impl Executor {
         ExecutorBuilder::default()
     }
 
+    /// Registers a handler for a Task `Resource` on a built executor (a service adds
+    /// the integrations it answers itself, such as nested executions).
+    pub fn register_task(&mut self, resource: &str, h: impl TaskHandler + 'static) {
+        Arc::make_mut(&mut self.tasks).register(resource, h);
+    }
+
     /// Answers the callback token of a Task waiting in a run of this executor without
     /// a journal (`.waitForTaskToken`): its result is `output`.
     pub fn send_task_success(

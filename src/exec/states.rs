@@ -361,7 +361,7 @@ impl Run<'_> {
             // The history is full or the execution stopped: nothing more is scheduled.
             return Err(self.history_full());
         }
-        if super::callback::is_callback(&t.resource) {
+        if self.waits_for_answer(&t.resource) {
             return self.run_callback(t, params, env, timeout, heartbeat);
         }
         let (handler, kind) = match self.ex.tasks.resolve(&t.resource, &params) {
@@ -397,6 +397,7 @@ impl Run<'_> {
                 let input = payload.clone();
                 std::thread::spawn(move || {
                     let req = TaskRequest {
+                        task_token: None,
                         resource: &resource,
                         input: &input,
                         state_name: &name,
@@ -415,6 +416,7 @@ impl Run<'_> {
             _ => {
                 let before = clock.now();
                 let req = TaskRequest {
+                    task_token: None,
                     resource: &t.resource,
                     input: &payload,
                     state_name: &st.name,

@@ -22,6 +22,9 @@ pub struct TaskRequest<'a> {
     pub input: &'a Value,
     pub state_name: &'a str,
     pub clock: &'a dyn crate::exec::Clock,
+    /// The attempt's callback token, for a Task that waits for an answer
+    /// (`.waitForTaskToken`, or a handler that [`TaskHandler::answers_later`]).
+    pub task_token: Option<&'a str>,
 }
 
 pub trait TaskHandler: Send + Sync {
@@ -29,6 +32,12 @@ pub trait TaskHandler: Send + Sync {
     /// True when an invocation waits on something outside the process (a command, the
     /// network): Maps that call it run on the blocking pool, never on rayon's workers.
     fn is_blocking(&self) -> bool {
+        false
+    }
+    /// True when the Task's result comes later, as the answer to its token (like a
+    /// callback), rather than from `invoke`: `invoke` starts the work and hands the
+    /// token to whoever answers (a nested execution's `.sync`).
+    fn answers_later(&self) -> bool {
         false
     }
 }
@@ -230,10 +239,16 @@ impl TaskRegistry {
         ))
     }
 
+    /// Whether the handler registered for exactly `resource` answers later (see
+    /// [`TaskHandler::answers_later`]).
+    pub fn answers_later(&self, resource: &str) -> bool {
+        self.exact.get(resource).is_some_and(|h| h.answers_later())
+    }
+
     /// Would a Task with this resource block its thread? Unknown resources fail at once,
     /// so they don't; `lambda:invoke` blocks when any registered function does.
     pub fn is_blocking(&self, resource: &str) -> bool {
-        if super::callback::is_callback(resource) {
+        if super::callback::is_callback(resource) || self.answers_later(resource) {
             // It waits for its token's answer.
             return true;
         }
@@ -516,6 +531,7 @@ mod tests {
             let (h, kind) = r.resolve(resource, &params).expect("resolves");
             let clock = crate::exec::VirtualClock::default();
             let req = TaskRequest {
+                task_token: None,
                 resource,
                 input: &params,
                 state_name: "S",

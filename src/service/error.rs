@@ -34,7 +34,7 @@ pub enum Code {
 }
 
 impl Code {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Code::ConflictException => "ConflictException",
             Code::ExecutionAlreadyExists => "ExecutionAlreadyExists",

@@ -71,21 +71,26 @@ pub struct Service {
 impl Service {
     pub fn new(config: &Config, executor: Executor) -> Result<Arc<Service>, String> {
         let store = store::Store::open(&config.db)?;
-        Ok(Arc::new(Service {
-            store,
-            executor,
-            place: arn::Place {
-                region: config.region.clone(),
-                account: config.account.clone(),
-            },
-            running: Mutex::new(HashMap::new()),
-            stop_reasons: Mutex::new(HashMap::new()),
-            timers: runner::Timers::default(),
-            woken: Mutex::default(),
-            loaded: Mutex::new(HashMap::new()),
-            control: Mutex::new(()),
-            log_requests: config.log_requests,
-            auth: config.auth.clone(),
+        let mut executor = executor;
+        Ok(Arc::new_cyclic(|me| {
+            // The integrations this server answers itself: nested executions.
+            api::nested::register(&mut executor, me.clone());
+            Service {
+                store,
+                executor,
+                place: arn::Place {
+                    region: config.region.clone(),
+                    account: config.account.clone(),
+                },
+                running: Mutex::new(HashMap::new()),
+                stop_reasons: Mutex::new(HashMap::new()),
+                timers: runner::Timers::default(),
+                woken: Mutex::default(),
+                loaded: Mutex::new(HashMap::new()),
+                control: Mutex::new(()),
+                log_requests: config.log_requests,
+                auth: config.auth.clone(),
+            }
         }))
     }
 }

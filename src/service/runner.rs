@@ -438,6 +438,13 @@ fn run_standard(
     };
     if let Err(e) = recorded {
         eprintln!("asl serve: could not record the state of {}: {e}", row.arn);
+        return;
+    }
+    // A parent whose `.sync` Task waits for this execution hears of its end.
+    if out.status != Status::Suspended
+        && let Ok(Some(ended)) = s.store.execution(&row.arn)
+    {
+        super::api::nested::child_ended(s, &ended);
     }
 }
 

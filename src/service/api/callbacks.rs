@@ -30,7 +30,18 @@ fn too_long(field: &str, max: usize) -> ApiError {
 /// The token of a request, checked against the execution's journal: its task must be
 /// waiting for it.
 fn waiting_task(s: &Service, r: &Req<'_>) -> ApiResult<Token> {
-    let text = r.str("taskToken")?;
+    waiting(s, r.str("taskToken")?)
+}
+
+/// Answers `token` from inside the server (a nested execution's end), as
+/// SendTaskSuccess or SendTaskFailure would, one answer at a time.
+pub(super) fn answer_token(s: &Arc<Service>, token: &str, result: Entry) -> ApiResult<Value> {
+    let _one_at_a_time = s.control.lock().unwrap_or_else(|p| p.into_inner());
+    let token = waiting(s, token)?;
+    answer(s, &token, result)
+}
+
+fn waiting(s: &Service, text: &str) -> ApiResult<Token> {
     if text.is_empty() {
         return Err(ApiError::new(
             Code::ValidationException,

@@ -305,7 +305,7 @@ pub(super) fn history(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     )
 }
 
-pub(super) fn stop(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
+pub(super) fn stop(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
     let arn = r.str("executionArn")?;
     let e = find_execution(s, arn)?;
     let error = r.opt_str("error")?;
@@ -351,11 +351,14 @@ pub(super) fn stop(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
             &[(last_id + 1, ev.to_string())],
         )?;
     }
-    let stopped = s
-        .store
-        .execution(arn)?
-        .and_then(|e| e.stopped)
-        .unwrap_or(at);
+    let ended = s.store.execution(arn)?;
+    // Children that a `.sync` Task of this execution waits for stop too; a parent that
+    // waits for this one hears of its end.
+    super::nested::stop_children(s, arn, error, cause);
+    if let Some(row) = &ended {
+        super::nested::child_ended(s, row);
+    }
+    let stopped = ended.and_then(|e| e.stopped).unwrap_or(at);
     Ok(json!({"stopDate": stopped}))
 }
 

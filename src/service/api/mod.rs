@@ -5,6 +5,7 @@ mod callbacks;
 mod executions;
 mod machines;
 mod map_runs;
+pub(crate) mod nested;
 mod tags;
 mod versions;
 
