@@ -37,6 +37,12 @@ pub fn is_callback(resource: &str) -> bool {
     resource.ends_with(".waitForTaskToken")
 }
 
+/// Whether a Task resource is an activity (`arn:aws:states:REGION:ACCOUNT:activity:NAME`):
+/// its events are `Activity*` rather than `Task*`.
+pub fn is_activity(resource: &str) -> bool {
+    resource.starts_with("arn:aws:states:") && resource.split(':').nth(5) == Some("activity")
+}
+
 /// A task token's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -270,19 +276,33 @@ impl Run<'_> {
         heartbeat: Option<u64>,
     ) -> Result<Value, Failure> {
         let token = env.state.task_token.unwrap_or_default().to_string();
-        self.event("TaskScheduled", || {
-            let mut d = json!({"resource": t.resource, "parameters": text(&params)});
+        let activity = is_activity(&t.resource);
+        let scheduled = if activity {
+            (
+                "ActivityScheduled",
+                "activityScheduledEventDetails",
+                "input",
+            )
+        } else {
+            ("TaskScheduled", "taskScheduledEventDetails", "parameters")
+        };
+        self.event(scheduled.0, || {
+            let mut d = json!({"resource": t.resource});
+            d[scheduled.2] = json!(text(&params));
             if let Some(h) = heartbeat {
                 d["heartbeatInSeconds"] = json!(h);
             }
             if let Some(s) = timeout {
                 d["timeoutInSeconds"] = json!(s);
             }
-            Some(("taskScheduledEventDetails", d))
+            Some((scheduled.1, d))
         });
-        self.event("TaskStarted", || {
-            Some(("taskStartedEventDetails", json!({"resource": t.resource})))
-        });
+        if !activity {
+            // An activity starts when a worker takes it (see `callback_journaled`).
+            self.event("TaskStarted", || {
+                Some(("taskStartedEventDetails", json!({"resource": t.resource})))
+            });
+        }
         let submit = || -> Result<Value, Failure> {
             match self.ex.tasks.resolve(&t.resource, &params) {
                 Ok((handler, _)) => handler.invoke(&TaskRequest {
@@ -378,6 +398,16 @@ impl Run<'_> {
             }
         };
         self.submitted_event(t, &output);
+        if let (true, Some(Entry::Result(Ok(w)))) =
+            (is_activity(&t.resource), j.get(&format!("{key}/started")))
+        {
+            self.event("ActivityStarted", || {
+                Some((
+                    "activityStartedEventDetails",
+                    json!({"workerName": w["workerName"]}),
+                ))
+            });
+        }
         if let Some(Entry::Result(r)) = j.get(key) {
             if let Err(f) = &r
                 && matches!(
@@ -424,6 +454,9 @@ impl Run<'_> {
     }
 
     fn submitted_event(&self, t: &Task, output: &Value) {
+        if is_activity(&t.resource) {
+            return;
+        }
         self.event("TaskSubmitted", || {
             Some((
                 "taskSubmittedEventDetails",
@@ -438,12 +471,18 @@ impl Run<'_> {
             error: Some(error.to_string()),
             cause: None,
         };
-        self.event("TaskTimedOut", || {
-            Some((
-                "taskTimedOutEventDetails",
-                json!({"resource": t.resource, "error": error}),
-            ))
-        });
+        if is_activity(&t.resource) {
+            self.event("ActivityTimedOut", || {
+                Some(("activityTimedOutEventDetails", json!({"error": error})))
+            });
+        } else {
+            self.event("TaskTimedOut", || {
+                Some((
+                    "taskTimedOutEventDetails",
+                    json!({"resource": t.resource, "error": error}),
+                ))
+            });
+        }
         f
     }
 
@@ -452,12 +491,18 @@ impl Run<'_> {
     fn callback_end(&self, t: &Task, answer: Result<Value, Failure>) -> Result<Value, Failure> {
         match answer {
             Ok(v) => {
-                self.event("TaskSucceeded", || {
-                    Some((
-                        "taskSucceededEventDetails",
-                        json!({"resource": t.resource, "output": text(&v)}),
-                    ))
-                });
+                if is_activity(&t.resource) {
+                    self.event("ActivitySucceeded", || {
+                        Some(("activitySucceededEventDetails", json!({"output": text(&v)})))
+                    });
+                } else {
+                    self.event("TaskSucceeded", || {
+                        Some((
+                            "taskSucceededEventDetails",
+                            json!({"resource": t.resource, "output": text(&v)}),
+                        ))
+                    });
+                }
                 Ok(v)
             }
             Err(f)
@@ -471,12 +516,21 @@ impl Run<'_> {
                 Err(f)
             }
             Err(f) => {
-                self.event("TaskFailed", || {
-                    Some((
-                        "taskFailedEventDetails",
-                        json!({"resource": t.resource, "error": f.error, "cause": f.cause}),
-                    ))
-                });
+                if is_activity(&t.resource) {
+                    self.event("ActivityFailed", || {
+                        Some((
+                            "activityFailedEventDetails",
+                            json!({"error": f.error, "cause": f.cause}),
+                        ))
+                    });
+                } else {
+                    self.event("TaskFailed", || {
+                        Some((
+                            "taskFailedEventDetails",
+                            json!({"resource": t.resource, "error": f.error, "cause": f.cause}),
+                        ))
+                    });
+                }
                 Err(f)
             }
         }

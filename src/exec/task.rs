@@ -242,7 +242,12 @@ impl TaskRegistry {
     /// Whether the handler registered for exactly `resource` answers later (see
     /// [`TaskHandler::answers_later`]).
     pub fn answers_later(&self, resource: &str) -> bool {
-        self.exact.get(resource).is_some_and(|h| h.answers_later())
+        match self.exact.get(resource) {
+            Some(h) => h.answers_later(),
+            None => self
+                .pattern_for(&[resource])
+                .is_some_and(|h| h.answers_later()),
+        }
     }
 
     /// Would a Task with this resource block its thread? Unknown resources fail at once,

@@ -24,6 +24,13 @@ impl Place {
         )
     }
 
+    pub fn activity(&self, name: &str) -> String {
+        format!(
+            "arn:aws:states:{}:{}:activity:{name}",
+            self.region, self.account
+        )
+    }
+
     pub fn express_execution(&self, machine: &str, name: &str) -> String {
         format!(
             "arn:aws:states:{}:{}:express:{machine}:{name}:{}",
@@ -82,6 +89,14 @@ pub fn parse_state_machine(arn: &str) -> ApiResult<(String, Option<String>)> {
         [name, q] if !name.is_empty() && !q.is_empty() => {
             Ok((name.to_string(), Some(q.to_string())))
         }
+        _ => Err(invalid(arn)),
+    }
+}
+
+/// The name of an activity ARN.
+pub fn parse_activity(arn: &str) -> ApiResult<String> {
+    match states_parts(arn, "activity")?.as_slice() {
+        [name] if !name.is_empty() => Ok(name.to_string()),
         _ => Err(invalid(arn)),
     }
 }

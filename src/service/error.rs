@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 /// The error codes this server answers with (the API reference's "Errors" sections).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
+    ActivityDoesNotExist,
     ConflictException,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -36,6 +37,7 @@ pub enum Code {
 impl Code {
     pub fn name(self) -> &'static str {
         match self {
+            Code::ActivityDoesNotExist => "ActivityDoesNotExist",
             Code::ConflictException => "ConflictException",
             Code::ExecutionAlreadyExists => "ExecutionAlreadyExists",
             Code::ExecutionDoesNotExist => "ExecutionDoesNotExist",

@@ -57,6 +57,8 @@ pub struct Service {
     pub stop_reasons: Mutex<HashMap<String, StopReason>>,
     /// When parked executions wake.
     pub timers: runner::Timers,
+    /// Wakes the workers waiting in GetActivityTask.
+    activity_posted: api::activities::Posted,
     /// Executions woken while running (see `runner::wake`).
     woken: Mutex<std::collections::HashSet<String>>,
     /// Loaded definitions by their text, so a start does not parse and check it again.
@@ -75,6 +77,7 @@ impl Service {
         Ok(Arc::new_cyclic(|me| {
             // The integrations this server answers itself: nested executions.
             api::nested::register(&mut executor, me.clone());
+            api::activities::register(&mut executor, me.clone());
             Service {
                 store,
                 executor,
@@ -86,6 +89,7 @@ impl Service {
                 stop_reasons: Mutex::new(HashMap::new()),
                 timers: runner::Timers::default(),
                 woken: Mutex::default(),
+                activity_posted: Default::default(),
                 loaded: Mutex::new(HashMap::new()),
                 control: Mutex::new(()),
                 log_requests: config.log_requests,

@@ -157,7 +157,7 @@ impl Timers {
 /// its task was being submitted is not missed.
 pub fn wake(s: &Arc<Service>, arn: &str) {
     {
-        let running = s.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = s.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.contains_key(arn) {
             s.woken
                 .lock()
@@ -165,26 +165,37 @@ pub fn wake(s: &Arc<Service>, arn: &str) {
                 .insert(arn.to_string());
             return;
         }
+        // Reserved under the lock: a second wake meanwhile waits for this run (two
+        // runs of one execution at once would hand out two tokens for one task).
+        running.insert(arn.to_string(), Arc::new(AtomicBool::new(false)));
     }
     resume(s, arn);
 }
 
-/// Runs a RUNNING execution again from its journal.
+/// Runs a RUNNING execution again from its journal; its entry in `running` is
+/// reserved, and released here when it does not run.
 fn resume(s: &Arc<Service>, arn: &str) {
+    let release = || {
+        s.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(arn);
+    };
     let row = match s.store.execution(arn) {
         Ok(Some(r)) if r.status == "RUNNING" => r,
-        Ok(_) => return,
+        Ok(_) => return release(),
         Err(e) => {
             eprintln!("asl serve: could not read {arn}: {e}");
-            return;
+            return release();
         }
     };
     let Ok((machine, _)) = super::arn::parse_execution(arn) else {
-        return;
+        return release();
     };
     match s.load(&row.definition) {
         Ok(sm) => start_standard(s, row, sm, machine),
         Err(e) => {
+            release();
             let _ = s.store.finish_execution(
                 arn,
                 "FAILED",
@@ -193,6 +204,7 @@ fn resume(s: &Arc<Service>, arn: &str) {
                 Some(&format!("the definition no longer loads: {e}")),
                 super::now(),
                 &[],
+                false,
             );
         }
     }
@@ -227,6 +239,44 @@ pub fn api_event(e: &Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// Gives events that were stored before (the same type and details) their stored
+/// time: a replayed event happened when it was first recorded.
+fn carry_timestamps(s: &Service, arn: &str, events: &mut [(u64, String)]) {
+    let Ok(stored) = s.store.events(arn, false, 0, usize::MAX / 2) else {
+        return;
+    };
+    if stored.is_empty() {
+        return;
+    }
+    let identity = |v: &mut Value| -> Option<(String, Value)> {
+        let m = v.as_object_mut()?;
+        let ts = m.remove("timestamp")?;
+        m.remove("id");
+        m.remove("previousEventId");
+        Some((v.to_string(), ts))
+    };
+    let mut times: HashMap<String, std::collections::VecDeque<Value>> = HashMap::new();
+    for body in stored {
+        if let Ok(mut v) = serde_json::from_str::<Value>(&body)
+            && let Some((key, ts)) = identity(&mut v)
+        {
+            times.entry(key).or_default().push_back(ts);
+        }
+    }
+    for (_, body) in events.iter_mut() {
+        let Ok(mut v) = serde_json::from_str::<Value>(body) else {
+            continue;
+        };
+        let mut bare = v.clone();
+        if let Some((key, _)) = identity(&mut bare)
+            && let Some(ts) = times.get_mut(&key).and_then(|q| q.pop_front())
+        {
+            v["timestamp"] = ts;
+            *body = v.to_string();
+        }
+    }
 }
 
 fn event_rows(events: &[Value]) -> Vec<(u64, String)> {
@@ -321,11 +371,14 @@ pub fn start_standard(
     sm: Arc<StateMachine>,
     machine_name: String,
 ) {
-    let stop = Arc::new(AtomicBool::new(false));
-    s.running
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(row.arn.clone(), Arc::clone(&stop));
+    // The stop flag of a reserved entry (see `wake`), or a new one.
+    let stop = Arc::clone(
+        s.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(row.arn.clone())
+            .or_insert_with(|| Arc::new(AtomicBool::new(false))),
+    );
     let service = Arc::clone(s);
     let spawned = std::thread::Builder::new()
         .name("asl-execution".into())
@@ -334,11 +387,15 @@ pub fn start_standard(
             let woken = {
                 let mut running = service.running.lock().unwrap_or_else(|p| p.into_inner());
                 running.remove(&row.arn);
-                service
+                let woken = service
                     .woken
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .remove(&row.arn)
+                    .remove(&row.arn);
+                if woken {
+                    running.insert(row.arn.clone(), Arc::new(AtomicBool::new(false)));
+                }
+                woken
             };
             if woken {
                 resume(&service, &row.arn);
@@ -411,13 +468,21 @@ fn run_standard(
             e["id"] = json!(map_id(&segments, id));
         }
     }
-    let events = event_rows(&out.history);
+    let mut events = event_rows(&out.history);
+    // A run re-emits the whole history (a replay repeats what the journal holds), so,
+    // unless redriven (whose earlier events stand), its events replace the stored ones:
+    // concurrent Map iterations that parked may come in another order than last time.
+    // Events that were stored keep their time.
+    let replace = segments.is_empty() && row.pending_from.is_none();
+    if replace {
+        carry_timestamps(s, &row.arn, &mut events);
+    }
     let recorded = match (out.status, out.wake_at) {
         (Status::Suspended, Some(at)) => {
             let at_ms = at.timestamp_millis();
             let r = s
                 .store
-                .park_execution(&row.arn, at_ms as f64 / 1000.0, &events);
+                .park_execution(&row.arn, at_ms as f64 / 1000.0, &events, replace);
             s.timers.schedule(at_ms, row.arn.clone());
             r
         }
@@ -432,6 +497,7 @@ fn run_standard(
                     out.cause.as_deref(),
                     super::now(),
                     &events,
+                    replace,
                 )
                 .map(|_| ())
         }

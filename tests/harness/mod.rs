@@ -85,7 +85,14 @@ impl Server {
             .unwrap_or_else(|| panic!("no address in: {first}"))
             .to_string();
         // Keep draining stderr so the server never blocks on it.
-        std::thread::spawn(move || for _ in lines {});
+        // (Internal errors are shown, to explain a 500 in a test's output.)
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains("internal error") {
+                    eprintln!("{line}");
+                }
+            }
+        });
         Server { child, addr }
     }
 

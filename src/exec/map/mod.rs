@@ -374,6 +374,9 @@ impl Run<'_> {
                     });
                 Outcome::Done(v)
             }
+            // An iteration unwinding because the execution parked has not failed: it
+            // goes on when the execution runs again.
+            Err(f) if self.is_suspended() => Outcome::Failed(f),
             Err(f) => {
                 self.history
                     .event_with(counter, &*self.ex.clock, "MapIterationFailed", || {

@@ -85,6 +85,8 @@ fn waiting(s: &Service, text: &str) -> ApiResult<Token> {
 fn answer(s: &Arc<Service>, token: &Token, result: Entry) -> ApiResult<Value> {
     s.store
         .put_journal(&token.execution, &token.key, &result.to_json().to_string())?;
+    // An activity's task leaves its queue (a worker may not have taken it).
+    s.store.remove_activity_task(&token.encode())?;
     runner::wake(s, &token.execution);
     Ok(json!({}))
 }

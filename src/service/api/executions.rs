@@ -349,6 +349,7 @@ pub(super) fn stop(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
             cause,
             at,
             &[(last_id + 1, ev.to_string())],
+            false,
         )?;
     }
     let ended = s.store.execution(arn)?;

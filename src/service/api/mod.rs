@@ -1,6 +1,7 @@
 //! The operations: `X-Amz-Target` parsed once into [`Op`], matched exhaustively; each
 //! operation reads its fields, checks them as AWS does and answers AWS's shape.
 
+pub(crate) mod activities;
 mod callbacks;
 mod executions;
 mod machines;
@@ -18,7 +19,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// The operations this server answers. Activities and TestState come with later work.
+/// The operations this server answers. TestState comes with later work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     CreateStateMachine,
@@ -52,6 +53,11 @@ pub enum Op {
     SendTaskSuccess,
     SendTaskFailure,
     SendTaskHeartbeat,
+    CreateActivity,
+    DescribeActivity,
+    DeleteActivity,
+    ListActivities,
+    GetActivityTask,
 }
 
 impl Op {
@@ -112,6 +118,11 @@ impl Op {
             "SendTaskSuccess" => Op::SendTaskSuccess,
             "SendTaskFailure" => Op::SendTaskFailure,
             "SendTaskHeartbeat" => Op::SendTaskHeartbeat,
+            "CreateActivity" => Op::CreateActivity,
+            "DescribeActivity" => Op::DescribeActivity,
+            "DeleteActivity" => Op::DeleteActivity,
+            "ListActivities" => Op::ListActivities,
+            "GetActivityTask" => Op::GetActivityTask,
             "" => {
                 return Err(ApiError::new(
                     Code::UnknownOperationException,
@@ -201,6 +212,11 @@ fn dispatch(s: &Arc<Service>, op: Op, r: &Req<'_>) -> ApiResult<Value> {
         Op::SendTaskSuccess => callbacks::success(s, r),
         Op::SendTaskFailure => callbacks::failure(s, r),
         Op::SendTaskHeartbeat => callbacks::heartbeat(s, r),
+        Op::CreateActivity => activities::create(s, r),
+        Op::DescribeActivity => activities::describe(s, r),
+        Op::DeleteActivity => activities::delete(s, r),
+        Op::ListActivities => activities::list(s, r),
+        Op::GetActivityTask => activities::get_task(s, r),
     }
 }
 

@@ -40,6 +40,7 @@ impl Store {
         cause: Option<&str>,
         stopped: f64,
         events: &[(u64, String)],
+        replace_events: bool,
     ) -> Sql<bool> {
         self.write(Write::Finish(Box::new(Finish {
             arn: arn.to_string(),
@@ -49,6 +50,7 @@ impl Store {
             cause: cause.map(str::to_string),
             stopped,
             events: events.to_vec(),
+            replace_events,
         })))
     }
 
@@ -85,9 +87,20 @@ impl Store {
     }
 
     /// Parks a RUNNING execution until `wake_at`, with the events it reached.
-    pub fn park_execution(&self, arn: &str, wake_at: f64, events: &[(u64, String)]) -> Sql<()> {
-        self.write(Write::Park(arn.to_string(), wake_at, events.to_vec()))
-            .map(|_| ())
+    pub fn park_execution(
+        &self,
+        arn: &str,
+        wake_at: f64,
+        events: &[(u64, String)],
+        replace_events: bool,
+    ) -> Sql<()> {
+        self.write(Write::Park(
+            arn.to_string(),
+            wake_at,
+            events.to_vec(),
+            replace_events,
+        ))
+        .map(|_| ())
     }
 
     /// When a parked execution is to wake (None: not parked).

@@ -10,11 +10,13 @@
 //! when its write is committed (group commit: many executions' transitions cost one
 //! commit).
 
+mod activities;
 mod control;
 mod executions;
 mod rows;
 mod writer;
 
+pub use activities::{Activity, ActivityTask};
 pub use control::{Alias, Machine, Version};
 pub use rows::{ExecutionRow, MapRunRow};
 
@@ -121,6 +123,24 @@ CREATE TABLE map_runs (
     seq INTEGER NOT NULL
 );
 CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, seq);
+"#,
+    r#"
+CREATE TABLE activities (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL
+);
+CREATE TABLE activity_tasks (
+    token TEXT PRIMARY KEY,
+    activity_arn TEXT NOT NULL,
+    input TEXT NOT NULL,
+    execution_arn TEXT NOT NULL,
+    task_key TEXT NOT NULL,
+    created REAL NOT NULL,
+    taken REAL,
+    worker TEXT
+);
+CREATE INDEX activity_tasks_waiting ON activity_tasks (activity_arn, taken, created);
 "#,
 ];
 

@@ -20,7 +20,9 @@ pub(super) enum Write {
     /// How the replayed run's event ids map to stored ones.
     Segments(String, String),
     Finish(Box<Finish>),
-    Park(String, f64, Vec<(u64, String)>),
+    /// Parked until the time, with the run's events (replacing the stored ones when
+    /// the flag says so, see [`Finish::replace_events`]).
+    Park(String, f64, Vec<(u64, String)>, bool),
     Journal(String, String, String),
 }
 
@@ -32,6 +34,9 @@ pub(super) struct Finish {
     pub(super) cause: Option<String>,
     pub(super) stopped: f64,
     pub(super) events: Vec<(u64, String)>,
+    /// The events are the run's whole history: they replace the stored ones (a replay
+    /// re-emits every event; concurrent scopes may order them differently).
+    pub(super) replace_events: bool,
 }
 
 pub(super) struct Pending {
@@ -61,16 +66,25 @@ pub(super) fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Sql<bool> {
             )?
             .execute(params![f.arn, f.status, f.output, f.error, f.cause, f.stopped])?;
             if n == 1 {
+                if f.replace_events {
+                    delete_events(tx, &f.arn)?;
+                }
                 insert_events(tx, &f.arn, &f.events)?;
             }
             Ok(n == 1)
         }
-        Write::Park(arn, wake_at, events) => {
-            tx.prepare_cached(
-                "UPDATE executions SET wake_at = ?2 WHERE arn = ?1 AND status = 'RUNNING'",
-            )?
-            .execute(params![arn, wake_at])?;
-            insert_events(tx, arn, events)?;
+        Write::Park(arn, wake_at, events, replace) => {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE executions SET wake_at = ?2 WHERE arn = ?1 AND status = 'RUNNING'",
+                )?
+                .execute(params![arn, wake_at])?;
+            if n == 1 {
+                if *replace {
+                    delete_events(tx, arn)?;
+                }
+                insert_events(tx, arn, events)?;
+            }
             Ok(true)
         }
         Write::Redrive { arn, date, event } => {
@@ -136,6 +150,12 @@ pub(super) fn commit_batch(conn: &mut Connection, batch: Vec<Pending>) {
             }
         }
     }
+}
+
+fn delete_events(tx: &rusqlite::Transaction<'_>, arn: &str) -> Sql<()> {
+    tx.prepare_cached("DELETE FROM events WHERE execution_arn = ?1")?
+        .execute([arn])?;
+    Ok(())
 }
 
 pub(super) fn insert_events(
