@@ -133,7 +133,20 @@ fn four_workers_drain_a_map_of_activity_tasks_each_task_once() {
         ),
         "TaskTimedOut"
     );
+    // Activities take tags.
+    s.ok(
+        "TagResource",
+        json!({"resourceArn": activity, "tags": [{"key": "team", "value": "ops"}]}),
+    );
+    assert_eq!(
+        s.ok("ListTagsForResource", json!({"resourceArn": activity}))["tags"],
+        json!([{"key": "team", "value": "ops"}])
+    );
     s.ok("DeleteActivity", json!({"activityArn": activity}));
+    assert_eq!(
+        s.err("ListTagsForResource", json!({"resourceArn": activity})),
+        "ResourceNotFound"
+    );
     assert_eq!(
         s.err("DescribeActivity", json!({"activityArn": activity})),
         "ActivityDoesNotExist"

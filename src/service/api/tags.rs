@@ -1,4 +1,5 @@
-//! Tags on state machines: TagResource, UntagResource, ListTagsForResource.
+//! Tags on state machines and activities: TagResource, UntagResource,
+//! ListTagsForResource.
 
 use super::Req;
 use super::find_machine;
@@ -7,13 +8,28 @@ use crate::service::Service;
 use crate::service::error::{ApiError, ApiResult, Code};
 use serde_json::{Value, json};
 
+/// The tagged resource's ARN: a state machine or an activity that exists.
+fn resource(s: &Service, r: &Req<'_>) -> ApiResult<String> {
+    let arn = r.str("resourceArn")?;
+    if crate::service::arn::parse_activity(arn).is_ok() {
+        return match s.store.activity(arn)? {
+            Some(a) => Ok(a.arn),
+            None => Err(ApiError::new(
+                Code::ResourceNotFound,
+                format!("Resource not found: '{arn}'"),
+            )),
+        };
+    }
+    Ok(find_machine(s, arn).map_err(not_found)?.arn)
+}
+
 /// AWS's limit on tags per resource.
 const MAX_TAGS: usize = 50;
 
 pub(super) fn tag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find_machine(s, r.str("resourceArn")?).map_err(not_found)?;
+    let arn = resource(s, r)?;
     let tags = tags_of(r)?;
-    let mut keys: Vec<String> = s.store.tags(&m.arn)?.into_iter().map(|(k, _)| k).collect();
+    let mut keys: Vec<String> = s.store.tags(&arn)?.into_iter().map(|(k, _)| k).collect();
     keys.extend(tags.iter().map(|(k, _)| k.clone()));
     keys.sort();
     keys.dedup();
@@ -23,12 +39,12 @@ pub(super) fn tag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
             format!("Too many tags: a resource has at most {MAX_TAGS}"),
         ));
     }
-    s.store.set_tags(&m.arn, &tags)?;
+    s.store.set_tags(&arn, &tags)?;
     Ok(json!({}))
 }
 
 pub(super) fn untag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find_machine(s, r.str("resourceArn")?).map_err(not_found)?;
+    let arn = resource(s, r)?;
     let keys: Vec<String> = match r.get("tagKeys") {
         Some(Value::Array(a)) => a
             .iter()
@@ -41,15 +57,15 @@ pub(super) fn untag(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
             ));
         }
     };
-    s.store.remove_tags(&m.arn, &keys)?;
+    s.store.remove_tags(&arn, &keys)?;
     Ok(json!({}))
 }
 
 pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
-    let m = find_machine(s, r.str("resourceArn")?).map_err(not_found)?;
+    let arn = resource(s, r)?;
     let tags: Vec<Value> = s
         .store
-        .tags(&m.arn)?
+        .tags(&arn)?
         .into_iter()
         .map(|(k, v)| json!({"key": k, "value": v}))
         .collect();
