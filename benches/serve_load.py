@@ -27,7 +27,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ASL = os.path.join(ROOT, "target", "release", "asl")
+ASL = os.environ.get("ASL_BIN", os.path.join(ROOT, "target", "release", "asl"))
 LOAD = os.path.join(ROOT, "target", "release", "examples", "serve_load")
 ROLE = "arn:aws:iam::123456789012:role/Bench"
 

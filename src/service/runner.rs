@@ -420,6 +420,12 @@ fn run_standard(
             return;
         }
     };
+    // A first run (nothing journaled yet) has no stored events to replace but the start.
+    let ran_before = !journal
+        .entries
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .is_empty();
     let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
     let mut opts = run_options(row, machine, ExecutionMode::Standard, Some(stop));
     opts.journal = Some(Arc::new(journal));
@@ -473,7 +479,7 @@ fn run_standard(
     // unless redriven (whose earlier events stand), its events replace the stored ones:
     // concurrent Map iterations that parked may come in another order than last time.
     // Events that were stored keep their time.
-    let replace = segments.is_empty() && row.pending_from.is_none();
+    let replace = ran_before && segments.is_empty() && row.pending_from.is_none();
     if replace {
         carry_timestamps(s, &row.arn, &mut events);
     }
