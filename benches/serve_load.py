@@ -52,8 +52,10 @@ def call(url, op, body):
         return json.loads(r.read() or b"{}")
 
 
-def load(url, op, body, connections=64, seconds=None, requests=None):
+def load(url, op, body, connections=64, seconds=None, requests=None, bodies=None):
     args = [LOAD, url, "AWSStepFunctions." + op, body, "--connections", str(connections)]
+    if bodies:
+        args += ["--bodies", bodies]
     if seconds:
         args += ["--seconds", str(seconds)]
     if requests:
@@ -162,9 +164,73 @@ def bench(name, server, args, results):
                 return {"parked": args.parked, "rss_before_mib": rss0, "rss_parked_mib": rss,
                         "threads_before": threads0, "threads_parked": threads}
 
+            def callbacks():
+                # N executions each parked on a callback; then a client answers every
+                # token (SendTaskSuccess over 64 keep-alive connections) until all end.
+                ask = json.dumps({"StartAt": "Ask", "States": {"Ask": {
+                    "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"token.$": "$$.Task.Token"}, "End": True}}})
+                sm = call(url, "CreateStateMachine", {"name": "ask", "definition": ask, "roleArn": ROLE})["stateMachineArn"]
+                load(url, "StartExecution", json.dumps({"stateMachineArn": sm, "name": "ask-{n}", "input": "{}"}),
+                     requests=args.callbacks, connections=16)
+                tokens = []
+                for n in range(args.callbacks):
+                    arn = sm.replace(":stateMachine:", ":execution:") + f":ask-{n}"
+                    while True:
+                        h = call(url, "GetExecutionHistory", {"executionArn": arn})
+                        ev = [e for e in h["events"] if e["type"] == "TaskScheduled"]
+                        if ev:
+                            tokens.append(json.loads(ev[0]["taskScheduledEventDetails"]["parameters"])["token"])
+                            break
+                        time.sleep(0.01)
+                time.sleep(2)
+                rss, threads = proc_stats(proc.pid)
+                path = os.path.join(tmp, "answers.jsonl")
+                with open(path, "w") as f:
+                    for t in tokens:
+                        f.write(json.dumps({"taskToken": t, "output": "{\"ok\": true}"}) + "\n")
+                t0 = time.time()
+                a = load(url, "SendTaskSuccess", "", bodies=path)
+                wait_all(url, sm, args.callbacks, deadline_s=args.deadline)
+                elapsed = time.time() - t0
+                return {"callbacks": args.callbacks, "callbacks_rss_mib": rss, "callbacks_threads": threads,
+                        "callbacks_per_s": len(tokens) / elapsed, "callback_answer_errors": a["errors"]}
+
+            def children():
+                # A Map of N items, each a child execution started with .sync:2.
+                child = call(url, "CreateStateMachine", {"name": "child", "roleArn": ROLE, "definition": json.dumps(
+                    {"StartAt": "C", "States": {"C": {"Type": "Pass", "Parameters": {"v.$": "$.v"}, "End": True}}})})["stateMachineArn"]
+                # Distributed: 10,000 inline iterations would pass the 25,000-event quota,
+                # on AWS as here.
+                parent = json.dumps({"StartAt": "Each", "States": {"Each": {
+                    "Type": "Map", "ItemsPath": "$.items", "End": True,
+                    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                      "StartAt": "Call", "States": {"Call": {
+                        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                        "Parameters": {"StateMachineArn": child, "Input": {"v.$": "$"}},
+                        "OutputPath": "$.Output", "End": True}}}}}})
+                sm = call(url, "CreateStateMachine", {"name": "fanout", "definition": parent, "roleArn": ROLE})["stateMachineArn"]
+                t0 = time.time()
+                x = call(url, "StartExecution", {"stateMachineArn": sm, "input": json.dumps({"items": list(range(args.children))})})
+                while True:
+                    d = call(url, "DescribeExecution", {"executionArn": x["executionArn"]})
+                    if d["status"] != "RUNNING":
+                        break
+                    if time.time() - t0 > args.deadline:
+                        raise RuntimeError("the parent is still RUNNING")
+                    time.sleep(0.1)
+                elapsed = time.time() - t0
+                if d["status"] != "SUCCEEDED":
+                    raise RuntimeError(f"the parent ended {d['status']}: {d.get('cause')}")
+                return {"children": args.children, "children_per_s": args.children / elapsed}
+
             phase(results, name, "sync_per_s", sync)
             phase(results, name, "standard_execs_per_s", standard)
             phase(results, name, "rss_parked_mib", parked)
+            if args.callbacks:
+                phase(results, name, "callbacks_per_s", callbacks)
+            if args.children:
+                phase(results, name, "children_per_s", children)
         finally:
             proc.kill()
             proc.wait()
@@ -176,6 +242,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--standard", type=int, default=5000)
     ap.add_argument("--parked", type=int, default=10000)
+    ap.add_argument("--callbacks", type=int, default=0, help="executions parked on a callback, then answered")
+    ap.add_argument("--children", type=int, default=0, help="items of a Map that starts a .sync:2 child each")
     ap.add_argument("--moto-venv", default="/tmp/asl-moto-venv")
     ap.add_argument("--deadline", type=float, default=300, help="seconds to wait for (b) to complete")
     args = ap.parse_args()
@@ -187,7 +255,8 @@ def main():
         bench(name, None, args, results)
     print(json.dumps(results, indent=2))
     keys = ["sync_per_s", "sync_p50_ms", "sync_p99_ms", "standard_execs_per_s", "standard_transitions_per_s",
-            "rss_parked_mib", "threads_parked"]
+            "rss_parked_mib", "threads_parked", "callbacks_per_s", "callbacks_rss_mib", "callbacks_threads",
+            "children_per_s"]
     print(f"{'measure':28} " + " ".join(f"{n:>12}" for n in results) + ("   asl/moto" if len(results) == 2 else ""))
     for k in keys:
         vals = [results[n].get(k) for n in results]

@@ -3,7 +3,7 @@
 //! and p50/p99 latency as one JSON line. Used by `benches/serve_load.sh` against
 //! `asl serve` and moto's server alike.
 //!
-//! serve_load URL TARGET BODY_TEMPLATE [--connections N] [--seconds S | --requests R]
+//! serve_load URL TARGET BODY_TEMPLATE [--connections N] [--seconds S | --requests R] [--bodies FILE]
 //!
 //! `{n}` in BODY_TEMPLATE becomes a number unique to each request (execution names).
 
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: serve_load URL TARGET BODY_TEMPLATE [--connections N] [--seconds S | --requests R]"
+        "usage: serve_load URL TARGET BODY_TEMPLATE [--connections N] [--seconds S | --requests R] [--bodies FILE]"
     );
     std::process::exit(2);
 }
@@ -109,6 +109,8 @@ fn main() {
     let mut connections = 64usize;
     let mut seconds = None;
     let mut requests = None;
+    // With --bodies, request n sends line n of the file (and there are as many requests).
+    let mut bodies: Option<Arc<Vec<String>>> = None;
     let mut i = 3;
     while i < args.len() {
         let v = args.get(i + 1).unwrap_or_else(|| usage());
@@ -116,6 +118,15 @@ fn main() {
             "--connections" => connections = v.parse().unwrap_or_else(|_| usage()),
             "--seconds" => seconds = Some(v.parse::<f64>().unwrap_or_else(|_| usage())),
             "--requests" => requests = Some(v.parse::<u64>().unwrap_or_else(|_| usage())),
+            "--bodies" => {
+                let text = std::fs::read_to_string(v).unwrap_or_else(|e| {
+                    eprintln!("serve_load: cannot read {v}: {e}");
+                    std::process::exit(2)
+                });
+                let lines: Vec<String> = text.lines().map(str::to_string).collect();
+                requests = Some(lines.len() as u64);
+                bodies = Some(Arc::new(lines));
+            }
             _ => usage(),
         }
         i += 2;
@@ -129,6 +140,7 @@ fn main() {
         .map(|_| {
             let (url, target, template) = (url.clone(), target.clone(), template.clone());
             let (next, errors) = (Arc::clone(&next), Arc::clone(&errors));
+            let bodies = bodies.clone();
             std::thread::spawn(move || {
                 let mut latencies = Vec::new();
                 let mut conn = match Conn::open(&url) {
@@ -143,7 +155,10 @@ fn main() {
                     if requests.is_some_and(|r| n >= r) || Instant::now() >= deadline {
                         break;
                     }
-                    let body = template.replace("{n}", &n.to_string());
+                    let body = match &bodies {
+                        Some(b) => b[n as usize].clone(),
+                        None => template.replace("{n}", &n.to_string()),
+                    };
                     let t = Instant::now();
                     let answer = conn.call(&url, &target, &body);
                     let closed = matches!(answer, Ok((_, true)));
