@@ -29,6 +29,21 @@ fn approval() -> String {
     .to_string()
 }
 
+/// A state machine on the server; its ARN.
+fn create(s: &Server, name: &str, def: &Value) -> String {
+    s.ok(
+        "CreateStateMachine",
+        json!({"name": name, "definition": def.to_string(), "roleArn": ROLE}),
+    )
+    .field("stateMachineArn")
+}
+
+/// The approval machine on the server.
+fn approval_machine(s: &Server) -> String {
+    let def: Value = serde_json::from_str(&approval()).expect("JSON");
+    create(s, "approval", &def)
+}
+
 /// The tokens handed out so far, from the history (TaskScheduled's parameters).
 fn tokens(s: &Server, exec: &str) -> Vec<String> {
     let h = s.ok(
@@ -90,12 +105,7 @@ fn event_types(s: &Server, exec: &str) -> Vec<String> {
 fn approvals_are_answered_through_the_api_and_survive_a_restart() {
     let dir = Dir::new();
     let s = Server::start(&dir.db());
-    let machine = s
-        .ok(
-            "CreateStateMachine",
-            json!({"name": "approval", "definition": approval(), "roleArn": ROLE}),
-        )
-        .field("stateMachineArn");
+    let machine = approval_machine(&s);
 
     // Approved: the output is the answer.
     let exec = start(&s, &machine, json!({"id": 7, "amount": 900}));
@@ -208,12 +218,7 @@ fn an_unanswered_callback_times_out_by_heartbeat_and_a_stop_ends_the_wait() {
         "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
                 "Parameters": {"MessageBody": {"token.$": "$$.Task.Token"}},
                 "HeartbeatSeconds": 1, "TimeoutSeconds": 600, "End": true}}});
-    let machine = s
-        .ok(
-            "CreateStateMachine",
-            json!({"name": "beat", "definition": def.to_string(), "roleArn": ROLE}),
-        )
-        .field("stateMachineArn");
+    let machine = create(&s, "beat", &def);
     let exec = start(&s, &machine, json!({}));
     let token = wait_tokens(&s, &exec, 1).remove(0);
     let done = wait_done(&s, &exec);
@@ -229,12 +234,7 @@ fn an_unanswered_callback_times_out_by_heartbeat_and_a_stop_ends_the_wait() {
     let def = json!({"StartAt": "Ask", "States": {
         "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
                 "Parameters": {"MessageBody": {"token.$": "$$.Task.Token"}}, "End": true}}});
-    let machine = s
-        .ok(
-            "CreateStateMachine",
-            json!({"name": "stop", "definition": def.to_string(), "roleArn": ROLE}),
-        )
-        .field("stateMachineArn");
+    let machine = create(&s, "stop", &def);
     let exec = start(&s, &machine, json!({}));
     let token = wait_tokens(&s, &exec, 1).remove(0);
     s.ok("StopExecution", json!({"executionArn": exec}));
@@ -303,12 +303,7 @@ fn the_executor_answers_tokens_of_runs_without_a_journal() {
 fn asl_send_task_commands_answer_tokens() {
     let dir = Dir::new();
     let s = Server::start(&dir.db());
-    let machine = s
-        .ok(
-            "CreateStateMachine",
-            json!({"name": "approval", "definition": approval(), "roleArn": ROLE}),
-        )
-        .field("stateMachineArn");
+    let machine = approval_machine(&s);
     let endpoint = format!("http://{}", s.addr);
     let asl = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_asl"))

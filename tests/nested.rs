@@ -30,14 +30,11 @@ fn output(done: &Value) -> Value {
 }
 
 /// A parent with one Task starting `child` with `resource`.
-fn parent(resource: &str, child: &str, extra: Value) -> Value {
-    let mut task = json!({"Type": "Task", "Resource": resource,
+fn parent(resource: &str, child: &str) -> Value {
+    let task = json!({"Type": "Task", "Resource": resource,
         "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n",
                        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
         "End": true});
-    for (k, v) in extra.as_object().into_iter().flatten() {
-        task[k] = v.clone();
-    }
     json!({"StartAt": "Call", "States": {"Call": task}})
 }
 
@@ -74,11 +71,7 @@ fn children_run_as_real_executions_and_answer_their_parents() {
     let p = create(
         &s,
         "p-sync2",
-        parent(
-            "arn:aws:states:::states:startExecution.sync:2",
-            &double,
-            json!({}),
-        ),
+        parent("arn:aws:states:::states:startExecution.sync:2", &double),
     );
     let exec = start(&s, &p, json!({"n": 21}));
     let done = wait_done(&s, &exec);
@@ -101,11 +94,7 @@ fn children_run_as_real_executions_and_answer_their_parents() {
     let p = create(
         &s,
         "p-sync",
-        parent(
-            "arn:aws:states:::states:startExecution.sync",
-            &double,
-            json!({}),
-        ),
+        parent("arn:aws:states:::states:startExecution.sync", &double),
     );
     let done = wait_done(&s, &start(&s, &p, json!({"n": 2})));
     assert_eq!(output(&done)["Output"], json!("{\"doubled\":4}"));
@@ -114,7 +103,7 @@ fn children_run_as_real_executions_and_answer_their_parents() {
     let p = create(
         &s,
         "p-fire",
-        parent("arn:aws:states:::states:startExecution", &double, json!({})),
+        parent("arn:aws:states:::states:startExecution", &double),
     );
     let done = wait_done(&s, &start(&s, &p, json!({"n": 1})));
     let out = output(&done);
@@ -131,11 +120,7 @@ fn children_run_as_real_executions_and_answer_their_parents() {
     let p = create(
         &s,
         "p-fail",
-        parent(
-            "arn:aws:states:::states:startExecution.sync:2",
-            &boom,
-            json!({}),
-        ),
+        parent("arn:aws:states:::states:startExecution.sync:2", &boom),
     );
     let done = wait_done(&s, &start(&s, &p, json!({"n": 0})));
     assert_eq!(done["status"], "FAILED", "{done}");
@@ -158,11 +143,7 @@ fn a_stopped_parent_stops_its_child_and_a_waiting_parent_survives_kill_9() {
     let p = create(
         &s,
         "p-stop",
-        parent(
-            "arn:aws:states:::states:startExecution.sync:2",
-            &sleepy,
-            json!({}),
-        ),
+        parent("arn:aws:states:::states:startExecution.sync:2", &sleepy),
     );
     let exec = start(&s, &p, json!({"n": 1}));
     let child = child_of(&s, &sleepy);

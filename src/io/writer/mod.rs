@@ -525,21 +525,14 @@ impl ResultSink {
     /// Commits the open files, then writes `manifest.json`; returns the Map state's output:
     /// `{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key": "<Prefix>/<run>/manifest.json"}}`.
     pub fn finish(mut self) -> Result<Value, Failure> {
-        self.close(Kind::Succeeded)?;
-        self.close(Kind::Failed)?;
-        let list = |f: &KindFiles| -> Vec<Value> {
-            f.done
-                .iter()
-                .map(|(k, s)| json!({"Key": k, "Size": s}))
-                .collect()
-        };
+        let mut files = self.commit_open()?;
         let manifest = json!({
             "DestinationBucket": self.bucket,
             "MapRunArn": self.map_run_arn,
             "ResultFiles": {
-                "FAILED": list(&self.failed),
+                "FAILED": files["FAILED"].take(),
                 "PENDING": [],
-                "SUCCEEDED": list(&self.succeeded),
+                "SUCCEEDED": files["SUCCEEDED"].take(),
             }
         });
         let path = self.dir.join("manifest.json");
