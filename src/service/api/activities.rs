@@ -151,11 +151,7 @@ fn still_waiting(s: &Service, t: &ActivityTask) -> ApiResult<bool> {
     if !running {
         return Ok(false);
     }
-    Ok(!s
-        .store
-        .journal(&t.execution_arn)?
-        .iter()
-        .any(|(k, _)| *k == t.task_key))
+    Ok(super::journal_entry(s, &t.execution_arn, &t.task_key)?.is_none())
 }
 
 pub(super) fn get_task(s: &Service, r: &Req<'_>) -> ApiResult<Value> {

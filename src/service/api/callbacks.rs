@@ -3,7 +3,7 @@
 //! into the execution's journal under the task attempt's key, and the execution is
 //! woken: its replay finds the answer there.
 
-use super::Req;
+use super::{Req, journal_entry};
 use crate::exec::MAX_PAYLOAD_BYTES;
 use crate::exec::callback::Token;
 use crate::exec::journal::Entry;
@@ -60,19 +60,11 @@ fn waiting(s: &Service, text: &str) -> ApiResult<Token> {
         )
     };
     let row = s.store.execution(&token.execution)?.ok_or_else(missing)?;
-    let journal = s.store.journal(&row.arn)?;
-    let entry = |key: &str| {
-        journal
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, e)| serde_json::from_str::<Value>(e).ok())
-            .and_then(|v| Entry::from_json(&v))
-    };
-    match entry(&format!("{}/token", token.key)) {
+    match journal_entry(s, &row.arn, &format!("{}/token", token.key))? {
         Some(Entry::Result(Ok(Value::String(t)))) if t == text => {}
         _ => return Err(missing()),
     }
-    if row.status != "RUNNING" || entry(&token.key).is_some() {
+    if row.status != "RUNNING" || journal_entry(s, &row.arn, &token.key)?.is_some() {
         return Err(ApiError::new(
             Code::TaskTimedOut,
             "Task Timed Out: 'Provided task does not exist anymore'",

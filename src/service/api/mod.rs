@@ -371,3 +371,15 @@ pub(super) fn find_execution(s: &Service, arn: &str) -> ApiResult<ExecutionRow> 
         )
     })
 }
+
+/// One journal entry of an execution, as the engine wrote it.
+pub(super) fn journal_entry(
+    s: &Service,
+    arn: &str,
+    key: &str,
+) -> ApiResult<Option<crate::exec::journal::Entry>> {
+    Ok(s.store
+        .journal_entry(arn, key)?
+        .and_then(|e| serde_json::from_str::<Value>(&e).ok())
+        .and_then(|v| crate::exec::journal::Entry::from_json(&v)))
+}

@@ -161,18 +161,7 @@ fn description(row: &ExecutionRow, v2: bool) -> Value {
 /// A Standard execution has ended: if a `.sync` parent waits for it, answer the
 /// parent's token.
 pub fn child_ended(s: &Arc<Service>, row: &ExecutionRow) {
-    let Ok(journal) = s.store.journal(&row.arn) else {
-        return;
-    };
-    let Some(link) = journal
-        .iter()
-        .find(|(k, _)| k == "/parent")
-        .and_then(|(_, e)| serde_json::from_str::<Value>(e).ok())
-        .and_then(|v| Entry::from_json(&v))
-    else {
-        return;
-    };
-    let Entry::Result(Ok(link)) = link else {
+    let Ok(Some(Entry::Result(Ok(link)))) = super::journal_entry(s, &row.arn, "/parent") else {
         return;
     };
     let Some(token) = link["token"].as_str() else {

@@ -125,6 +125,18 @@ impl Store {
         })
     }
 
+    /// One journal entry of an execution (JSON text).
+    pub fn journal_entry(&self, arn: &str, key: &str) -> Sql<Option<String>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT entry FROM journal WHERE execution_arn = ?1 AND key = ?2",
+                [arn, key],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
     /// Redrives a closed execution (see [`Write::Redrive`]); false when it is not
     /// closed.
     pub fn redrive(&self, arn: &str, date: f64, event: (u64, String)) -> Sql<bool> {
