@@ -185,3 +185,80 @@ fn a_stopped_parent_stops_its_child_and_a_waiting_parent_survives_kill_9() {
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
     assert_eq!(output(&done), json!({"from": "child"}));
 }
+
+/// `asl run --state-machine NAME=FILE`: the executor runs the children itself (the
+/// fan-out example of `datasets/nested`), and a failing child fails its Task with
+/// `States.TaskFailed` and the child's description.
+#[test]
+fn asl_run_starts_the_children_it_is_given() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+            .current_dir(root)
+            .arg("run")
+            .args(args)
+            .output()
+            .expect("asl runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&[
+        "datasets/nested/parent.asl.json",
+        "--input",
+        "datasets/nested/input.json",
+        "--state-machine",
+        "ship-order=datasets/nested/child.asl.json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let out: Value = serde_json::from_str(&out).expect("JSON output");
+    let orders = out.as_array().expect("an array");
+    assert_eq!(orders.len(), 12);
+    assert_eq!(
+        orders[4],
+        json!({"orderId": "o4", "label": "SHIP-o4-DE", "cost": 9})
+    );
+    // Without the child: the Task fails (no handler), the run fails.
+    let (code, _, _) = run(&[
+        "datasets/nested/parent.asl.json",
+        "--input",
+        "datasets/nested/input.json",
+    ]);
+    assert_eq!(code, Some(1));
+    // A failing child: States.TaskFailed with its description as the cause.
+    let dir = Dir::new();
+    let parent = dir.0.join("parent.json");
+    let boom = dir.0.join("boom.json");
+    std::fs::write(
+        &parent,
+        json!({"StartAt": "C", "States": {"C": {"Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:boom"},
+            "End": true}}})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        &boom,
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "bad"}}})
+            .to_string(),
+    )
+    .unwrap();
+    let (code, _, err) = run(&[
+        parent.to_str().unwrap(),
+        "--state-machine",
+        &format!("boom={}", boom.display()),
+    ]);
+    assert_eq!(code, Some(1));
+    let cause = err
+        .split_once("States.TaskFailed: ")
+        .map(|(_, c)| c.trim())
+        .unwrap_or_else(|| panic!("no States.TaskFailed in: {err}"));
+    let cause: Value = serde_json::from_str(cause).expect("the child's description");
+    assert_eq!(
+        (cause["Status"].as_str(), cause["Error"].as_str()),
+        (Some("FAILED"), Some("Boom"))
+    );
+}

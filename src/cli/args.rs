@@ -265,6 +265,10 @@ pub struct RunArgs {
     /// Express execution. Without it a run that passes one of them warns on stderr.
     #[arg(long)]
     pub aws_limits: bool,
+    /// A state machine that `states:startExecution` Tasks (request-response, .sync,
+    /// .sync:2) may start, by the name their StateMachineArn ends with (repeatable).
+    #[arg(long = "state-machine", value_name = "NAME=FILE")]
+    pub state_machines: Vec<String>,
     /// Run as an Express execution (as StartSyncExecution does): its ARN and context
     /// object, no history quota, at most 5 minutes (enforced with --aws-limits), and no
     /// .sync, .waitForTaskToken or activity tasks.

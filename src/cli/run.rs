@@ -12,7 +12,24 @@ pub fn run(a: RunArgs) -> i32 {
 
 fn run_inner(a: RunArgs) -> Result<i32, i32> {
     let sm = load_definition("run", &a.definition)?;
-    let ex = build_executor("run", &a.exec)?;
+    let mut ex = build_executor("run", &a.exec)?;
+    if !a.state_machines.is_empty() {
+        let mut children = std::collections::HashMap::new();
+        for spec in &a.state_machines {
+            let Some((name, file)) = spec
+                .split_once('=')
+                .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+            else {
+                eprintln!("asl run: --state-machine expects NAME=FILE, got '{spec}'");
+                return Err(super::EXIT_USAGE);
+            };
+            children.insert(
+                name.to_string(),
+                std::sync::Arc::new(load_definition("run", file)?),
+            );
+        }
+        ex.register_state_machines(children);
+    }
     if a.each_line {
         return Ok(super::stream::run_each_line(&ex, sm, &a));
     }

@@ -307,6 +307,7 @@ impl Run<'_> {
             match self.ex.tasks.resolve(&t.resource, &params) {
                 Ok((handler, _)) => handler.invoke(&TaskRequest {
                     task_token: Some(&token),
+                    executor: Some(self.ex),
                     resource: &t.resource,
                     input: &params,
                     state_name: env.state.name,

@@ -18,6 +18,7 @@ pub mod journal;
 mod jsonata_state;
 pub mod limits;
 mod map;
+pub mod nested;
 mod parallel;
 mod progress;
 mod run;
@@ -290,6 +291,25 @@ impl ExecutorBuilder {
 impl Executor {
     pub fn builder() -> ExecutorBuilder {
         ExecutorBuilder::default()
+    }
+
+    /// Gives the executor state machines that `states:startExecution` Tasks (request-
+    /// response, `.sync`, `.sync:2`) start by name (the last part of their ARN); see
+    /// [`nested`].
+    pub fn register_state_machines(
+        &mut self,
+        machines: std::collections::HashMap<String, Arc<StateMachine>>,
+    ) {
+        let machines: nested::Machines = Arc::new(machines);
+        for (suffix, sync) in [("", None), (".sync", Some(false)), (".sync:2", Some(true))] {
+            self.register_task(
+                &format!("{}{suffix}", nested::START_EXECUTION),
+                nested::StartChild {
+                    machines: Arc::clone(&machines),
+                    sync,
+                },
+            );
+        }
     }
 
     /// Registers a handler for a Task `Resource` on a built executor (a service adds

@@ -398,6 +398,7 @@ impl Run<'_> {
                 std::thread::spawn(move || {
                     let req = TaskRequest {
                         task_token: None,
+                        executor: None,
                         resource: &resource,
                         input: &input,
                         state_name: &name,
@@ -417,6 +418,7 @@ impl Run<'_> {
                 let before = clock.now();
                 let req = TaskRequest {
                     task_token: None,
+                    executor: Some(self.ex),
                     resource: &t.resource,
                     input: &payload,
                     state_name: &st.name,

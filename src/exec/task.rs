@@ -25,6 +25,9 @@ pub struct TaskRequest<'a> {
     /// The attempt's callback token, for a Task that waits for an answer
     /// (`.waitForTaskToken`, or a handler that [`TaskHandler::answers_later`]).
     pub task_token: Option<&'a str>,
+    /// The executor running the Task (for handlers that run executions of their own,
+    /// such as nested ones); None where the handler runs on a thread of its own.
+    pub executor: Option<&'a crate::exec::Executor>,
 }
 
 pub trait TaskHandler: Send + Sync {
@@ -537,6 +540,7 @@ mod tests {
             let clock = crate::exec::VirtualClock::default();
             let req = TaskRequest {
                 task_token: None,
+                executor: None,
                 resource,
                 input: &params,
                 state_name: "S",

@@ -122,40 +122,21 @@ impl TaskHandler for StartExecution {
     }
 }
 
-/// DescribeExecution's fields as the integration gives them (PascalCase, dates in epoch
-/// milliseconds); `.sync:2` gives Input and Output as JSON.
+/// DescribeExecution's fields as the integration gives them.
 fn description(row: &ExecutionRow, v2: bool) -> Value {
-    let payload = |text: &str| -> Value {
-        if v2 {
-            serde_json::from_str(text).unwrap_or(Value::Null)
-        } else {
-            json!(text)
-        }
-    };
     let ms = |t: f64| (t * 1000.0).round() as i64;
-    let mut d = json!({
-        "ExecutionArn": row.arn,
-        "Input": payload(&row.input),
-        "InputDetails": {"Included": true},
-        "Name": row.name,
-        "StartDate": ms(row.started),
-        "StateMachineArn": row.machine_arn,
-        "Status": row.status,
-    });
-    if let Some(t) = row.stopped {
-        d["StopDate"] = json!(ms(t));
-    }
-    if let Some(o) = &row.output {
-        d["Output"] = payload(o);
-        d["OutputDetails"] = json!({"Included": true});
-    }
-    if let Some(e) = &row.error {
-        d["Error"] = json!(e);
-    }
-    if let Some(c) = &row.cause {
-        d["Cause"] = json!(c);
-    }
-    d
+    crate::exec::nested::child_description(
+        &row.arn,
+        &row.name,
+        &row.machine_arn,
+        &row.status,
+        &row.input,
+        row.output.as_deref(),
+        row.error.as_deref(),
+        row.cause.as_deref(),
+        (ms(row.started), row.stopped.map(ms)),
+        v2,
+    )
 }
 
 /// A Standard execution has ended: if a `.sync` parent waits for it, answer the
