@@ -498,7 +498,9 @@ impl Run<'_> {
             {
                 return Err(Failure::new(CANCELLED, "a sibling branch failed"));
             }
-            if self.history.tripped() || self.stopped() || self.is_suspended() {
+            // (A sibling that parked does not stop this scope: it goes on until it
+            // parks itself or ends, so that side-by-side waits overlap.)
+            if self.history.tripped() || self.stopped() {
                 return Err(self.history_full());
             }
             let st = sm.state(cur);

@@ -174,6 +174,7 @@ impl Run<'_> {
             counters: Default::default(),
             stop: AtomicBool::new(false),
             tolerance: settings.tolerance,
+            park_stops: settings.max_concurrency.is_some_and(|n| n > 0),
         };
         let mut drain = Drain::new(sink, settings.tolerance.tolerant());
         // With a journal, a Map Run that exports its results resumes after its last
@@ -343,6 +344,11 @@ impl Run<'_> {
         let failures = ctl.counters.failures.load(Ordering::Relaxed);
         // What was computed is written before the Map fails.
         drain.settle()?;
+        if self.is_suspended() || self.stopped() {
+            // Items parked (or the execution stops): the Map goes on when it runs again,
+            // from its last checkpoint.
+            return Err(self.history_full());
+        }
         // All items done: a replay (a crash before the execution's next journaled step)
         // only writes the manifest again.
         if let (Some(cp), false) = (&mut checkpoints, tolerance.exceeded(failures)) {

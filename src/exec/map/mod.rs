@@ -94,6 +94,10 @@ pub(super) struct Ctl {
     /// Set when the tolerated failure threshold is exceeded.
     pub stop: AtomicBool,
     pub tolerance: Tolerance,
+    /// Whether an iteration that parked (the execution suspends) keeps the later items
+    /// from starting: with a MaxConcurrency they must wait for it; without one every
+    /// item runs until it parks itself or ends.
+    pub park_stops: bool,
 }
 
 impl Ctl {
@@ -101,7 +105,11 @@ impl Ctl {
         self.stop.load(Ordering::Relaxed) || i > self.min_fail.load(Ordering::Relaxed)
     }
     pub(super) fn record(&self, i: usize, o: &Outcome) {
-        if let Outcome::Failed(_) = o {
+        if let Outcome::Failed(f) = o {
+            if !self.park_stops && f.error.as_deref() == Some(crate::exec::run::HISTORY_FULL) {
+                // Parked (or the execution stops, which every item sees for itself).
+                return;
+            }
             let n = self.counters.failures.fetch_add(1, Ordering::Relaxed) + 1;
             if self.tolerance.tolerant() {
                 if self.tolerance.exceeded(n) {
@@ -198,6 +206,7 @@ impl Run<'_> {
             counters: Default::default(),
             stop: AtomicBool::new(false),
             tolerance: settings.tolerance,
+            park_stops: settings.max_concurrency.is_some_and(|n| n > 0),
         };
         // Only the outermost Map shows a bar.
         let mode = if env.state.map_item.is_some() {
