@@ -372,3 +372,83 @@ fn asl_send_task_commands_answer_tokens() {
     let bad = asl(&["send-task-success", "--token", &token, "--output", "{nope"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `asl run --listen`: the run's callback tokens are answered through the API by
+/// `asl send-task-*` from another process (the token reaches it through a
+/// resources-file command that writes its input to a file).
+#[test]
+fn asl_run_listen_answers_its_tokens() {
+    use std::io::BufRead;
+    let dir = Dir::new();
+    let token_file = dir.0.join("message.json");
+    let resources = dir.0.join("resources.json");
+    std::fs::write(
+        &resources,
+        json!({"arn:aws:states:::sqs:sendMessage.waitForTaskToken": {"command": [
+            "sh", "-c", format!("cat > {}.tmp && mv {}.tmp {} && echo '{{}}'",
+                token_file.display(), token_file.display(), token_file.display())]}})
+        .to_string(),
+    )
+    .unwrap();
+    let definition = dir.0.join("approval.json");
+    std::fs::write(&definition, approval()).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+        .args([
+            "run",
+            definition.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--resources", resources.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("asl run starts");
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().expect("a line").expect("stderr");
+    let endpoint = first
+        .split("listening on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in: {first}"))
+        .to_string();
+    std::thread::spawn(move || for _ in lines {});
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !token_file.exists() {
+        assert!(Instant::now() < deadline, "no token written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let message: Value = serde_json::from_slice(&std::fs::read(&token_file).unwrap()).unwrap();
+    let token = message["MessageBody"]["token"].as_str().expect("a token");
+    let send = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+            .args(args)
+            .args(["--endpoint", &endpoint])
+            .output()
+            .expect("asl runs")
+    };
+    assert!(
+        send(&["send-task-heartbeat", "--token", token])
+            .status
+            .success()
+    );
+    let bad = send(&["send-task-heartbeat", "--token", "nonsense"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("InvalidToken"));
+    let ok = send(&[
+        "send-task-success",
+        "--token",
+        token,
+        "--output",
+        r#"{"approved": "yes"}"#,
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let out = child.wait_with_output().expect("asl run ends");
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("the output");
+    assert_eq!(v["decision"], json!({"approved": "yes"}));
+}

@@ -269,6 +269,10 @@ pub struct RunArgs {
     /// .sync:2) may start, by the name their StateMachineArn ends with (repeatable).
     #[arg(long = "state-machine", value_name = "NAME=FILE")]
     pub state_machines: Vec<String>,
+    /// Answer SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat for this run's
+    /// callback tokens on this address (AWS JSON 1.0; port 0 picks a free one, printed).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     /// Run as an Express execution (as StartSyncExecution does): its ARN and context
     /// object, no history quota, at most 5 minutes (enforced with --aws-limits), and no
     /// .sync, .waitForTaskToken or activity tasks.

@@ -21,6 +21,7 @@ mod args;
 mod bench;
 mod datasets;
 mod jsonata;
+mod listen;
 mod run;
 mod send_task;
 mod serve;

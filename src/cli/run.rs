@@ -30,6 +30,18 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         }
         ex.register_state_machines(children);
     }
+    let ex = std::sync::Arc::new(ex);
+    if let Some(addr) = &a.listen {
+        match super::listen::start(addr, std::sync::Arc::clone(&ex)) {
+            Ok(bound) => eprintln!(
+                "asl run: listening on http://{bound} for SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat"
+            ),
+            Err(e) => {
+                eprintln!("asl run: {e}");
+                return Err(super::EXIT_USAGE);
+            }
+        }
+    }
     if a.each_line {
         return Ok(super::stream::run_each_line(&ex, sm, &a));
     }

@@ -1,0 +1,109 @@
+//! `asl run --listen ADDR`: the callback operations of the Step Functions API
+//! (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat, AWS JSON 1.0 over `POST /`)
+//! for the execution of this `asl run`, answered on its executor, so that
+//! `asl send-task-*`, the aws CLI, boto3 or a resources-file command can answer the
+//! tokens its `.waitForTaskToken` Tasks hand out.
+
+use asl_engine::exec::Executor;
+use asl_engine::exec::callback::CallbackError;
+use asl_engine::service::error::{ApiError, Code};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Starts answering on `addr` in the background; returns the address it listens on.
+pub fn start(addr: &str, executor: Arc<Executor>) -> Result<String, String> {
+    let listener =
+        std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?
+        .to_string();
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the listener: {e}"))?;
+    std::thread::Builder::new()
+        .name("asl-listen".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let app = Router::new().fallback(handle).with_state(executor);
+                let _ = axum::serve(listener, app).await;
+            })
+        })
+        .map_err(|e| format!("could not start the listener: {e}"))?;
+    Ok(bound)
+}
+
+async fn handle(State(ex): State<Arc<Executor>>, headers: HeaderMap, body: Bytes) -> Response {
+    match answer(&ex, &headers, &body) {
+        Ok(()) => (
+            [("content-type", "application/x-amz-json-1.0")],
+            json!({}).to_string(),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn answer(ex: &Executor, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    let op = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix("AWSStepFunctions."))
+        .unwrap_or("");
+    let req: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            Code::SerializationException,
+            format!("The request body is not valid JSON: {e}"),
+        )
+    })?;
+    let field = |name: &str| req.get(name).and_then(Value::as_str);
+    let token = || {
+        field("taskToken").ok_or_else(|| {
+            ApiError::new(
+                Code::ValidationException,
+                "1 validation error detected: Value null at 'taskToken' failed to satisfy constraint: Member must not be null",
+            )
+        })
+    };
+    let refused = |e: CallbackError| match e {
+        CallbackError::InvalidToken(_) => ApiError::new(Code::InvalidToken, e.to_string()),
+        CallbackError::TaskTimedOut(_) => ApiError::new(
+            Code::TaskTimedOut,
+            "Task Timed Out: 'Provided task does not exist anymore'",
+        ),
+    };
+    match op {
+        "SendTaskSuccess" => {
+            let output: Value =
+                serde_json::from_str(field("output").unwrap_or("")).map_err(|e| {
+                    ApiError::new(
+                        Code::InvalidOutput,
+                        format!("Invalid Output: 'the output is not JSON: {e}'"),
+                    )
+                })?;
+            ex.send_task_success(token()?, output).map_err(refused)
+        }
+        "SendTaskFailure" => ex
+            .send_task_failure(token()?, field("error"), field("cause"))
+            .map_err(refused),
+        "SendTaskHeartbeat" => ex.send_task_heartbeat(token()?).map_err(refused),
+        other => Err(ApiError::new(
+            Code::UnknownOperationException,
+            format!(
+                "Operation {other} is not answered by asl run --listen (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat; asl serve answers the rest)"
+            ),
+        )),
+    }
+}
