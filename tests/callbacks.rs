@@ -29,6 +29,15 @@ fn approval() -> String {
     .to_string()
 }
 
+/// `asl send-task-*` with `args` against `endpoint`.
+fn send_task(endpoint: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+        .args(args)
+        .args(["--endpoint", endpoint])
+        .output()
+        .expect("asl runs")
+}
+
 /// A state machine on the server; its ARN.
 fn create(s: &Server, name: &str, def: &Value) -> String {
     s.ok(
@@ -305,13 +314,7 @@ fn asl_send_task_commands_answer_tokens() {
     let s = Server::start(&dir.db());
     let machine = approval_machine(&s);
     let endpoint = format!("http://{}", s.addr);
-    let asl = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
-            .args(args)
-            .args(["--endpoint", &endpoint])
-            .output()
-            .expect("asl runs")
-    };
+    let asl = |args: &[&str]| send_task(&endpoint, args);
     let exec = start(&s, &machine, json!({"id": 1}));
     let token = wait_tokens(&s, &exec, 1).remove(0);
     let out = asl(&["send-task-heartbeat", "--token", &token]);
@@ -420,13 +423,7 @@ fn asl_run_listen_answers_its_tokens() {
     }
     let message: Value = serde_json::from_slice(&std::fs::read(&token_file).unwrap()).unwrap();
     let token = message["MessageBody"]["token"].as_str().expect("a token");
-    let send = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
-            .args(args)
-            .args(["--endpoint", &endpoint])
-            .output()
-            .expect("asl runs")
-    };
+    let send = |args: &[&str]| send_task(&endpoint, args);
     assert!(
         send(&["send-task-heartbeat", "--token", token])
             .status

@@ -15,8 +15,26 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// Starts answering on `addr` in the background; returns the address it listens on.
-pub fn start(addr: &str, executor: Arc<Executor>) -> Result<String, String> {
+/// The listener of a run: [`Listening::finish`] stops it once the answers in flight
+/// are sent (the answer that ends the run is one of them).
+pub struct Listening {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl Listening {
+    /// Stops taking requests and waits (at most 2 s) for those in flight.
+    pub fn finish(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = self.done.recv_timeout(std::time::Duration::from_secs(2));
+    }
+}
+
+/// Starts answering on `addr` in the background; returns the listener and the address
+/// it listens on.
+pub fn start(addr: &str, executor: Arc<Executor>) -> Result<(Listening, String), String> {
     let listener =
         std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = listener
@@ -30,6 +48,8 @@ pub fn start(addr: &str, executor: Arc<Executor>) -> Result<String, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("could not start the listener: {e}"))?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("asl-listen".into())
         .spawn(move || {
@@ -38,11 +58,22 @@ pub fn start(addr: &str, executor: Arc<Executor>) -> Result<String, String> {
                     return;
                 };
                 let app = Router::new().fallback(handle).with_state(executor);
-                let _ = axum::serve(listener, app).await;
-            })
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+            let _ = done_tx.send(());
         })
         .map_err(|e| format!("could not start the listener: {e}"))?;
-    Ok(bound)
+    Ok((
+        Listening {
+            stop: Some(stop),
+            done,
+        },
+        bound,
+    ))
 }
 
 async fn handle(State(ex): State<Arc<Executor>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -31,17 +31,21 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         ex.register_state_machines(children);
     }
     let ex = std::sync::Arc::new(ex);
-    if let Some(addr) = &a.listen {
-        match super::listen::start(addr, std::sync::Arc::clone(&ex)) {
-            Ok(bound) => eprintln!(
-                "asl run: listening on http://{bound} for SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat"
-            ),
+    let listening = match &a.listen {
+        Some(addr) => match super::listen::start(addr, std::sync::Arc::clone(&ex)) {
+            Ok((listening, bound)) => {
+                eprintln!(
+                    "asl run: listening on http://{bound} for SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat"
+                );
+                Some(listening)
+            }
             Err(e) => {
                 eprintln!("asl run: {e}");
                 return Err(super::EXIT_USAGE);
             }
-        }
-    }
+        },
+        None => None,
+    };
     if a.each_line {
         return Ok(super::stream::run_each_line(&ex, sm, &a));
     }
@@ -74,6 +78,10 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         ..RunOptions::default()
     };
     let mut out = ex.run_plan(&plan, input, &opts);
+    // The answer that ended the run is sent before the process ends.
+    if let Some(l) = listening {
+        l.finish();
+    }
     for w in &out.warnings {
         eprintln!("asl run: warning: {w}");
     }
