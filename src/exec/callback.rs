@@ -248,11 +248,10 @@ impl Run<'_> {
         if !self.waits_for_answer(&t.resource) {
             return None;
         }
-        let (Some(j), Some(k)) = (&self.journal, facts.state_key) else {
+        let (Some(j), Some(key)) = (&self.journal, self.attempt_key(facts)) else {
             let key = format!("/{}#{:016x}", st.name, rand::random::<u64>());
             return Some(Token::mint(&self.info.id, &key).encode());
         };
-        let key = format!("{k}/try{}", facts.retry_count);
         if let Some(Entry::Result(Ok(Value::String(t)))) = j.get(&format!("{key}/token")) {
             return Some(t);
         }
@@ -316,22 +315,10 @@ impl Run<'_> {
                 Err(_) => Ok(json!({})),
             }
         };
-        let key = env
-            .state
-            .state_key
-            .filter(|_| self.journal.is_some())
-            .map(|k| format!("{k}/try{}", env.state.retry_count));
-        let answer = match (&self.journal, key) {
+        let answer = match (&self.journal, self.attempt_key(&env.state)) {
             (Some(j), Some(key)) => {
-                match self.callback_journaled(
-                    j.as_ref(),
-                    &key,
-                    t,
-                    env,
-                    submit,
-                    timeout,
-                    heartbeat,
-                )? {
+                match self.callback_journaled(j.as_ref(), &key, t, env, submit, timeout, heartbeat)
+                {
                     Some(r) => r,
                     None => return Err(self.history_full()),
                 }
@@ -371,7 +358,7 @@ impl Run<'_> {
         submit: impl FnOnce() -> Result<Value, Failure>,
         timeout: Option<u64>,
         heartbeat: Option<u64>,
-    ) -> Result<Option<Result<Value, Failure>>, Failure> {
+    ) -> Option<Result<Value, Failure>> {
         let submitted_key = format!("{key}/submitted");
         let (output, at) = match j.get(&submitted_key) {
             Some(Entry::Result(Ok(v))) => {
@@ -387,7 +374,7 @@ impl Run<'_> {
                     Ok(out) => out,
                     Err(f) => {
                         j.put(key, &Entry::Result(Err(f.clone())));
-                        return Ok(Some(Err(f)));
+                        return Some(Err(f));
                     }
                 };
                 let at = self.ex.clock.now();
@@ -416,11 +403,9 @@ impl Run<'_> {
                     Some(names::TIMEOUT) | Some(names::HEARTBEAT_TIMEOUT)
                 )
             {
-                return Ok(Some(Err(
-                    self.timed_out(t, f.error.as_deref().unwrap_or(""))
-                )));
+                return Some(Err(self.timed_out(t, f.error.as_deref().unwrap_or(""))));
             }
-            return Ok(Some(r));
+            return Some(r);
         }
         let now = self.ex.clock.now();
         let secs = |s: u64| chrono::Duration::seconds(s.min(i64::MAX as u64 / 1000) as i64);
@@ -440,18 +425,18 @@ impl Run<'_> {
                 self.mark_live(env.state.entered_id);
                 let f = Failure::new(error, "");
                 j.put(key, &Entry::Result(Err(f)));
-                return Ok(Some(Err(self.timed_out(t, error))));
+                return Some(Err(self.timed_out(t, error)));
             }
         }
         if self.stopped() {
-            return Ok(None);
+            return None;
         }
         let mut until = now + chrono::Duration::days(LONGEST_WAIT_DAYS);
         for d in [timeout_at, beat_at].into_iter().flatten() {
             until = until.min(d);
         }
         self.suspend_until(until);
-        Ok(None)
+        None
     }
 
     fn submitted_event(&self, t: &Task, output: &Value) {

@@ -409,6 +409,15 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// With a journal, the key of this attempt of a Task (`/Fetch#0/try1`): where its
+    /// result (and a callback's token) is journaled.
+    pub(crate) fn attempt_key(&self, facts: &super::context::StateFacts<'_>) -> Option<String> {
+        facts
+            .state_key
+            .filter(|_| self.journal.is_some())
+            .map(|k| format!("{k}/try{}", facts.retry_count))
+    }
+
     /// Marks the execution suspended until `until` (the earliest of its waits): the
     /// caller unwinds with [`Self::history_full`].
     pub(crate) fn suspend_until(&self, until: DateTime<Utc>) {

@@ -440,11 +440,7 @@ impl Run<'_> {
             }
         };
         // With a journal, an attempt whose result was recorded is not run again.
-        let key = env
-            .state
-            .state_key
-            .filter(|_| self.journal.is_some())
-            .map(|k| format!("{k}/try{}", env.state.retry_count));
+        let key = self.attempt_key(&env.state);
         let recorded = match (&self.journal, &key) {
             (Some(j), Some(k)) => match j.get(k) {
                 Some(super::journal::Entry::Result(r)) => Some(r),

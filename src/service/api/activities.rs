@@ -141,17 +141,14 @@ pub(super) fn list(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     )
 }
 
-/// Whether the task a worker would get is still waiting (its execution runs and has
-/// no answer for it).
+/// Whether the task a worker would get is still waiting for its token (its execution
+/// runs and has no answer for it), as SendTaskSuccess would find it.
 fn still_waiting(s: &Service, t: &ActivityTask) -> ApiResult<bool> {
-    let running = s
-        .store
-        .execution(&t.execution_arn)?
-        .is_some_and(|e| e.status == "RUNNING");
-    if !running {
-        return Ok(false);
+    match super::callbacks::waiting(s, &t.token) {
+        Ok(_) => Ok(true),
+        Err(e) if e.code == Code::InternalFailure => Err(e),
+        Err(_) => Ok(false),
     }
-    Ok(super::journal_entry(s, &t.execution_arn, &t.task_key)?.is_none())
 }
 
 pub(super) fn get_task(s: &Service, r: &Req<'_>) -> ApiResult<Value> {

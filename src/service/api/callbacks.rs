@@ -41,7 +41,9 @@ pub(super) fn answer_token(s: &Arc<Service>, token: &str, result: Entry) -> ApiR
     answer(s, &token, result)
 }
 
-fn waiting(s: &Service, text: &str) -> ApiResult<Token> {
+/// The token `text`, if its task waits for it: `InvalidToken`, `TaskDoesNotExist` or
+/// `TaskTimedOut` otherwise.
+pub(super) fn waiting(s: &Service, text: &str) -> ApiResult<Token> {
     if text.is_empty() {
         return Err(ApiError::new(
             Code::ValidationException,
