@@ -159,7 +159,11 @@ fn orders_example_history_shows_the_retry_and_four_iterations() {
     let failed: Vec<&str> = events
         .iter()
         .filter(|e| e["type"] == "LambdaFunctionFailed")
-        .map(|e| e["taskFailedEventDetails"]["error"].as_str().unwrap_or(""))
+        .map(|e| {
+            e["lambdaFunctionFailedEventDetails"]["error"]
+                .as_str()
+                .unwrap_or("")
+        })
         .collect();
     assert_eq!(failed, ["TimeOut", "OutOfStock"]);
 }

@@ -3,6 +3,7 @@
 
 pub mod choice;
 pub mod failure;
+pub mod http_task;
 pub mod intrinsic;
 pub mod model;
 pub mod path;

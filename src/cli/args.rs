@@ -189,6 +189,10 @@ pub struct ExecArgs {
     /// JSON file mapping Task resources (or Lambda function names) to local commands.
     #[arg(long)]
     pub resources: Option<String>,
+    /// JSON file of the EventBridge connections HTTP Tasks name (ARN or name ->
+    /// AuthorizationType and AuthParameters, as CreateConnection takes them).
+    #[arg(long, value_name = "FILE")]
+    pub connections: Option<String>,
     /// Real time, or virtual time in which waits and retry intervals take no time.
     #[arg(long, value_enum, default_value = "real")]
     pub clock: ClockKind,
@@ -323,6 +327,10 @@ pub struct BenchArgs {
     /// JSON file mapping Task resources (or Lambda function names) to local commands.
     #[arg(long)]
     pub resources: Option<String>,
+    /// JSON file of the EventBridge connections HTTP Tasks name (ARN or name ->
+    /// AuthorizationType and AuthParameters, as CreateConnection takes them).
+    #[arg(long, value_name = "FILE")]
+    pub connections: Option<String>,
     /// Real time, or virtual time in which waits and retry intervals take no time.
     #[arg(long, value_enum, default_value = "real")]
     pub clock: ClockKind,

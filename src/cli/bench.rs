@@ -5,7 +5,7 @@
 //! come from one untimed run with history recording on.
 
 use super::args::{BenchArgs, ExecArgs, Format};
-use super::setup::{build_executor, load_definition, machine_name, read_input};
+use super::setup::{LOCAL_REGION, build_executor, load_definition, machine_name, read_input};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use asl_engine::exec::{Execution, Executor, RunOptions, Status};
 use asl_engine::plan::Plan;
@@ -41,6 +41,7 @@ fn default_threads() -> Vec<usize> {
 fn exec_args(a: &BenchArgs, threads: usize) -> ExecArgs {
     ExecArgs {
         resources: a.resources.clone(),
+        connections: None,
         clock: a.clock,
         threads: Some(threads),
         progress: a.progress,
@@ -91,7 +92,7 @@ fn bench_inner(a: BenchArgs) -> Result<i32, i32> {
 
     // Items and transitions per run: one untimed run with the history recorded.
     let (items, transitions) = {
-        let ex = build_executor("bench", &exec_args(&a, threads[0]))?;
+        let ex = build_executor("bench", &exec_args(&a, threads[0]), LOCAL_REGION)?;
         let plan = ex.plan(sm.clone());
         let out = ex.run_plan(
             &plan,
@@ -107,7 +108,7 @@ fn bench_inner(a: BenchArgs) -> Result<i32, i32> {
 
     let mut rows = Vec::new();
     for &t in &threads {
-        let ex = build_executor("bench", &exec_args(&a, t))?;
+        let ex = build_executor("bench", &exec_args(&a, t), LOCAL_REGION)?;
         let plan = ex.plan(sm.clone());
         rows.push(time_runs(&ex, &plan, &input, &opts, t, runs)?);
     }

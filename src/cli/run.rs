@@ -1,5 +1,7 @@
 use super::args::{ExplainArgs, RunArgs};
-use super::setup::{build_executor, load_definition, machine_name, read_input, run_limits};
+use super::setup::{
+    LOCAL_REGION, build_executor, load_definition, machine_name, read_input, run_limits,
+};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
 use asl_engine::exec::{ExecutionMode, RunOptions, Status};
 use serde_json::{Value, json};
@@ -12,7 +14,7 @@ pub fn run(a: RunArgs) -> i32 {
 
 fn run_inner(a: RunArgs) -> Result<i32, i32> {
     let sm = load_definition("run", &a.definition)?;
-    let mut ex = build_executor("run", &a.exec)?;
+    let mut ex = build_executor("run", &a.exec, LOCAL_REGION)?;
     if !a.state_machines.is_empty() {
         let mut children = std::collections::HashMap::new();
         for spec in &a.state_machines {
@@ -137,7 +139,7 @@ pub fn explain(a: ExplainArgs) -> i32 {
         Ok(sm) => sm,
         Err(c) => return c,
     };
-    let ex = match build_executor("explain", &a.exec) {
+    let ex = match build_executor("explain", &a.exec, LOCAL_REGION) {
         Ok(ex) => ex,
         Err(c) => return c,
     };

@@ -37,7 +37,7 @@ pub fn serve(a: ServeArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
-    let executor = match build_executor("serve", &a.exec) {
+    let executor = match build_executor("serve", &a.exec, &a.region) {
         Ok(ex) => ex,
         Err(code) => return code,
     };

@@ -5,6 +5,8 @@ use super::args::{ClockKind, ExecArgs, RunArgs};
 use super::{EXIT_INVALID, EXIT_USAGE, read_source};
 use asl_engine::Error;
 use asl_engine::asl::model::{StateMachine, load_text};
+use asl_engine::exec::http_task::connections::Connections;
+use asl_engine::exec::http_task::{HTTP_INVOKE, HttpTask};
 use asl_engine::exec::{Executor, Limits, Progress, TaskRegistry};
 use serde_json::{Value, json};
 
@@ -28,9 +30,22 @@ pub fn load_definition(cmd: &str, path: &str) -> Result<StateMachine, i32> {
     })
 }
 
-/// Builds the executor the execution flags describe.
-pub fn build_executor(cmd: &str, a: &ExecArgs) -> Result<Executor, i32> {
+/// The region of `asl run` and the other one-process commands.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+/// Builds the executor the execution flags describe (HTTP Tasks name `region` in
+/// their User-Agent).
+pub fn build_executor(cmd: &str, a: &ExecArgs, region: &str) -> Result<Executor, i32> {
     let mut tasks = TaskRegistry::new();
+    let connections = match &a.connections {
+        Some(path) => Some(Connections::load(path).map_err(|e| {
+            eprintln!("asl {cmd}: {e}");
+            EXIT_USAGE
+        })?),
+        None => None,
+    };
+    // A resources file may answer http:invoke itself (it is loaded after).
+    tasks.register(HTTP_INVOKE, HttpTask::new(connections, region));
     if let Some(r) = &a.resources {
         tasks.load_resources_file(r).map_err(|e| {
             eprintln!("asl {cmd}: {e}");

@@ -21,9 +21,10 @@
 //! on endless input, whatever the order in which executions finish.
 
 use super::args::{ExecArgs, RunArgs};
-use super::setup::{build_executor, machine_name, run_limits};
+use super::setup::{LOCAL_REGION, build_executor, machine_name, run_limits};
 use super::{EXIT_OK, EXIT_USAGE};
 use asl_engine::asl::model::StateMachine;
+use asl_engine::exec::http_task::{HTTP_INVOKE, HttpTask};
 use asl_engine::exec::{Execution, ExecutionMode, Executor, RunOptions, Status, TaskRegistry};
 use asl_engine::plan::{Plan, blocking_reason};
 use crossbeam::channel::{Receiver, Sender, bounded, unbounded};
@@ -143,6 +144,7 @@ pub fn run_each_line(given: &Executor, sm: StateMachine, a: &RunArgs) -> i32 {
 /// Whether the machine's own states block a thread (so executions don't go on rayon).
 fn machine_blocks(sm: &StateMachine, exec: &ExecArgs) -> bool {
     let mut tasks = TaskRegistry::new();
+    tasks.register(HTTP_INVOKE, HttpTask::new(None, LOCAL_REGION));
     if let Some(r) = &exec.resources {
         // build_executor reports a bad file; here it only decides where lines run.
         let _ = tasks.load_resources_file(r);
@@ -170,6 +172,7 @@ fn stream_executor(given: &Executor, exec: &ExecArgs) -> Result<Executor, i32> {
         "run",
         &ExecArgs {
             resources: exec.resources.clone(),
+            connections: exec.connections.clone(),
             clock: exec.clock,
             threads: None,
             progress: exec.progress,
@@ -178,6 +181,7 @@ fn stream_executor(given: &Executor, exec: &ExecArgs) -> Result<Executor, i32> {
             buckets: exec.buckets.clone(),
             data_root: exec.data_root.clone(),
         },
+        LOCAL_REGION,
     )
 }
 

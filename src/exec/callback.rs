@@ -23,6 +23,7 @@ use super::history::text;
 use super::journal::{Entry, Journal};
 use super::run::Run;
 use super::task::TaskRequest;
+use super::task::task_event_details;
 use crate::asl::Failure;
 use crate::asl::failure::names;
 use crate::asl::model::{State, StateKind, Task};
@@ -286,7 +287,11 @@ impl Run<'_> {
             ("TaskScheduled", "taskScheduledEventDetails", "parameters")
         };
         self.event(scheduled.0, || {
-            let mut d = json!({"resource": t.resource});
+            let mut d = if activity {
+                json!({"resource": t.resource})
+            } else {
+                task_event_details(&t.resource, json!({}))
+            };
             d[scheduled.2] = json!(text(&params));
             if let Some(h) = heartbeat {
                 d["heartbeatInSeconds"] = json!(h);
@@ -299,7 +304,10 @@ impl Run<'_> {
         if !activity {
             // An activity starts when a worker takes it (see `callback_journaled`).
             self.event("TaskStarted", || {
-                Some(("taskStartedEventDetails", json!({"resource": t.resource})))
+                Some((
+                    "taskStartedEventDetails",
+                    task_event_details(&t.resource, json!({})),
+                ))
             });
         }
         let submit = || -> Result<Value, Failure> {
@@ -446,7 +454,7 @@ impl Run<'_> {
         self.event("TaskSubmitted", || {
             Some((
                 "taskSubmittedEventDetails",
-                json!({"resource": t.resource, "output": text(output)}),
+                task_event_details(&t.resource, json!({"output": text(output)})),
             ))
         });
     }
@@ -465,7 +473,7 @@ impl Run<'_> {
             self.event("TaskTimedOut", || {
                 Some((
                     "taskTimedOutEventDetails",
-                    json!({"resource": t.resource, "error": error}),
+                    task_event_details(&t.resource, json!({"error": error})),
                 ))
             });
         }
@@ -485,7 +493,7 @@ impl Run<'_> {
                     self.event("TaskSucceeded", || {
                         Some((
                             "taskSucceededEventDetails",
-                            json!({"resource": t.resource, "output": text(&v)}),
+                            task_event_details(&t.resource, json!({"output": text(&v)})),
                         ))
                     });
                 }
@@ -513,7 +521,10 @@ impl Run<'_> {
                     self.event("TaskFailed", || {
                         Some((
                             "taskFailedEventDetails",
-                            json!({"resource": t.resource, "error": f.error, "cause": f.cause}),
+                            task_event_details(
+                                &t.resource,
+                                json!({"error": f.error, "cause": f.cause}),
+                            ),
                         ))
                     });
                 }

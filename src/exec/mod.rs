@@ -14,6 +14,7 @@ pub mod columnar;
 mod context;
 mod dataflow;
 mod history;
+pub mod http_task;
 pub mod journal;
 mod jsonata_state;
 pub mod limits;

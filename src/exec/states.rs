@@ -5,7 +5,7 @@ use super::context::{StateEnv, Vars};
 use super::dataflow::{apply_result_path, eval_assign, input_path, output_path, plain, set_vars};
 use super::history::text;
 use super::run::{Run, ScopeFacts, Step, payload_size};
-use super::task::{TaskKind, TaskRequest, lambda_invoke_response};
+use super::task::{TaskKind, TaskRequest, lambda_invoke_response, task_event_details};
 use crate::asl::Failure;
 use crate::asl::choice::parse_timestamp;
 use crate::asl::failure::names;
@@ -375,17 +375,45 @@ impl Run<'_> {
             TaskKind::LambdaInvoke => lambda_payload(params.get("Payload")),
             _ => params.clone(),
         };
-        let (sched, started) = match kind {
-            TaskKind::LambdaFunction => ("LambdaFunctionScheduled", "LambdaFunctionStarted"),
-            _ => ("TaskScheduled", "TaskStarted"),
+        let lambda_function = kind == TaskKind::LambdaFunction;
+        if lambda_function {
+            self.event("LambdaFunctionScheduled", || {
+                Some((
+                    "lambdaFunctionScheduledEventDetails",
+                    json!({"resource": t.resource, "input": text(&params)}),
+                ))
+            });
+            self.event("LambdaFunctionStarted", || None);
+        } else {
+            self.event("TaskScheduled", || {
+                Some((
+                    "taskScheduledEventDetails",
+                    task_event_details(&t.resource, json!({"parameters": text(&params)})),
+                ))
+            });
+            self.event("TaskStarted", || {
+                Some((
+                    "taskStartedEventDetails",
+                    task_event_details(&t.resource, json!({})),
+                ))
+            });
+        }
+        // The details of TaskSucceeded / TaskFailed (or their Lambda function forms).
+        let ended = |d: Value| -> Value {
+            if lambda_function {
+                d
+            } else {
+                task_event_details(&t.resource, d)
+            }
         };
-        self.event(sched, || {
-            Some((
-                "taskScheduledEventDetails",
-                json!({"resource": t.resource, "parameters": text(&params)}),
-            ))
-        });
-        self.event(started, || None);
+        let (ok_details, fail_details) = if lambda_function {
+            (
+                "lambdaFunctionSucceededEventDetails",
+                "lambdaFunctionFailedEventDetails",
+            )
+        } else {
+            ("taskSucceededEventDetails", "taskFailedEventDetails")
+        };
         let clock = self.ex.clock.clone();
         let invoke = || match timeout {
             Some(secs) if !clock.is_virtual() => {
@@ -475,14 +503,14 @@ impl Run<'_> {
                     );
                     self.event(fail_ty, || {
                         Some((
-                            "taskFailedEventDetails",
-                            json!({"error": f.error, "cause": f.cause}),
+                            fail_details,
+                            ended(json!({"error": f.error, "cause": f.cause})),
                         ))
                     });
                     return Err(f);
                 }
                 self.event(ok_ty, || {
-                    Some(("taskSucceededEventDetails", json!({"output": text(&v)})))
+                    Some((ok_details, ended(json!({"output": text(&v)}))))
                 });
                 Ok(match kind {
                     TaskKind::LambdaInvoke => lambda_invoke_response(
@@ -495,8 +523,8 @@ impl Run<'_> {
             Err(f) => {
                 self.event(fail_ty, || {
                     Some((
-                        "taskFailedEventDetails",
-                        json!({"error": f.error, "cause": f.cause}),
+                        fail_details,
+                        ended(json!({"error": f.error, "cause": f.cause})),
                     ))
                 });
                 Err(f)
@@ -508,14 +536,19 @@ impl Run<'_> {
         self.event("TaskScheduled", || {
             Some((
                 "taskScheduledEventDetails",
-                json!({"resource": resource, "parameters": text(params)}),
+                task_event_details(resource, json!({"parameters": text(params)})),
             ))
         });
-        self.event("TaskStarted", || None);
+        self.event("TaskStarted", || {
+            Some((
+                "taskStartedEventDetails",
+                task_event_details(resource, json!({})),
+            ))
+        });
         self.event("TaskFailed", || {
             Some((
                 "taskFailedEventDetails",
-                json!({"error": f.error, "cause": f.cause}),
+                task_event_details(resource, json!({"error": f.error, "cause": f.cause})),
             ))
         });
     }

@@ -133,6 +133,41 @@ impl std::fmt::Debug for TaskRegistry {
     }
 }
 
+/// The details of a Task* history event (`fields`, an object) with the resource as
+/// AWS records it: an integration `arn:aws:states:::SERVICE:ACTION` as
+/// `"resourceType": "SERVICE", "resource": "ACTION"` (the pattern's suffix kept:
+/// `startExecution.sync:2`; `aws-sdk:s3` and `getObject` for SDK integrations);
+/// another ARN as `"resource"`.
+pub fn task_event_details(resource: &str, fields: Value) -> Value {
+    let mut d = serde_json::Map::new();
+    let integration = resource
+        .strip_prefix("arn:")
+        .and_then(|r| r.split_once(":states:::"))
+        .map(|(_, rest)| rest);
+    match integration.and_then(|rest| {
+        let (service, action) = rest.split_once(':')?;
+        Some(match service {
+            "aws-sdk" => {
+                let (sdk, action) = action.split_once(':')?;
+                (format!("aws-sdk:{sdk}"), action)
+            }
+            _ => (service.to_string(), action),
+        })
+    }) {
+        Some((kind, action)) => {
+            d.insert("resourceType".into(), json!(kind));
+            d.insert("resource".into(), json!(action));
+        }
+        None => {
+            d.insert("resource".into(), json!(resource));
+        }
+    }
+    if let Value::Object(m) = fields {
+        d.extend(m);
+    }
+    Value::Object(d)
+}
+
 /// The function name in a Lambda function name, partial or full ARN, without qualifier.
 pub fn lambda_function_name(s: &str) -> &str {
     let s = match s.find(":function:") {
@@ -498,6 +533,26 @@ impl crate::plan::BlockingTasks for TaskRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn task_events_name_resources_as_aws_does() {
+        assert_eq!(
+            task_event_details("arn:aws:states:::lambda:invoke", json!({"output": "{}"})),
+            json!({"resourceType": "lambda", "resource": "invoke", "output": "{}"})
+        );
+        assert_eq!(
+            task_event_details("arn:aws:states:::states:startExecution.sync:2", json!({})),
+            json!({"resourceType": "states", "resource": "startExecution.sync:2"})
+        );
+        assert_eq!(
+            task_event_details("arn:aws-us-gov:states:::aws-sdk:s3:getObject", json!({})),
+            json!({"resourceType": "aws-sdk:s3", "resource": "getObject"})
+        );
+        assert_eq!(
+            task_event_details("arn:aws:states:us-east-1:1:activity:a", json!({})),
+            json!({"resource": "arn:aws:states:us-east-1:1:activity:a"})
+        );
+    }
 
     #[test]
     fn patterns_match_with_a_star_anywhere() {

@@ -16,6 +16,7 @@ use std::fmt;
 
 mod choice;
 mod fields;
+mod http_task;
 mod jsonata;
 mod jsonata_lex;
 mod machine;

@@ -1,7 +1,7 @@
 //! Value checks common to all states and specific to Task, Wait and Fail.
 
 use super::paths::{PathKind, check_path, check_template};
-use super::{At, Ctx, Ql, child, jsonata, kind, show, strict};
+use super::{At, Ctx, Ql, child, http_task, jsonata, kind, show, strict};
 use serde_json::{Map, Value};
 
 /// Largest TimeoutSeconds/HeartbeatSeconds accepted.
@@ -136,7 +136,12 @@ pub(super) fn check_task(ctx: &mut Ctx, at: At, obj: &Map<String, Value>, ql: Ql
             state: at.state,
         };
         match v {
-            Value::String(s) => strict::check_resource(ctx, here, s, false),
+            Value::String(s) => {
+                strict::check_resource(ctx, here, s, false);
+                if http_task::is_http_task(s) {
+                    http_task::check(ctx, at, obj, ql);
+                }
+            }
             // CloudFormation resolves `{"Ref": ..}` / `{"Fn::GetAtt": ..}` before AWS sees it.
             Value::Object(m)
                 if !ctx.opts.strict_aws
