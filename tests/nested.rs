@@ -262,3 +262,96 @@ fn asl_run_starts_the_children_it_is_given() {
         (Some("FAILED"), Some("Boom"))
     );
 }
+
+/// A child that answers its parent's token with the sfn SDK integration (success,
+/// or failure when `n` is negative), then tries a token that is not one.
+fn answering_child() -> Value {
+    json!({"StartAt": "Which", "States": {
+        "Which": {"Type": "Choice", "Choices": [
+            {"Variable": "$.n", "NumericLessThan": 0, "Next": "Refuse"}], "Default": "Answer"},
+        "Answer": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+            "Parameters": {"TaskToken.$": "$.token",
+                           "Output.$": "States.JsonToString(States.MathAdd($.n, $.n))"},
+            "ResultPath": "$.answered", "Next": "Again"},
+        "Refuse": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskFailure",
+            "Parameters": {"TaskToken.$": "$.token", "Error": "Negative", "Cause": "n < 0"},
+            "ResultPath": "$.answered", "Next": "Again"},
+        "Again": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+            "Parameters": {"TaskToken.$": "$.token", "Output": "{}"},
+            "Catch": [{"ErrorEquals": ["Sfn.TaskTimedOutException"], "ResultPath": "$.again",
+                       "Next": "Done"}],
+            "End": true},
+        "Done": {"Type": "Succeed"}}})
+}
+
+fn token_parent(child_arn: &str) -> Value {
+    json!({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+            "Parameters": {"StateMachineArn": child_arn,
+                           "Input": {"n.$": "$.n", "token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 60,
+            "Catch": [{"ErrorEquals": ["Negative"], "ResultPath": "$.refused", "Next": "Refused"}],
+            "End": true},
+        "Refused": {"Type": "Pass", "End": true}}})
+}
+
+#[test]
+fn children_answer_wait_for_task_token_parents_with_the_sfn_sdk_integration() {
+    // asl serve: the answers go through the server's own SendTask* checks.
+    let dir = Dir::new();
+    let s = Server::start(&dir.db());
+    let child = create(&s, "answerer", answering_child());
+    let p = create(&s, "p-answered", token_parent(&child));
+    let done = wait_done(&s, &start(&s, &p, json!({"n": 21})));
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(output(&done), json!(42));
+    let done = wait_done(&s, &start(&s, &p, json!({"n": -1})));
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(output(&done)["refused"]["Error"], "Negative");
+    assert_eq!(output(&done)["refused"]["Cause"], "n < 0");
+    // The child's second answer came after the parent's task had ended.
+    let l = s.ok("ListExecutions", json!({"stateMachineArn": child}));
+    for e in l["executions"].as_array().unwrap() {
+        let d = wait_done(&s, e["executionArn"].as_str().unwrap());
+        assert_eq!(d["status"], "SUCCEEDED", "{d}");
+        assert_eq!(
+            output(&d)["again"]["Error"],
+            "Sfn.TaskTimedOutException",
+            "{d}"
+        );
+    }
+
+    // asl run: the same two workflows, answered on the run's executor.
+    let parent = dir.0.join("parent.json");
+    let child = dir.0.join("child.json");
+    std::fs::write(
+        &parent,
+        token_parent("arn:aws:states:us-east-1:123456789012:stateMachine:answerer").to_string(),
+    )
+    .unwrap();
+    std::fs::write(&child, answering_child().to_string()).unwrap();
+    for (n, expected) in [
+        (21, json!(42)),
+        (
+            -1,
+            json!({"n": -1, "refused": {"Error": "Negative", "Cause": "n < 0"}}),
+        ),
+    ] {
+        let input = dir.0.join("input.json");
+        std::fs::write(&input, json!({"n": n}).to_string()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+            .args(["run", parent.to_str().unwrap(), "--input"])
+            .arg(&input)
+            .args(["--state-machine", &format!("answerer={}", child.display())])
+            .output()
+            .expect("asl runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v, expected);
+    }
+}

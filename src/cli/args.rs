@@ -270,11 +270,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub aws_limits: bool,
     /// A state machine that `states:startExecution` Tasks (request-response, .sync,
-    /// .sync:2) may start, by the name their StateMachineArn ends with (repeatable).
+    /// .sync:2, .waitForTaskToken) may start, by the name their StateMachineArn ends with (repeatable).
     #[arg(long = "state-machine", value_name = "NAME=FILE")]
     pub state_machines: Vec<String>,
     /// Answer SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat for this run's
-    /// callback tokens on this address (AWS JSON 1.0; port 0 picks a free one, printed).
+    /// callback tokens, and GetActivityTask for its activity tasks, on this address
+    /// (AWS JSON 1.0; port 0 picks a free one, printed).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
     /// Run as an Express execution (as StartSyncExecution does): its ARN and context

@@ -1,8 +1,9 @@
-//! `asl run --listen ADDR`: the callback operations of the Step Functions API
-//! (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat, AWS JSON 1.0 over `POST /`)
-//! for the execution of this `asl run`, answered on its executor, so that
-//! `asl send-task-*`, the aws CLI, boto3 or a resources-file command can answer the
-//! tokens its `.waitForTaskToken` Tasks hand out.
+//! `asl run --listen ADDR`: the callback and activity-worker operations of the Step
+//! Functions API (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat,
+//! GetActivityTask; AWS JSON 1.0 over `POST /`) for the execution of this `asl run`,
+//! answered on its executor, so that `asl send-task-*`, the aws CLI, boto3 or a
+//! resources-file command can answer the tokens its `.waitForTaskToken` Tasks hand
+//! out, and activity workers can take its activity tasks.
 
 use asl_engine::exec::Executor;
 use asl_engine::exec::callback::CallbackError;
@@ -77,17 +78,24 @@ pub fn start(addr: &str, executor: Arc<Executor>) -> Result<(Listening, String),
 }
 
 async fn handle(State(ex): State<Arc<Executor>>, headers: HeaderMap, body: Bytes) -> Response {
-    match answer(&ex, &headers, &body) {
-        Ok(()) => (
+    // GetActivityTask long-polls: it waits on a thread of the blocking pool.
+    let answered = tokio::task::spawn_blocking(move || answer(&ex, &headers, &body)).await;
+    match answered {
+        Ok(Ok(v)) => (
             [("content-type", "application/x-amz-json-1.0")],
-            json!({}).to_string(),
+            v.to_string(),
         )
             .into_response(),
-        Err(e) => e.into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ApiError::new(Code::InternalFailure, "the request could not be answered")
+            .into_response(),
     }
 }
 
-fn answer(ex: &Executor, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+/// How long GetActivityTask waits for a task (AWS: 60 seconds).
+const LONG_POLL: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn answer(ex: &Executor, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
     let op = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -124,16 +132,37 @@ fn answer(ex: &Executor, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiErro
                         format!("Invalid Output: 'the output is not JSON: {e}'"),
                     )
                 })?;
-            ex.send_task_success(token()?, output).map_err(refused)
+            ex.send_task_success(token()?, output).map_err(refused)?;
+            Ok(json!({}))
         }
-        "SendTaskFailure" => ex
-            .send_task_failure(token()?, field("error"), field("cause"))
-            .map_err(refused),
-        "SendTaskHeartbeat" => ex.send_task_heartbeat(token()?).map_err(refused),
+        "SendTaskFailure" => {
+            ex.send_task_failure(token()?, field("error"), field("cause"))
+                .map_err(refused)?;
+            Ok(json!({}))
+        }
+        "SendTaskHeartbeat" => {
+            ex.send_task_heartbeat(token()?).map_err(refused)?;
+            Ok(json!({}))
+        }
+        "GetActivityTask" => {
+            let arn = field("activityArn").ok_or_else(|| {
+                ApiError::new(
+                    Code::ValidationException,
+                    "1 validation error detected: Value null at 'activityArn' failed to satisfy constraint: Member must not be null",
+                )
+            })?;
+            // No task within the long poll: neither token nor input, as AWS answers.
+            Ok(
+                match ex.get_activity_task(arn, field("workerName"), LONG_POLL) {
+                    Some((token, input)) => json!({"taskToken": token, "input": input}),
+                    None => json!({}),
+                },
+            )
+        }
         other => Err(ApiError::new(
             Code::UnknownOperationException,
             format!(
-                "Operation {other} is not answered by asl run --listen (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat; asl serve answers the rest)"
+                "Operation {other} is not answered by asl run --listen (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat, GetActivityTask; asl serve answers the rest)"
             ),
         )),
     }

@@ -37,7 +37,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         Some(addr) => match super::listen::start(addr, std::sync::Arc::clone(&ex)) {
             Ok((listening, bound)) => {
                 eprintln!(
-                    "asl run: listening on http://{bound} for SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat"
+                    "asl run: listening on http://{bound} for SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat and GetActivityTask"
                 );
                 Some(listening)
             }

@@ -113,6 +113,15 @@ pub enum CallbackError {
 struct Waiting {
     answer: Option<Result<Value, Failure>>,
     last_beat: Option<Instant>,
+    /// An activity task taken by a worker: the worker's name.
+    taken_by: Option<String>,
+}
+
+/// An activity task of a run without a journal, waiting for a worker to take it.
+struct PendingActivity {
+    activity: String,
+    token: String,
+    input: String,
 }
 
 /// A waiting task's state, and how its thread hears of a change.
@@ -122,6 +131,9 @@ type Slot = (Mutex<Waiting>, Condvar);
 #[derive(Default)]
 pub struct Callbacks {
     waiting: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Activity tasks no worker has taken yet, oldest first.
+    activities: Mutex<Vec<PendingActivity>>,
+    posted: Condvar,
 }
 
 impl std::fmt::Debug for Callbacks {
@@ -173,12 +185,72 @@ impl Callbacks {
             .insert(token.to_string(), Arc::default());
     }
 
-    /// Forgets `token`: later answers get `TaskTimedOut`.
+    /// Forgets `token`: later answers get `TaskTimedOut` (and an activity task not
+    /// taken yet leaves its queue).
     pub(crate) fn forget(&self, token: &str) {
         self.waiting
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(token);
+        self.activities
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|a| a.token != token);
+    }
+
+    /// Queues an activity task for a worker (after [`Callbacks::expect`]).
+    pub(crate) fn post_activity(&self, activity: &str, token: &str, input: String) {
+        self.activities
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(PendingActivity {
+                activity: activity.to_string(),
+                token: token.to_string(),
+                input,
+            });
+        self.posted.notify_all();
+    }
+
+    /// Hands the oldest task of `activity` to a worker, waiting at most `wait` for one:
+    /// `(taskToken, input)`. Each task is handed out once.
+    pub fn take_activity_task(
+        &self,
+        activity: &str,
+        worker: Option<&str>,
+        wait: Duration,
+    ) -> Option<(String, String)> {
+        let until = Instant::now() + wait;
+        let mut queue = self.activities.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(i) = queue.iter().position(|a| a.activity == activity) {
+                let task = queue.remove(i);
+                drop(queue);
+                let slot = self
+                    .waiting
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&task.token)
+                    .cloned();
+                if let Some(slot) = slot {
+                    let (lock, changed) = &*slot;
+                    let mut w = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    w.taken_by = Some(worker.unwrap_or_default().to_string());
+                    // The heartbeat counts from here (as in `asl serve`).
+                    w.last_beat = Some(Instant::now());
+                    changed.notify_all();
+                }
+                return Some((task.token, task.input));
+            }
+            let now = Instant::now();
+            if now >= until {
+                return None;
+            }
+            queue = self
+                .posted
+                .wait_timeout(queue, until - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
     }
 
     /// Waits for `token`'s answer, the deadlines, or `stopped`.
@@ -188,6 +260,7 @@ impl Callbacks {
         timeout: Option<Duration>,
         heartbeat: Option<Duration>,
         stopped: &dyn Fn() -> bool,
+        on_taken: &dyn Fn(&str),
     ) -> Result<Result<Value, Failure>, Unanswered> {
         let slot = self
             .waiting
@@ -201,7 +274,12 @@ impl Callbacks {
         let start = Instant::now();
         let (lock, changed) = &*slot;
         let mut w = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut taken_seen = false;
         loop {
+            if let (false, Some(worker)) = (taken_seen, &w.taken_by) {
+                taken_seen = true;
+                on_taken(worker);
+            }
             if let Some(a) = &w.answer {
                 return Ok(a.clone());
             }
@@ -237,7 +315,7 @@ const LONGEST_WAIT_DAYS: i64 = 366;
 impl Run<'_> {
     /// Whether a Task with this resource waits for the answer to its token.
     pub(crate) fn waits_for_answer(&self, resource: &str) -> bool {
-        is_callback(resource) || self.ex.tasks.answers_later(resource)
+        is_callback(resource) || is_activity(resource) || self.ex.tasks.answers_later(resource)
     }
 
     /// The token of this attempt of `st`, when it is a callback Task: journaled (a
@@ -334,12 +412,25 @@ impl Run<'_> {
             _ => {
                 let callbacks = &self.ex.callbacks;
                 callbacks.expect(&token);
+                if activity {
+                    callbacks.post_activity(&t.resource, &token, params.to_string());
+                }
                 let submitted = submit();
                 let r = submitted.and_then(|out| {
                     self.submitted_event(t, &out);
                     let secs = |s: Option<u64>| s.map(Duration::from_secs);
-                    match callbacks.wait(&token, secs(timeout), secs(heartbeat), &|| self.stopped())
-                    {
+                    let started = |worker: &str| {
+                        self.event("ActivityStarted", || {
+                            Some(("activityStartedEventDetails", json!({"workerName": worker})))
+                        });
+                    };
+                    match callbacks.wait(
+                        &token,
+                        secs(timeout),
+                        secs(heartbeat),
+                        &|| self.stopped(),
+                        &started,
+                    ) {
                         Ok(r) => r,
                         Err(Unanswered::Timeout) => Err(self.timed_out(t, names::TIMEOUT)),
                         Err(Unanswered::Heartbeat) => {
@@ -557,8 +648,11 @@ mod tests {
         c.expect(&token);
         let c2 = Arc::clone(&c);
         let t2 = token.clone();
-        let waiter =
-            std::thread::spawn(move || c2.wait(&t2, None, None, &|| false).ok().map(|r| r.ok()));
+        let waiter = std::thread::spawn(move || {
+            c2.wait(&t2, None, None, &|| false, &|_| {})
+                .ok()
+                .map(|r| r.ok())
+        });
         c.answer(&token, Answer::Success(json!({"ok": 1})))
             .expect("answered");
         assert_eq!(waiter.join().unwrap(), Some(Some(json!({"ok": 1}))));
@@ -582,7 +676,13 @@ mod tests {
         let c = Callbacks::default();
         let token = Token::mint("", "k").encode();
         c.expect(&token);
-        let r = c.wait(&token, None, Some(Duration::from_millis(20)), &|| false);
+        let r = c.wait(
+            &token,
+            None,
+            Some(Duration::from_millis(20)),
+            &|| false,
+            &|_| {},
+        );
         assert!(matches!(r, Err(Unanswered::Heartbeat)));
     }
 }

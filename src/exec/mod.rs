@@ -23,6 +23,7 @@ pub mod nested;
 mod parallel;
 mod progress;
 mod run;
+pub mod sfn_sdk;
 mod states;
 pub mod task;
 
@@ -276,15 +277,30 @@ impl ExecutorBuilder {
                 .map(Arc::new),
             _ => None,
         };
+        // Workflows answer tokens on this executor through the sfn SDK integration
+        // (unless a handler of the caller's answers them).
+        let callbacks: Arc<callback::Callbacks> = Arc::default();
+        let mut tasks = self.tasks;
+        for (resource, send) in sfn_sdk::Send::ALL {
+            if !tasks.has_exact(resource) {
+                tasks.register(
+                    resource,
+                    sfn_sdk::SendTask {
+                        callbacks: Arc::clone(&callbacks),
+                        send,
+                    },
+                );
+            }
+        }
         Executor {
-            tasks: Arc::new(self.tasks),
+            tasks: Arc::new(tasks),
             clock: self.clock.unwrap_or_else(|| Arc::new(RealClock)),
             pool,
             progress: self.progress,
             partition: self.partition,
             columnar: !self.no_columnar,
             buckets: Arc::new(self.buckets),
-            callbacks: Arc::default(),
+            callbacks,
         }
     }
 }
@@ -302,7 +318,12 @@ impl Executor {
         machines: std::collections::HashMap<String, Arc<StateMachine>>,
     ) {
         let machines: nested::Machines = Arc::new(machines);
-        for (suffix, sync) in [("", None), (".sync", Some(false)), (".sync:2", Some(true))] {
+        for (suffix, sync) in [
+            ("", None),
+            (".waitForTaskToken", None),
+            (".sync", Some(false)),
+            (".sync:2", Some(true)),
+        ] {
             self.register_task(
                 &format!("{}{suffix}", nested::START_EXECUTION),
                 nested::StartChild {
@@ -317,6 +338,19 @@ impl Executor {
     /// the integrations it answers itself, such as nested executions).
     pub fn register_task(&mut self, resource: &str, h: impl TaskHandler + 'static) {
         Arc::make_mut(&mut self.tasks).register(resource, h);
+    }
+
+    /// Hands a worker the oldest task of the activity `activity_arn` that a run of
+    /// this executor (without a journal) waits on, waiting at most `wait` for one:
+    /// `(taskToken, input)`; the worker answers with [`Executor::send_task_success`].
+    pub fn get_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<&str>,
+        wait: std::time::Duration,
+    ) -> Option<(String, String)> {
+        self.callbacks
+            .take_activity_task(activity_arn, worker_name, wait)
     }
 
     /// Answers the callback token of a Task waiting in a run of this executor without

@@ -1,12 +1,15 @@
 //! Nested executions without a server: `arn:aws:states:::states:startExecution` (and
-//! `.sync`, `.sync:2`) answered by the executor itself for the state machines it was
+//! `.sync`, `.sync:2`, `.waitForTaskToken`) answered by the executor itself for the state machines it was
 //! given ([`crate::exec::ExecutorBuilder::state_machine`], `asl run --state-machine
 //! NAME=FILE`). The child runs on the calling thread, to its end, as a real execution
 //! of its own (its own history and `$$.Execution`); `.sync` gives DescribeExecution's
 //! fields (`Output` as JSON text, as JSON for `.sync:2`); a child that fails fails the
 //! Task with `States.TaskFailed` and that description as the cause. The
 //! request-response form also runs the child to its end before it answers
-//! `{ExecutionArn, StartDate}` (a local run has no background to leave it in).
+//! `{ExecutionArn, StartDate}` (a local run has no background to leave it in); so does
+//! `.waitForTaskToken`, whose child answers its parent's token on the way (with the
+//! `aws-sdk:sfn:sendTaskSuccess` integration, see [`super::sfn_sdk`], or through
+//! `asl run --listen`).
 //! `asl serve` answers the same resources with its own state machines instead.
 
 use super::task::{TaskHandler, TaskRequest};

@@ -196,6 +196,11 @@ impl TaskRegistry {
         }
     }
 
+    /// Whether a handler is registered for exactly `resource`.
+    pub fn has_exact(&self, resource: &str) -> bool {
+        self.exact.contains_key(resource)
+    }
+
     /// The most specific pattern matching any of `texts`.
     fn pattern_for(&self, texts: &[&str]) -> Option<&Arc<dyn TaskHandler>> {
         let mut best: Option<(usize, &Arc<dyn TaskHandler>)> = None;
@@ -291,7 +296,10 @@ impl TaskRegistry {
     /// Would a Task with this resource block its thread? Unknown resources fail at once,
     /// so they don't; `lambda:invoke` blocks when any registered function does.
     pub fn is_blocking(&self, resource: &str) -> bool {
-        if super::callback::is_callback(resource) || self.answers_later(resource) {
+        if super::callback::is_callback(resource)
+            || super::callback::is_activity(resource)
+            || self.answers_later(resource)
+        {
             // It waits for its token's answer.
             return true;
         }

@@ -77,6 +77,7 @@ impl Service {
         Ok(Arc::new_cyclic(|me| {
             // The integrations this server answers itself: nested executions.
             api::nested::register(&mut executor, me.clone());
+            api::callbacks::register(&mut executor, me.clone());
             api::activities::register(&mut executor, me.clone());
             Service {
                 store,

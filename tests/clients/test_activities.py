@@ -75,3 +75,45 @@ def test_four_worker_processes_drain_a_map_of_activity_tasks(sfn, server):
     assert len({t for t, _ in tokens}) == ITEMS, "a task was done twice"
     assert sorted(n for _, n in tokens) == list(range(ITEMS))
     expect_error("TaskTimedOut", sfn.send_task_success, taskToken=tokens[0][0], output="{}")
+
+
+def test_asl_run_listen_hands_its_activity_tasks_to_boto3_workers(tmp_path):
+    """The bundled example without a server: `asl run --listen` answers GetActivityTask
+    and SendTask* for its own activity tasks; two processes of the example's worker
+    (datasets/activities/worker.py, boto3) drain its Map, each task done once."""
+    import re
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT, asl_bin_path
+
+    documents = json.loads((REPO_ROOT / "datasets/activities/input.json").read_text())["documents"]
+    run = subprocess.Popen(
+        [str(asl_bin_path()), "run", "datasets/activities/workflow.asl.json",
+         "--input", "datasets/activities/input.json", "--listen", "127.0.0.1:0"],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    workers = []
+    try:
+        first = run.stderr.readline()
+        endpoint = re.search(r"listening on (http://\S+)", first).group(1)
+        per_worker = len(documents) // 2
+        workers = [subprocess.Popen(
+            [sys.executable, "datasets/activities/worker.py", "--endpoint", endpoint,
+             "--name", f"w{k}", "--max-tasks", str(per_worker)],
+            cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True) for k in range(2)]
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        done = [w.communicate(timeout=60)[0].splitlines() for w in workers]
+    finally:
+        for p in [run, *workers]:
+            if p.poll() is None:
+                p.kill()
+    results = json.loads(out)
+    assert [r["id"] for r in results] == [d["id"] for d in documents]
+    assert [r["minutes"] for r in results] == [round(d["words"] / 200, 2) for d in documents]
+    # Each worker did its share, and no document was done twice.
+    assert [len(lines) for lines in done] == [per_worker, per_worker]
+    reported = sorted(line.split(": ")[1].split()[0] for lines in done for line in lines)
+    assert reported == sorted(d["id"] for d in documents)
+    assert {r["by"] for r in results} == {"w0", "w1"}

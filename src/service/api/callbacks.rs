@@ -4,14 +4,17 @@
 //! woken: its replay finds the answer there.
 
 use super::{Req, journal_entry};
+use crate::asl::Failure;
 use crate::exec::MAX_PAYLOAD_BYTES;
 use crate::exec::callback::Token;
 use crate::exec::journal::Entry;
+use crate::exec::sfn_sdk::{Send, sdk_failure};
+use crate::exec::{Executor, TaskHandler, TaskRequest};
 use crate::service::Service;
 use crate::service::error::{ApiError, ApiResult, Code};
 use crate::service::runner;
-use serde_json::{Value, json};
-use std::sync::Arc;
+use serde_json::{Map, Value, json};
+use std::sync::{Arc, Weak};
 
 /// AWS's limits on the fields.
 const MAX_TOKEN: usize = 2048;
@@ -129,4 +132,63 @@ pub(super) fn heartbeat(s: &Arc<Service>, r: &Req<'_>) -> ApiResult<Value> {
         &Entry::Until(chrono::Utc::now()).to_json().to_string(),
     )?;
     Ok(json!({}))
+}
+
+/// The sfn SDK integration (`arn:aws:states:::aws-sdk:sfn:sendTaskSuccess`, …Failure,
+/// …Heartbeat) answered by this server: a workflow's answer (a child's to the parent
+/// that started it with `.waitForTaskToken`) goes through the API's own checks; a
+/// refusal fails the Task with the SDK's error name (`Sfn.TaskTimedOutException`).
+struct SendTask {
+    service: Weak<Service>,
+    send: Send,
+}
+
+/// Registers the three resources on the server's executor.
+pub fn register(executor: &mut Executor, service: Weak<Service>) {
+    for (resource, send) in Send::ALL {
+        executor.register_task(
+            resource,
+            SendTask {
+                service: service.clone(),
+                send,
+            },
+        );
+    }
+}
+
+impl TaskHandler for SendTask {
+    fn invoke(&self, req: &TaskRequest<'_>) -> Result<Value, Failure> {
+        let s = self.service.upgrade().ok_or_else(|| {
+            Failure::new(
+                crate::asl::failure::names::TASK_FAILED,
+                "the server is shutting down",
+            )
+        })?;
+        // The API's fields from the SDK's (a JSON Output given as is is its text).
+        let mut fields = Map::new();
+        for (from, to) in [
+            ("TaskToken", "taskToken"),
+            ("Output", "output"),
+            ("Error", "error"),
+            ("Cause", "cause"),
+        ] {
+            match req.input.get(from) {
+                Some(v) if to == "output" && !v.is_string() && !v.is_null() => {
+                    fields.insert(to.into(), json!(v.to_string()));
+                }
+                Some(v) => {
+                    fields.insert(to.into(), v.clone());
+                }
+                None => {}
+            }
+        }
+        let r = Req(&fields);
+        let _one_at_a_time = s.control.lock().unwrap_or_else(|p| p.into_inner());
+        match self.send {
+            Send::Success => success(&s, &r),
+            Send::Failure => failure(&s, &r),
+            Send::Heartbeat => heartbeat(&s, &r),
+        }
+        .map_err(|e| sdk_failure(e.code.name(), &e.message))
+    }
 }

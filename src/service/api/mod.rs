@@ -2,7 +2,7 @@
 //! operation reads its fields, checks them as AWS does and answers AWS's shape.
 
 pub(crate) mod activities;
-mod callbacks;
+pub(super) mod callbacks;
 mod executions;
 mod machines;
 mod map_runs;
