@@ -449,3 +449,126 @@ fn asl_run_listen_answers_its_tokens() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("the output");
     assert_eq!(v["decision"], json!({"approved": "yes"}));
 }
+
+/// `asl run DEF --listen 127.0.0.1:0 --resources R` started; the endpoint it prints,
+/// and the rest of its stderr once it ends.
+fn listening_run(
+    definition: &std::path::Path,
+    resources: &std::path::Path,
+    input: &str,
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+        .args([
+            "run",
+            definition.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--resources", resources.to_str().unwrap(), "--input", input])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("asl run starts");
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().expect("a line").expect("stderr");
+    let endpoint = first
+        .split("listening on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in: {first}"))
+        .to_string();
+    let rest =
+        std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    (child, endpoint, rest)
+}
+
+/// Waits until `file` holds a token other than `not`; returns it.
+fn next_token(file: &std::path::Path, not: Option<&str>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(t) = std::fs::read(file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|m| m["MessageBody"]["token"].as_str().map(str::to_string))
+            && Some(t.as_str()) != not
+        {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "no new token written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The flows of `asl serve`'s callback tests, in `asl run --listen` with
+/// `asl send-task-*`: a Retry's new token (the old one is refused), a rejection that
+/// the Catch takes, and a heartbeat timeout.
+#[test]
+fn asl_run_listen_rejection_retry_and_heartbeat_timeout() {
+    let dir = Dir::new();
+    let token_file = dir.0.join("message.json");
+    let resources = dir.0.join("resources.json");
+    std::fs::write(
+        &resources,
+        json!({"arn:aws:states:::sqs:sendMessage.waitForTaskToken": {"command": [
+            "sh", "-c", format!("cat > {f}.tmp && mv {f}.tmp {f} && echo '{{}}'",
+                f = token_file.display())]}})
+        .to_string(),
+    )
+    .unwrap();
+    let definition = dir.0.join("approval.json");
+    std::fs::write(&definition, approval()).unwrap();
+    let input = dir.0.join("input.json");
+    std::fs::write(&input, r#"{"order": 7}"#).unwrap();
+
+    let (child, endpoint, _) = listening_run(&definition, &resources, input.to_str().unwrap());
+    let send = |args: &[&str]| send_task(&endpoint, args);
+    let first = next_token(&token_file, None);
+    let flaky = send(&["send-task-failure", "--token", &first, "--error", "Flaky"]);
+    assert!(
+        flaky.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flaky.stderr)
+    );
+    // The Retry's attempt hands out a new token; the old one is refused.
+    let second = next_token(&token_file, Some(&first));
+    let stale = send(&["send-task-success", "--token", &first, "--output", "{}"]);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&stale.stderr).contains("TaskTimedOut"));
+    let rejected = send(&[
+        "send-task-failure",
+        "--token",
+        &second,
+        "--error",
+        "Rejected",
+        "--cause",
+        "too expensive",
+    ]);
+    assert!(
+        rejected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rejected.stderr)
+    );
+    let out = child.wait_with_output().expect("asl run ends");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("the output");
+    assert_eq!(
+        v,
+        json!({"order": 7, "why": {"Error": "Rejected", "Cause": "too expensive"}, "outcome": "rejected"})
+    );
+
+    // Nobody answers a Task with HeartbeatSeconds: States.HeartbeatTimeout.
+    let mut def: Value = serde_json::from_str(&approval()).unwrap();
+    def["States"]["Ask"]["HeartbeatSeconds"] = json!(1);
+    std::fs::write(&definition, def.to_string()).unwrap();
+    std::fs::remove_file(&token_file).unwrap();
+    let (child, _, stderr) = listening_run(&definition, &resources, input.to_str().unwrap());
+    let out = child.wait_with_output().expect("asl run ends");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = stderr.join().expect("stderr");
+    assert!(stderr.contains("States.HeartbeatTimeout"), "{stderr}");
+}

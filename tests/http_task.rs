@@ -512,3 +512,55 @@ fn asl_serve_runs_http_tasks_with_its_connections_and_records_them() {
     );
     assert!(events.iter().any(|e| e["type"] == "TaskSucceeded"));
 }
+
+/// The bundled example (`datasets/http`) against Python's own `http.server` serving
+/// `datasets/`, as the README walks through it.
+#[test]
+fn the_http_example_runs_against_a_static_file_server() {
+    use std::io::BufRead;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut server = match Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+        .arg(format!("{root}/datasets"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            println!("skipped: python3 is not available ({e})");
+            return;
+        }
+    };
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .split(" port ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no port in: {line}"))
+        .to_string();
+    let dir = Dir::new();
+    let input = dir.0.join("input.json");
+    std::fs::write(
+        &input,
+        json!({"api": format!("http://127.0.0.1:{port}")}).to_string(),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_asl"))
+        .current_dir(root)
+        .args(["run", "datasets/http/workflow.asl.json", "--input"])
+        .arg(&input)
+        .args(["--connections", "datasets/http/connections.json"])
+        .output()
+        .expect("asl runs");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        succeeded(&out),
+        json!({"orderId": "ord-20190218-0001", "total": 64.5,
+               "missing": "States.Http.StatusCode.404"})
+    );
+}
