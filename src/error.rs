@@ -27,3 +27,12 @@ fn format_diagnostics(d: &[Diagnostic]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Reads a JSON file (a resources or connections file); errors name the file.
+pub fn read_json_file(path: &str) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_string(),
+        source: e,
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::Input(format!("{path}: not valid JSON: {e}")))
+}

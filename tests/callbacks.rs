@@ -381,41 +381,11 @@ fn asl_send_task_commands_answer_tokens() {
 /// resources-file command that writes its input to a file).
 #[test]
 fn asl_run_listen_answers_its_tokens() {
-    use std::io::BufRead;
     let dir = Dir::new();
-    let token_file = dir.0.join("message.json");
-    let resources = dir.0.join("resources.json");
-    std::fs::write(
-        &resources,
-        json!({"arn:aws:states:::sqs:sendMessage.waitForTaskToken": {"command": [
-            "sh", "-c", format!("cat > {}.tmp && mv {}.tmp {} && echo '{{}}'",
-                token_file.display(), token_file.display(), token_file.display())]}})
-        .to_string(),
-    )
-    .unwrap();
-    let definition = dir.0.join("approval.json");
-    std::fs::write(&definition, approval()).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
-        .args([
-            "run",
-            definition.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--resources", resources.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("asl run starts");
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let first = lines.next().expect("a line").expect("stderr");
-    let endpoint = first
-        .split("listening on ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in: {first}"))
-        .to_string();
-    std::thread::spawn(move || for _ in lines {});
+    let (token_file, resources, definition) = approval_files(&dir);
+    let input = dir.0.join("input.json");
+    std::fs::write(&input, "{}").unwrap();
+    let (child, endpoint, _) = listening_run(&definition, &resources, input.to_str().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);
     while !token_file.exists() {
         assert!(Instant::now() < deadline, "no token written");
@@ -448,6 +418,24 @@ fn asl_run_listen_answers_its_tokens() {
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).expect("the output");
     assert_eq!(v["decision"], json!({"approved": "yes"}));
+}
+
+/// The approval definition and a resources file whose command writes each message
+/// (with its token) to a file: (message file, resources file, definition file).
+fn approval_files(dir: &Dir) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let token_file = dir.0.join("message.json");
+    let resources = dir.0.join("resources.json");
+    std::fs::write(
+        &resources,
+        json!({"arn:aws:states:::sqs:sendMessage.waitForTaskToken": {"command": [
+            "sh", "-c", format!("cat > {f}.tmp && mv {f}.tmp {f} && echo '{{}}'",
+                f = token_file.display())]}})
+        .to_string(),
+    )
+    .unwrap();
+    let definition = dir.0.join("approval.json");
+    std::fs::write(&definition, approval()).unwrap();
+    (token_file, resources, definition)
 }
 
 /// `asl run DEF --listen 127.0.0.1:0 --resources R` started; the endpoint it prints,
@@ -506,18 +494,7 @@ fn next_token(file: &std::path::Path, not: Option<&str>) -> String {
 #[test]
 fn asl_run_listen_rejection_retry_and_heartbeat_timeout() {
     let dir = Dir::new();
-    let token_file = dir.0.join("message.json");
-    let resources = dir.0.join("resources.json");
-    std::fs::write(
-        &resources,
-        json!({"arn:aws:states:::sqs:sendMessage.waitForTaskToken": {"command": [
-            "sh", "-c", format!("cat > {f}.tmp && mv {f}.tmp {f} && echo '{{}}'",
-                f = token_file.display())]}})
-        .to_string(),
-    )
-    .unwrap();
-    let definition = dir.0.join("approval.json");
-    std::fs::write(&definition, approval()).unwrap();
+    let (token_file, resources, definition) = approval_files(&dir);
     let input = dir.0.join("input.json");
     std::fs::write(&input, r#"{"order": 7}"#).unwrap();
 

@@ -520,7 +520,15 @@ fn the_http_example_runs_against_a_static_file_server() {
     use std::io::BufRead;
     let root = env!("CARGO_MANIFEST_DIR");
     let mut server = match Command::new("python3")
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+        .args([
+            "-u",
+            "-m",
+            "http.server",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
         .arg(format!("{root}/datasets"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

@@ -325,13 +325,7 @@ impl TaskRegistry {
 
     /// Loads a resources file: `{"<Resource, pattern* or Lambda function name>": {"command": ["prog", "arg"]} | "shell command"}`.
     pub fn load_resources_file(&mut self, path: &str) -> Result<()> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.to_string(),
-            source: e,
-        })?;
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{path}: not valid JSON: {e}")))?;
-        let Value::Object(m) = v else {
+        let Value::Object(m) = crate::error::read_json_file(path)? else {
             return Err(Error::Input(format!(
                 "{path}: a resources file is a JSON object mapping a Resource to a command"
             )));

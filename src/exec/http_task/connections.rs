@@ -216,13 +216,7 @@ pub fn connection_name(arn: &str) -> Option<&str> {
 
 impl Connections {
     pub fn load(path: &str) -> Result<Connections> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.to_string(),
-            source: e,
-        })?;
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{path}: not valid JSON: {e}")))?;
-        Self::from_value(path, &v)
+        Self::from_value(path, &crate::error::read_json_file(path)?)
     }
 
     /// `path` names the file in messages.
