@@ -86,6 +86,11 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free one (printed at start).
     #[arg(long, default_value = "127.0.0.1:8083")]
     pub listen: String,
+    /// A mock configuration file in Step Functions Local's format: an execution started
+    /// on `stateMachineArn#TestCase` runs that test case (default: the file named by
+    /// SFN_MOCK_CONFIG, as Step Functions Local reads it).
+    #[arg(long, value_name = "FILE", env = "SFN_MOCK_CONFIG")]
+    pub mock_config: Option<String>,
     /// SQLite database file (created if missing), or :memory: to keep nothing.
     #[arg(long, default_value = ".asl/state.db")]
     pub db: String,
@@ -251,6 +256,14 @@ pub struct RunArgs {
     /// Execution input (a JSON file, or - for stdin). Without it the input is {}.
     #[arg(long, short)]
     pub input: Option<String>,
+    /// A mock configuration file in Step Functions Local's format (MockConfigFile.json;
+    /// default: the file named by SFN_MOCK_CONFIG, as Step Functions Local reads it).
+    #[arg(long, value_name = "FILE", env = "SFN_MOCK_CONFIG")]
+    pub mock_config: Option<String>,
+    /// The test case of the mock configuration to run: CASE (of this state machine,
+    /// or of the only one that has a case of that name) or MACHINE#CASE.
+    #[arg(long, value_name = "NAME", requires = "mock_config")]
+    pub test_case: Option<String>,
     #[command(flatten)]
     pub exec: ExecArgs,
     /// Run one Express execution per JSON line of the input (a file, or - or nothing for

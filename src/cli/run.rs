@@ -64,6 +64,16 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
             return Err(EXIT_INVALID);
         }
     }
+    let test_case = match &a.test_case {
+        Some(name) => Some(super::setup::test_case(
+            "run",
+            a.mock_config.as_deref().unwrap_or_default(),
+            name,
+            machine_name(&a.definition).as_deref(),
+            &sm,
+        )?),
+        None => None,
+    };
     let input = read_input("run", a.input.as_deref())?;
     let plan = ex.plan(sm);
     let opts = RunOptions {
@@ -77,6 +87,7 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
         } else {
             ExecutionMode::Standard
         },
+        test_case,
         ..RunOptions::default()
     };
     let mut out = ex.run_plan(&plan, input, &opts);

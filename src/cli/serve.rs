@@ -37,6 +37,16 @@ pub fn serve(a: ServeArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
+    let mock_config = match &a.mock_config {
+        Some(path) => match asl_engine::exec::mock::MockConfig::load(path) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("asl serve: {e}");
+                return EXIT_USAGE;
+            }
+        },
+        None => None,
+    };
     let executor = match build_executor("serve", &a.exec, &a.region) {
         Ok(ex) => ex,
         Err(code) => return code,
@@ -48,6 +58,7 @@ pub fn serve(a: ServeArgs) -> i32 {
         account: a.account,
         log_requests: a.log == LogLevel::Debug,
         auth,
+        mock_config,
     };
     match run_server(config, executor) {
         Ok(()) => EXIT_OK,

@@ -7,6 +7,7 @@ use asl_engine::Error;
 use asl_engine::asl::model::{StateMachine, load_text};
 use asl_engine::exec::http_task::connections::Connections;
 use asl_engine::exec::http_task::{HTTP_INVOKE, HttpTask};
+use asl_engine::exec::mock::{MockConfig, TestCase};
 use asl_engine::exec::{Executor, Limits, Progress, TaskRegistry};
 use serde_json::{Value, json};
 
@@ -116,4 +117,52 @@ pub fn run_limits(a: &RunArgs) -> Limits {
             ..Limits::default()
         }
     }
+}
+
+/// The test case `name` (`CASE` or `MACHINE#CASE`) of the mock configuration `path`
+/// for the state machine `sm` (named `machine`); Err is the exit code, the problem
+/// printed: a file that can't be read, a case it doesn't have, a mocked state that is
+/// no Task state of the definition.
+pub fn test_case(
+    cmd: &str,
+    path: &str,
+    name: &str,
+    machine: Option<&str>,
+    sm: &StateMachine,
+) -> Result<std::sync::Arc<TestCase>, i32> {
+    let config = MockConfig::load(path).map_err(|e| {
+        eprintln!("asl {cmd}: {e}");
+        EXIT_USAGE
+    })?;
+    let found = match name.split_once('#') {
+        Some((m, c)) => config.test_case(m, c),
+        None => machine
+            .and_then(|m| config.test_case(m, name))
+            .or_else(|| config.only_test_case(name)),
+    };
+    let Some(case) = found else {
+        eprintln!(
+            "asl {cmd}: {path}: no test case '{name}'{} (it has: {})",
+            machine
+                .map(|m| format!(" for the state machine '{m}'"))
+                .unwrap_or_default(),
+            config.case_names().join(", ")
+        );
+        return Err(EXIT_USAGE);
+    };
+    let mut tasks = std::collections::HashSet::new();
+    sm.for_each_task(&mut |state, _| {
+        tasks.insert(state.to_string());
+    });
+    let unknown = case.unknown_states(|s| tasks.contains(s));
+    if !unknown.is_empty() {
+        for s in unknown {
+            eprintln!(
+                "asl {cmd}: {path}: /StateMachines/{}/TestCases/{}/{s}: the definition has no Task state named '{s}'",
+                case.state_machine, case.name
+            );
+        }
+        return Err(EXIT_USAGE);
+    }
+    Ok(case)
 }

@@ -19,6 +19,7 @@ pub mod journal;
 mod jsonata_state;
 pub mod limits;
 mod map;
+pub mod mock;
 pub mod nested;
 mod parallel;
 mod progress;
@@ -161,6 +162,9 @@ pub struct RunOptions {
     pub redrive_count: u32,
     /// Told how Distributed Maps are doing while they run.
     pub observer: Option<Arc<dyn RunObserver>>,
+    /// A test case of a mock configuration: its Task states answer with their mocked
+    /// responses instead of running their resources (see [`mock`]).
+    pub test_case: Option<Arc<mock::TestCase>>,
 }
 
 /// Runs state machines. Cheap to share between threads.

@@ -44,6 +44,8 @@ pub(crate) struct Run<'e> {
     pub map_runs: std::sync::Mutex<Vec<super::MapRunSummary>>,
     /// Told how Distributed Maps are doing.
     pub observer: Option<std::sync::Arc<dyn super::RunObserver>>,
+    /// The mocked Task states of a test case, with their invocation counters.
+    pub mocks: Option<super::mock::Mocks>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -137,6 +139,7 @@ pub(crate) fn run_execution<'e>(
         first_live: std::sync::OnceLock::new(),
         map_runs: std::sync::Mutex::new(Vec::new()),
         observer: opts.observer.clone(),
+        mocks: opts.test_case.clone().map(super::mock::Mocks::new),
     };
     run.history.event(&*ex.clock, "ExecutionStarted", || {
         Some((

@@ -41,6 +41,8 @@ pub struct Config {
     pub log_requests: bool,
     /// Keys whose Signature V4 every request must carry; None accepts any request.
     pub auth: Option<auth::Keys>,
+    /// The mock configuration whose test cases `stateMachineArn#TestCase` runs.
+    pub mock_config: Option<crate::exec::mock::MockConfig>,
 }
 
 /// StopExecution's `error` and `cause`.
@@ -68,6 +70,7 @@ pub struct Service {
     control: Mutex<()>,
     pub log_requests: bool,
     pub auth: Option<auth::Keys>,
+    mock_config: Option<crate::exec::mock::MockConfig>,
 }
 
 impl Service {
@@ -95,12 +98,46 @@ impl Service {
                 control: Mutex::new(()),
                 log_requests: config.log_requests,
                 auth: config.auth.clone(),
+                mock_config: config.mock_config.clone(),
             }
         }))
     }
 }
 
 impl Service {
+    /// The test case `case` of the machine `machine` in the mock configuration, checked
+    /// against the definition `sm` (each mocked state a Task state of it).
+    pub fn test_case(
+        &self,
+        machine: &str,
+        case: &str,
+        sm: &crate::asl::model::StateMachine,
+    ) -> Result<Arc<crate::exec::mock::TestCase>, error::ApiError> {
+        let invalid = |m: String| error::ApiError::new(error::Code::ValidationException, m);
+        let config = self.mock_config.as_ref().ok_or_else(|| {
+            invalid(format!(
+                "The test case '{case}' can't run: the server has no mock configuration (start it with --mock-config FILE or SFN_MOCK_CONFIG)"
+            ))
+        })?;
+        let found = config.test_case(machine, case).ok_or_else(|| {
+            invalid(format!(
+                "{}: the state machine '{machine}' has no test case '{case}'",
+                config.path
+            ))
+        })?;
+        let mut tasks = std::collections::HashSet::new();
+        sm.for_each_task(&mut |state, _| {
+            tasks.insert(state.to_string());
+        });
+        if let Some(s) = found.unknown_states(|s| tasks.contains(s)).first() {
+            return Err(invalid(format!(
+                "{}: /StateMachines/{machine}/TestCases/{case}/{s}: the definition has no Task state named '{s}'",
+                config.path
+            )));
+        }
+        Ok(found)
+    }
+
     /// The state machine a definition describes, loaded once.
     pub fn load(&self, definition: &str) -> Result<Arc<crate::asl::model::StateMachine>, String> {
         /// Loaded definitions kept at most (the cache starts over past it).

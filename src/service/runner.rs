@@ -354,6 +354,17 @@ pub fn run_options(
     }
 }
 
+/// The test case an execution runs, if any: looked up again on each run (a restart
+/// reads the same file).
+pub fn test_case_of(
+    s: &Service,
+    row: &ExecutionRow,
+    machine_name: &str,
+) -> Option<Arc<crate::exec::mock::TestCase>> {
+    let case = row.test_case.as_deref()?;
+    s.mock_config.as_ref()?.test_case(machine_name, case)
+}
+
 fn status_name(s: Status) -> &'static str {
     match s {
         Status::Succeeded => "SUCCEEDED",
@@ -428,6 +439,7 @@ fn run_standard(
         .is_empty();
     let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
     let mut opts = run_options(row, machine, ExecutionMode::Standard, Some(stop));
+    opts.test_case = test_case_of(s, row, machine);
     opts.journal = Some(Arc::new(journal));
     opts.redrive_count = row.redrive_count.max(0) as u32;
     opts.observer = Some(Arc::new(MapRunRecorder {
@@ -528,7 +540,8 @@ pub fn run_express(
     machine_name: &str,
 ) -> crate::exec::Execution {
     let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
-    let opts = run_options(row, machine_name, ExecutionMode::ExpressSync, None);
+    let mut opts = run_options(row, machine_name, ExecutionMode::ExpressSync, None);
+    opts.test_case = test_case_of(s, row, machine_name);
     s.executor.run_with(sm, input, &opts)
 }
 

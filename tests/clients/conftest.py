@@ -46,8 +46,9 @@ def client_config():
 class AslServer:
     """One `asl serve` process on a fixed db file; can be restarted on that file."""
 
-    def __init__(self, db_path):
+    def __init__(self, db_path, extra_args=()):
         self.db_path = Path(db_path)
+        self.extra_args = list(extra_args)
         self.proc = None
         self.url = None
         self.log = collections.deque(maxlen=300)
@@ -63,7 +64,8 @@ class AslServer:
                 "`cargo build --release`)",
                 pytrace=False,
             )
-        cmd = [str(binary), "serve", "--listen", "127.0.0.1:0", "--db", str(self.db_path)]
+        cmd = [str(binary), "serve", "--listen", "127.0.0.1:0", "--db", str(self.db_path),
+               *self.extra_args]
         self.log.append(f"$ {' '.join(cmd)}")
         self.proc = subprocess.Popen(
             cmd,
@@ -209,8 +211,8 @@ def make_server(tmp_path):
     """Factory for private servers (e.g. restart tests); all stopped at teardown."""
     started = []
 
-    def make(db_path=None):
-        srv = AslServer(db_path or tmp_path / f"state-{len(started)}.db")
+    def make(db_path=None, extra_args=()):
+        srv = AslServer(db_path or tmp_path / f"state-{len(started)}.db", extra_args)
         started.append(srv)
         srv.start()
         return srv

@@ -37,7 +37,12 @@ fn prepare(
     r: &Req<'_>,
     express: bool,
 ) -> ApiResult<(Arc<crate::asl::model::StateMachine>, ExecutionRow, String)> {
-    let target = super::versions::resolve(s, r.str("stateMachineArn")?)?;
+    // `stateMachineArn#TestCase` runs a test case of the mock configuration.
+    let (asked, case_name) = match r.str("stateMachineArn")?.split_once('#') {
+        Some((arn, case)) => (arn, Some(case)),
+        None => (r.str("stateMachineArn")?, None),
+    };
+    let target = super::versions::resolve(s, asked)?;
     let version = match (&target.version, &target.alias) {
         (Some(v), _) => Some(v.clone()),
         (None, Some(a)) => Some(super::versions::route(s, a)?),
@@ -66,6 +71,10 @@ fn prepare(
     let sm = s.load(&m.definition).map_err(|e| {
         ApiError::internal(format!("{}: stored definition does not load: {e}", m.arn))
     })?;
+    let test_case = match case_name {
+        Some(case) => Some(s.test_case(&m.name, case, &sm)?),
+        None => None,
+    };
     let arn = if m.kind == "EXPRESS" {
         s.place.express_execution(&m.name, &name)
     } else {
@@ -90,6 +99,7 @@ fn prepare(
         redrive_date: None,
         segments: "[]".into(),
         pending_from: None,
+        test_case: test_case.map(|c| c.name.clone()),
     };
     Ok((sm, row, m.name))
 }

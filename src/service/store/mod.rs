@@ -142,6 +142,9 @@ CREATE TABLE activity_tasks (
 );
 CREATE INDEX activity_tasks_waiting ON activity_tasks (activity_arn, taken, created);
 "#,
+    r#"
+ALTER TABLE executions ADD COLUMN test_case TEXT;
+"#,
 ];
 
 pub struct Store {

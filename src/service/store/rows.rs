@@ -28,6 +28,8 @@ pub struct ExecutionRow {
     pub segments: String,
     /// After a redrive: the stored id where the redriven run's new events begin.
     pub pending_from: Option<i64>,
+    /// The mock configuration's test case it runs (`stateMachineArn#TestCase`).
+    pub test_case: Option<String>,
 }
 
 /// A Distributed Map's run, as DescribeMapRun shows it.
@@ -66,7 +68,7 @@ pub(super) fn map_run(r: &rusqlite::Row<'_>) -> Sql<MapRunRow> {
     })
 }
 
-pub(super) const EXECUTION_COLUMNS: &str = "arn, machine_arn, name, status, input, output, error, cause, started, stopped, definition, role_arn, version_arn, alias_arn, redrive_count, redrive_date, segments, pending_from";
+pub(super) const EXECUTION_COLUMNS: &str = "arn, machine_arn, name, status, input, output, error, cause, started, stopped, definition, role_arn, version_arn, alias_arn, redrive_count, redrive_date, segments, pending_from, test_case";
 
 pub(super) fn execution(r: &rusqlite::Row<'_>) -> Sql<ExecutionRow> {
     Ok(ExecutionRow {
@@ -88,5 +90,6 @@ pub(super) fn execution(r: &rusqlite::Row<'_>) -> Sql<ExecutionRow> {
         redrive_date: r.get(15)?,
         segments: r.get(16)?,
         pending_from: r.get(17)?,
+        test_case: r.get(18)?,
     })
 }

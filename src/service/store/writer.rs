@@ -55,8 +55,8 @@ pub(super) fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Sql<bool> {
                 [],
                 |r| r.get(0),
             )?;
-            tx.prepare_cached(&format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"))?
-                .execute(params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, e.version_arn, e.alias_arn, e.redrive_count, e.redrive_date, e.segments, e.pending_from, seq])?;
+            tx.prepare_cached(&format!("INSERT INTO executions ({EXECUTION_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"))?
+                .execute(params![e.arn, e.machine_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.started, e.stopped, e.definition, e.role_arn, e.version_arn, e.alias_arn, e.redrive_count, e.redrive_date, e.segments, e.pending_from, e.test_case, seq])?;
             insert_events(tx, &e.arn, events)?;
             Ok(true)
         }
