@@ -52,6 +52,46 @@ pub enum Command {
     /// Tell the task waiting on a callback token that its worker is alive
     /// (HeartbeatSeconds counts again from now).
     SendTaskHeartbeat(SendTaskArgs),
+    /// Run one state alone, as the TestState API does, and print its answer (output,
+    /// error, cause, nextState, status, inspectionData): exit 0 SUCCEEDED or
+    /// CAUGHT_ERROR, 1 FAILED or RETRIABLE, 2 usage or I/O error, 3 invalid definition.
+    TestState(TestStateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestStateArgs {
+    /// A state (JSON or YAML with Type), or a whole definition (with States).
+    pub definition: String,
+    /// The state to run in a whole definition (default: its StartAt).
+    #[arg(long)]
+    pub state_name: Option<String>,
+    /// The state's input (a JSON file, or - for stdin). Without it the input is {}.
+    #[arg(long, short)]
+    pub input: Option<String>,
+    /// Variables in scope, as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub variables: Option<String>,
+    /// INFO (the answer), DEBUG (each step's value) or TRACE (also an HTTP Task's
+    /// request and response).
+    #[arg(long, default_value = "INFO")]
+    pub inspection_level: String,
+    /// Mock the Task's result (JSON) instead of running its resource.
+    #[arg(long, value_name = "JSON", conflicts_with = "mock_error")]
+    pub mock_result: Option<String>,
+    /// Mock the Task's error instead of running its resource.
+    #[arg(long, value_name = "ERROR")]
+    pub mock_error: Option<String>,
+    /// The cause of --mock-error.
+    #[arg(long, value_name = "CAUSE", requires = "mock_error")]
+    pub mock_cause: Option<String>,
+    /// The retries so far of the Retrier that matches the error.
+    #[arg(long, value_name = "N")]
+    pub retrier_retry_count: Option<u32>,
+    /// Show what a connection adds to an HTTP Task's request (TRACE).
+    #[arg(long)]
+    pub reveal_secrets: bool,
+    #[command(flatten)]
+    pub exec: ExecArgs,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,7 @@ mod send_task;
 mod serve;
 mod setup;
 mod stream;
+mod test_state;
 mod validate;
 
 use clap::Parser;
@@ -56,6 +57,7 @@ pub fn main() -> i32 {
         args::Command::SendTaskSuccess(a) => send_task::send("SendTaskSuccess", a),
         args::Command::SendTaskFailure(a) => send_task::send("SendTaskFailure", a),
         args::Command::SendTaskHeartbeat(a) => send_task::send("SendTaskHeartbeat", a),
+        args::Command::TestState(a) => test_state::test_state(a),
     }
 }
 

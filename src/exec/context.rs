@@ -59,6 +59,10 @@ impl<'p> Vars<'p> {
     pub fn is_empty(&self) -> bool {
         self.local.is_empty() && self.parent.is_none_or(|p| p.is_empty())
     }
+    /// This scope's own variables.
+    pub fn locals(&self) -> &HashMap<String, Value> {
+        &self.local
+    }
 }
 
 /// Per-state facts for the context object.

@@ -229,7 +229,10 @@ impl Run<'_> {
             match &st.kind {
                 StateKind::Pass(_) | StateKind::Succeed => None,
                 StateKind::Wait(w) => {
-                    self.wait(&w.wait, &env)?;
+                    // TestState does not wait.
+                    if !self.is_inspected(st) {
+                        self.wait(&w.wait, &env)?;
+                    }
                     None
                 }
                 StateKind::Task(t) => {
@@ -237,7 +240,10 @@ impl Run<'_> {
                         Some(a) => a.eval("Arguments", &b)?,
                         None => raw.as_ref().clone(),
                     };
-                    Some(self.run_task(st, t, args, &env)?)
+                    self.record(st, "afterArguments", || args.clone());
+                    let result = self.run_task(st, t, args, &env)?;
+                    self.record(st, "result", || result.clone());
+                    Some(result)
                 }
                 StateKind::Parallel(p) => {
                     let args = match &f.arguments {

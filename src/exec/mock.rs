@@ -41,6 +41,14 @@ pub struct MockedResponse {
 }
 
 impl MockedResponse {
+    /// A response that answers every invocation with `outcome` (TestState's mock).
+    pub fn always(name: &str, outcome: Outcome) -> MockedResponse {
+        MockedResponse {
+            name: name.to_string(),
+            ranges: vec![(0, u32::MAX, outcome)],
+        }
+    }
+
     /// The outcome of invocation `n` (from 0), if the response has one.
     pub fn outcome(&self, n: u32) -> Option<&Outcome> {
         self.ranges

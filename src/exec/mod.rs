@@ -27,6 +27,7 @@ mod run;
 pub mod sfn_sdk;
 mod states;
 pub mod task;
+pub mod test_state;
 
 pub use clock::{Clock, RealClock, VirtualClock, format_time};
 pub use context::{ExecutionInfo, Vars};

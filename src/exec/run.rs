@@ -46,6 +46,9 @@ pub(crate) struct Run<'e> {
     pub observer: Option<std::sync::Arc<dyn super::RunObserver>>,
     /// The mocked Task states of a test case, with their invocation counters.
     pub mocks: Option<super::mock::Mocks>,
+    /// TestState: the state under test, whose steps are recorded (see
+    /// [`super::test_state`]).
+    pub inspect: Option<super::test_state::Inspector>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -65,13 +68,15 @@ pub(crate) struct ScopeFacts<'a> {
     pub entered_id: u64,
 }
 
-pub(crate) fn run_execution<'e>(
+/// A run of `sm` with its execution's facts (names, ARNs, deadline, limits), before
+/// anything ran; and when it started.
+pub(crate) fn new_run<'e>(
     ex: &'e Executor,
     sm: &StateMachine,
     plan: Option<&'e crate::plan::Plan>,
     input: std::sync::Arc<Value>,
     opts: &RunOptions,
-) -> Execution {
+) -> (Run<'e>, DateTime<Utc>) {
     let name = opts
         .name
         .clone()
@@ -140,7 +145,21 @@ pub(crate) fn run_execution<'e>(
         map_runs: std::sync::Mutex::new(Vec::new()),
         observer: opts.observer.clone(),
         mocks: opts.test_case.clone().map(super::mock::Mocks::new),
+        inspect: None,
     };
+    (run, start)
+}
+
+pub(crate) fn run_execution<'e>(
+    ex: &'e Executor,
+    sm: &StateMachine,
+    plan: Option<&'e crate::plan::Plan>,
+    input: std::sync::Arc<Value>,
+    opts: &RunOptions,
+) -> Execution {
+    let (run, start) = new_run(ex, sm, plan, input, opts);
+    let standard = opts.mode == super::ExecutionMode::Standard;
+    let limits = opts.limits;
     run.history.event(&*ex.clock, "ExecutionStarted", || {
         Some((
             "executionStartedEventDetails",
@@ -537,7 +556,7 @@ impl Run<'_> {
         }
     }
 
-    fn run_state(
+    pub(crate) fn run_state(
         &self,
         st: &State,
         input: Cow<'_, Value>,
@@ -608,11 +627,18 @@ impl Run<'_> {
                 .position(|r| error_matches(&r.error_equals, &err))
             {
                 let r = &st.retry[i];
-                if retry_counts[i] < r.max_attempts {
-                    let mut delay =
-                        r.interval_seconds * r.backoff_rate.powi(retry_counts[i] as i32);
+                // TestState: the retries so far are what the request says.
+                let inspected = self.inspect.as_ref().filter(|t| t.state == st.name);
+                let done = inspected.map_or(retry_counts[i], |t| t.retrier_retry_count);
+                if done < r.max_attempts {
+                    let mut delay = r.interval_seconds * r.backoff_rate.powi(done as i32);
                     if let Some(m) = r.max_delay_seconds {
                         delay = delay.min(m);
+                    }
+                    if let Some(t) = inspected {
+                        // TestState reports the retry instead of waiting for it.
+                        t.decided(super::test_state::Decision::Retriable { index: i, delay });
+                        return Err(f);
                     }
                     if r.jitter == Jitter::Full {
                         delay *= rand::random::<f64>();
@@ -628,11 +654,18 @@ impl Run<'_> {
                     continue;
                 }
             }
-            if let Some(c) = st
+            if let Some((index, c)) = st
                 .catch
                 .iter()
-                .find(|c| error_matches(&c.error_equals, &err))
+                .enumerate()
+                .find(|(_, c)| error_matches(&c.error_equals, &err))
             {
+                if let Some(t) = self.inspect.as_ref().filter(|t| t.state == st.name) {
+                    t.decided(super::test_state::Decision::Caught {
+                        index,
+                        error: f.clone(),
+                    });
+                }
                 let mut err_out = serde_json::Map::new();
                 err_out.insert(
                     "Error".into(),

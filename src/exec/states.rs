@@ -51,11 +51,16 @@ impl Run<'_> {
         let vars_ro: &Vars<'_> = vars;
         let env0 = StateEnv::new(&raw, &self.info, facts, vars_ro);
         let eff = input_path(&st.io.input_path, &env0)?;
+        self.record(st, "afterInputPath", || eff.as_ref().clone());
         let env = env0.with_input(&eff);
         let produced = match &st.kind {
             StateKind::Pass(p) => match (&p.result, &st.io.parameters) {
                 (Some(r), _) => Produced::Value(r.clone()),
-                (None, Some(t)) => Produced::Value(t.eval(&env)?),
+                (None, Some(t)) => {
+                    let v = t.eval(&env)?;
+                    self.record(st, "afterParameters", || v.clone());
+                    Produced::Value(v)
+                }
                 (None, None) => Produced::EffInput,
             },
             StateKind::Task(t) => {
@@ -63,7 +68,10 @@ impl Run<'_> {
                     Some(tpl) => tpl.eval(&env)?,
                     None => eff.as_ref().clone(),
                 };
-                Produced::Value(self.run_task(st, t, params, &env)?)
+                self.record(st, "afterParameters", || params.clone());
+                let result = self.run_task(st, t, params, &env)?;
+                self.record(st, "result", || result.clone());
+                Produced::Value(result)
             }
             StateKind::Choice(c) => {
                 let mut chosen = None;
@@ -120,7 +128,10 @@ impl Run<'_> {
                 });
             }
             StateKind::Wait(w) => {
-                self.wait(&w.wait, &env)?;
+                // TestState does not wait.
+                if !self.is_inspected(st) {
+                    self.wait(&w.wait, &env)?;
+                }
                 Produced::EffInput
             }
             StateKind::Succeed => Produced::EffInput,
@@ -148,6 +159,9 @@ impl Run<'_> {
             (Some(sel), true, Produced::EffInput) => Produced::Value(sel.eval(&env)?),
             (_, _, p) => p,
         };
+        if let (Some(_), Produced::Value(v)) = (&st.io.result_selector, &produced) {
+            self.record(st, "afterResultSelector", || v.clone());
+        }
         let assigned = match (&st.assign, &produced) {
             (Some(t), Produced::Value(v)) => Some(eval_assign(t, &env.with_input(v))?),
             (Some(t), Produced::EffInput) => Some(eval_assign(t, &env)?),
@@ -186,6 +200,7 @@ impl Run<'_> {
                 apply_result_path(f, raw, v)?
             }
         };
+        self.record(st, "afterResultPath", || output.clone());
         let output = match &st.io.output_path {
             PathField::Default => output,
             f => {

@@ -45,6 +45,59 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+    /// The headers a connection added (credentials): TestState shows them only with
+    /// `revealSecrets`.
+    pub from_connection: Vec<String>,
+}
+
+impl HttpRequest {
+    /// TestState's `inspectionData.request` (TRACE).
+    pub fn inspection(&self, reveal_secrets: bool) -> Value {
+        let headers: Map<String, Value> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| {
+                reveal_secrets
+                    || !self
+                        .from_connection
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(k))
+            })
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        json!({
+            "protocol": "https",
+            "method": self.method,
+            "url": self.url,
+            "headers": Value::Object(headers).to_string(),
+            "body": self.body.clone().unwrap_or_default(),
+        })
+    }
+}
+
+thread_local! {
+    /// The exchanges of HTTP Tasks run on this thread while TestState records them.
+    static RECORDING: std::cell::RefCell<Option<Option<(HttpRequest, Option<HttpResponse>)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, keeping the last HTTP Task exchange it made on this thread (TestState's
+/// TRACE level): the request, and the response if one came.
+pub fn recording_exchanges<R>(
+    f: impl FnOnce() -> R,
+) -> (R, Option<(HttpRequest, Option<HttpResponse>)>) {
+    RECORDING.with(|r| *r.borrow_mut() = Some(None));
+    let out = f();
+    let seen = RECORDING.with(|r| r.borrow_mut().take().flatten());
+    (out, seen)
+}
+
+fn record_exchange(request: &HttpRequest, response: Option<&HttpResponse>) {
+    RECORDING.with(|r| {
+        if let Some(slot) = r.borrow_mut().as_mut() {
+            *slot = Some((request.clone(), response.cloned()));
+        }
+    });
 }
 
 /// The answer, as the Task's result shows it.
@@ -57,6 +110,22 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// TestState's `inspectionData.response` (TRACE).
+    pub fn inspection(&self) -> Value {
+        let headers: Map<String, Value> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        json!({
+            "protocol": "https",
+            "statusCode": self.status.to_string(),
+            "statusMessage": self.status_text,
+            "headers": Value::Object(headers).to_string(),
+            "body": self.body,
+        })
+    }
+
     /// `{Headers, ResponseBody, StatusCode, StatusText}`.
     pub fn result(&self) -> Value {
         let mut headers = Map::new();
@@ -207,7 +276,9 @@ impl TaskHandler for HttpTask {
 
     fn invoke(&self, req: &TaskRequest<'_>) -> Result<Value, Failure> {
         let request = self.request(req.input)?;
-        let response = self.send(&request)?;
+        let response = self.send(&request);
+        record_exchange(&request, response.as_ref().ok());
+        let response = response?;
         let result = response.result();
         if (200..300).contains(&response.status) {
             Ok(result)
@@ -404,6 +475,7 @@ pub fn build_request(p: &Value, added: &Added) -> Result<HttpRequest, Failure> {
         url,
         headers,
         body,
+        from_connection: added.headers.iter().map(|(k, _)| k.clone()).collect(),
     })
 }
 

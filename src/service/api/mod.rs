@@ -8,6 +8,7 @@ mod machines;
 mod map_runs;
 pub(crate) mod nested;
 mod tags;
+pub mod test_state;
 mod versions;
 
 use super::arn::{parse_execution, parse_state_machine};
@@ -58,6 +59,7 @@ pub enum Op {
     DeleteActivity,
     ListActivities,
     GetActivityTask,
+    TestState,
 }
 
 impl Op {
@@ -123,6 +125,7 @@ impl Op {
             "DeleteActivity" => Op::DeleteActivity,
             "ListActivities" => Op::ListActivities,
             "GetActivityTask" => Op::GetActivityTask,
+            "TestState" => Op::TestState,
             "" => {
                 return Err(ApiError::new(
                     Code::UnknownOperationException,
@@ -209,6 +212,7 @@ fn dispatch(s: &Arc<Service>, op: Op, r: &Req<'_>) -> ApiResult<Value> {
         Op::UpdateStateMachineAlias => versions::update_alias(s, r),
         Op::DeleteStateMachineAlias => versions::delete_alias(s, r),
         Op::ListStateMachineAliases => versions::list_aliases(s, r),
+        Op::TestState => test_state::run(s, r),
         Op::SendTaskSuccess => callbacks::success(s, r),
         Op::SendTaskFailure => callbacks::failure(s, r),
         Op::SendTaskHeartbeat => callbacks::heartbeat(s, r),
