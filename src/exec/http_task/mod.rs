@@ -75,17 +75,18 @@ impl HttpRequest {
     }
 }
 
+/// An HTTP Task's request and, if one came, its response.
+pub type Exchange = (HttpRequest, Option<HttpResponse>);
+
 thread_local! {
-    /// The exchanges of HTTP Tasks run on this thread while TestState records them.
-    static RECORDING: std::cell::RefCell<Option<Option<(HttpRequest, Option<HttpResponse>)>>> =
+    /// While TestState records (Some): the last exchange of an HTTP Task on this thread.
+    static RECORDING: std::cell::RefCell<Option<Option<Exchange>>> =
         const { std::cell::RefCell::new(None) };
 }
 
 /// Runs `f`, keeping the last HTTP Task exchange it made on this thread (TestState's
 /// TRACE level): the request, and the response if one came.
-pub fn recording_exchanges<R>(
-    f: impl FnOnce() -> R,
-) -> (R, Option<(HttpRequest, Option<HttpResponse>)>) {
+pub fn recording_exchanges<R>(f: impl FnOnce() -> R) -> (R, Option<Exchange>) {
     RECORDING.with(|r| *r.borrow_mut() = Some(None));
     let out = f();
     let seen = RECORDING.with(|r| r.borrow_mut().take().flatten());
