@@ -56,6 +56,23 @@ pub enum Command {
     /// error, cause, nextState, status, inspectionData): exit 0 SUCCEEDED or
     /// CAUGHT_ERROR, 1 FAILED or RETRIABLE, 2 usage or I/O error, 3 invalid definition.
     TestState(TestStateArgs),
+    /// Run workflow tests: every case of the test files (*.test.json, *.test.yaml)
+    /// under PATHs, in parallel on a virtual clock, with mocks; prints a summary and
+    /// exits 1 when a case failed (2 for a bad test file).
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Test files, or folders to search for them (default: the current folder).
+    #[arg(default_value = ".")]
+    pub paths: Vec<String>,
+    /// Write JUnit XML here (for CI).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<String>,
+    /// List passing cases too.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

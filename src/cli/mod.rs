@@ -27,6 +27,7 @@ mod send_task;
 mod serve;
 mod setup;
 mod stream;
+mod test;
 mod test_state;
 mod validate;
 
@@ -58,6 +59,7 @@ pub fn main() -> i32 {
         args::Command::SendTaskFailure(a) => send_task::send("SendTaskFailure", a),
         args::Command::SendTaskHeartbeat(a) => send_task::send("SendTaskHeartbeat", a),
         args::Command::TestState(a) => test_state::test_state(a),
+        args::Command::Test(a) => test::test(a),
     }
 }
 
