@@ -250,9 +250,22 @@ impl Run<'_> {
                         Some(a) => a.eval("Arguments", &b)?,
                         None => raw.as_ref().clone(),
                     };
-                    Some(self.run_parallel(p, args, &env)?)
+                    self.record(st, "afterArguments", || args.clone());
+                    let result = match self.mocked_state(st) {
+                        Some(r) => r?,
+                        None => self.run_parallel(p, args, &env)?,
+                    };
+                    self.record(st, "result", || result.clone());
+                    Some(result)
                 }
-                StateKind::Map(m) => Some(self.run_map(st, m, &env)?),
+                StateKind::Map(m) => {
+                    let result = match self.mocked_state(st) {
+                        Some(r) => r?,
+                        None => self.run_map(st, m, &env)?,
+                    };
+                    self.record(st, "result", || result.clone());
+                    Some(result)
+                }
                 StateKind::Fail(fl) => {
                     let error = self.fail_field(fl.error.as_ref(), "ErrorPath", &env)?;
                     let cause = self.fail_field(fl.cause.as_ref(), "CausePath", &env)?;

@@ -145,9 +145,22 @@ impl Run<'_> {
                     Some(tpl) => tpl.eval(&env)?,
                     None => eff.as_ref().clone(),
                 };
-                Produced::Value(self.run_parallel(p, input, &env)?)
+                self.record(st, "afterParameters", || input.clone());
+                let result = match self.mocked_state(st) {
+                    Some(r) => r?,
+                    None => self.run_parallel(p, input, &env)?,
+                };
+                self.record(st, "result", || result.clone());
+                Produced::Value(result)
             }
-            StateKind::Map(m) => Produced::Value(self.run_map(st, m, &env)?),
+            StateKind::Map(m) => {
+                let result = match self.mocked_state(st) {
+                    Some(r) => r?,
+                    None => self.run_map(st, m, &env)?,
+                };
+                self.record(st, "result", || result.clone());
+                Produced::Value(result)
+            }
         };
         // Output processing. Wait and Succeed pass their effective input on:
         // ResultSelector and ResultPath do not apply to them.

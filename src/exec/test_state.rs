@@ -70,6 +70,11 @@ impl Run<'_> {
         self.inspect.as_ref().is_some_and(|t| t.state == st.name)
     }
 
+    /// TestState's mock of a Map or Parallel state: its result, instead of running it.
+    pub(crate) fn mocked_state(&self, st: &State) -> Option<Result<Value, Failure>> {
+        self.mocks.as_ref()?.invoke(&st.name)
+    }
+
     /// Records a step's value of the state under test (nothing otherwise).
     pub(crate) fn record(&self, st: &State, key: &str, value: impl FnOnce() -> Value) {
         if let Some(t) = self.inspect.as_ref().filter(|t| t.state == st.name) {
@@ -225,9 +230,13 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, String> {
     };
     let test_case = match &req.mock {
         Some(m) => {
-            if !matches!(st.kind, crate::asl::model::StateKind::Task(_)) {
+            use crate::asl::model::StateKind;
+            if !matches!(
+                st.kind,
+                StateKind::Task(_) | StateKind::Map(_) | StateKind::Parallel(_)
+            ) {
                 return Err(format!(
-                    "A mock applies to a Task state; '{name}' is a {} state",
+                    "A mock applies to a Task, Map or Parallel state; '{name}' is a {} state",
                     st.type_name()
                 ));
             }
@@ -317,7 +326,12 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, String> {
         let mut d = Map::new();
         d.insert("input".into(), json!(req.input.to_string()));
         for (k, v) in data {
-            d.insert(k, json!(v.to_string()));
+            // The Map's numbers are integers in the API's shape; the rest JSON text.
+            let v = match k.as_str() {
+                "maxConcurrency" | "toleratedFailureCount" | "toleratedFailurePercentage" => v,
+                _ => json!(v.to_string()),
+            };
+            d.insert(k, v);
         }
         let variables: Map<String, Value> = vars
             .locals()

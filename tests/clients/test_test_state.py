@@ -147,3 +147,28 @@ def test_an_http_task_shows_its_request_and_response_at_trace(sfn, static_http):
     assert json.loads(resp["body"])["detail"]["orderId"] == "ord-20190218-0001"
     # DEBUG leaves them out.
     assert "request" not in call(sfn, task, inspectionLevel="DEBUG")["inspectionData"]
+
+
+def test_map_and_parallel_states(sfn):
+    m = {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 2, "ToleratedFailureCount": 1,
+         "ItemSelector": {"v.$": "$$.Map.Item.Value"},
+         "ItemProcessor": {"StartAt": "D", "States": {"D": {
+             "Type": "Pass", "Parameters": {"d.$": "States.MathAdd($.v, $.v)"}, "End": True}}},
+         "ResultPath": "$.out", "Next": "After"}
+    r = call(sfn, m, input=dumps({"xs": [1, 2, 3]}), inspectionLevel="DEBUG")
+    assert r["status"] == "SUCCEEDED" and r["nextState"] == "After"
+    assert json.loads(r["output"])["out"] == [{"d": 2}, {"d": 4}, {"d": 6}]
+    d = r["inspectionData"]
+    assert json.loads(d["afterItemsPath"]) == [1, 2, 3]
+    assert (d["maxConcurrency"], d["toleratedFailureCount"]) == (2, 1)
+    assert json.loads(d["result"]) == [{"d": 2}, {"d": 4}, {"d": 6}]
+    # Mocked: the mock is the Map's result; its processor does not run.
+    r = call(sfn, m, input=dumps({"xs": [1]}), mock={"result": "[42]"})
+    assert json.loads(r["output"])["out"] == [42]
+    p = {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": True}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": 2, "End": True}}}],
+         "Catch": [{"ErrorEquals": ["States.BranchFailed"], "Next": "Handle"}]}
+    assert json.loads(call(sfn, p)["output"]) == [1, 2]
+    r = call(sfn, p, mock={"errorOutput": {"error": "States.BranchFailed", "cause": "b"}})
+    assert (r["status"], r["nextState"]) == ("CAUGHT_ERROR", "Handle")

@@ -185,6 +185,18 @@ impl Run<'_> {
             });
         };
         let settings = self.map_settings(m, env, items.len())?;
+        if !ata {
+            self.record(st, "afterItemsPath", || Value::Array(items.clone()));
+        }
+        if let Some(n) = settings.max_concurrency {
+            self.record(st, "maxConcurrency", || json!(n));
+        }
+        if let Some(n) = settings.tolerance.count {
+            self.record(st, "toleratedFailureCount", || json!(n));
+        }
+        if let Some(p) = settings.tolerance.percentage {
+            self.record(st, "toleratedFailurePercentage", || json!(p.round() as u64));
+        }
         self.event("MapStateStarted", || {
             Some((
                 "mapStateStartedEventDetails",
