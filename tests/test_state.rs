@@ -114,5 +114,8 @@ fn statuses_inspection_and_exit_codes() {
         &["--mock-result", "1"],
     );
     assert_eq!(code, Some(3));
-    assert!(err.contains("A mock applies to a Task, Map or Parallel state"), "{err}");
+    assert!(
+        err.contains("A mock applies to a Task, Map or Parallel state"),
+        "{err}"
+    );
 }

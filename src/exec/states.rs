@@ -409,44 +409,7 @@ impl Run<'_> {
             _ => params.clone(),
         };
         let lambda_function = kind == TaskKind::LambdaFunction;
-        if lambda_function {
-            self.event("LambdaFunctionScheduled", || {
-                Some((
-                    "lambdaFunctionScheduledEventDetails",
-                    json!({"resource": t.resource, "input": text(&params)}),
-                ))
-            });
-            self.event("LambdaFunctionStarted", || None);
-        } else {
-            self.event("TaskScheduled", || {
-                Some((
-                    "taskScheduledEventDetails",
-                    task_event_details(&t.resource, json!({"parameters": text(&params)})),
-                ))
-            });
-            self.event("TaskStarted", || {
-                Some((
-                    "taskStartedEventDetails",
-                    task_event_details(&t.resource, json!({})),
-                ))
-            });
-        }
-        // The details of TaskSucceeded / TaskFailed (or their Lambda function forms).
-        let ended = |d: Value| -> Value {
-            if lambda_function {
-                d
-            } else {
-                task_event_details(&t.resource, d)
-            }
-        };
-        let (ok_details, fail_details) = if lambda_function {
-            (
-                "lambdaFunctionSucceededEventDetails",
-                "lambdaFunctionFailedEventDetails",
-            )
-        } else {
-            ("taskSucceededEventDetails", "taskFailedEventDetails")
-        };
+        self.task_started_events(&t.resource, &params, lambda_function);
         let clock = self.ex.clock.clone();
         let invoke = || match timeout {
             Some(secs) if !clock.is_virtual() => {
@@ -500,69 +463,113 @@ impl Run<'_> {
                 }
             }
         };
-        // With a journal, an attempt whose result was recorded is not run again.
-        let key = self.attempt_key(&env.state);
-        let recorded = match (&self.journal, &key) {
-            (Some(j), Some(k)) => match j.get(k) {
-                Some(super::journal::Entry::Result(r)) => Some(r),
-                _ => None,
-            },
-            _ => None,
+        let res = self.journaled_attempt(env, invoke);
+        let res = match res {
+            Ok(v) if payload_size(&v) > MAX_PAYLOAD_BYTES => Err(Failure::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    service_name(&t.resource)
+                ),
+            )),
+            r => r,
         };
-        let res = match recorded {
-            Some(r) => r,
-            None => {
-                self.mark_live(env.state.entered_id);
-                let r = invoke();
-                if let (Some(j), Some(k)) = (&self.journal, &key) {
-                    j.put(k, &super::journal::Entry::Result(r.clone()));
-                }
-                r
-            }
-        };
-        let (ok_ty, fail_ty) = match kind {
-            TaskKind::LambdaFunction => ("LambdaFunctionSucceeded", "LambdaFunctionFailed"),
-            _ => ("TaskSucceeded", "TaskFailed"),
-        };
-        match res {
-            Ok(v) => {
-                if payload_size(&v) > MAX_PAYLOAD_BYTES {
-                    let f = Failure::new(
-                        names::DATA_LIMIT_EXCEEDED,
-                        format!(
-                            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                            service_name(&t.resource)
-                        ),
-                    );
-                    self.event(fail_ty, || {
-                        Some((
-                            fail_details,
-                            ended(json!({"error": f.error, "cause": f.cause})),
-                        ))
-                    });
-                    return Err(f);
-                }
-                self.event(ok_ty, || {
-                    Some((ok_details, ended(json!({"output": text(&v)}))))
-                });
-                Ok(match kind {
-                    TaskKind::LambdaInvoke => lambda_invoke_response(
-                        v,
-                        params.get("LogType").and_then(Value::as_str) == Some("Tail"),
-                    ),
-                    _ => v,
-                })
-            }
-            Err(f) => {
-                self.event(fail_ty, || {
-                    Some((
-                        fail_details,
-                        ended(json!({"error": f.error, "cause": f.cause})),
-                    ))
-                });
-                Err(f)
-            }
+        self.task_ended_event(&t.resource, lambda_function, &res);
+        res.map(|v| match kind {
+            TaskKind::LambdaInvoke => lambda_invoke_response(
+                v,
+                params.get("LogType").and_then(Value::as_str) == Some("Tail"),
+            ),
+            _ => v,
+        })
+    }
+
+    /// A Task attempt's first events: TaskScheduled and TaskStarted (their Lambda
+    /// function forms for a function ARN Resource).
+    fn task_started_events(&self, resource: &str, params: &Value, lambda_function: bool) {
+        if lambda_function {
+            self.event("LambdaFunctionScheduled", || {
+                Some((
+                    "lambdaFunctionScheduledEventDetails",
+                    json!({"resource": resource, "input": text(params)}),
+                ))
+            });
+            self.event("LambdaFunctionStarted", || None);
+            return;
         }
+        self.event("TaskScheduled", || {
+            Some((
+                "taskScheduledEventDetails",
+                task_event_details(resource, json!({"parameters": text(params)})),
+            ))
+        });
+        self.event("TaskStarted", || {
+            Some((
+                "taskStartedEventDetails",
+                task_event_details(resource, json!({})),
+            ))
+        });
+    }
+
+    /// A Task attempt's end: TaskSucceeded or TaskFailed (or their Lambda function
+    /// forms).
+    fn task_ended_event(
+        &self,
+        resource: &str,
+        lambda_function: bool,
+        res: &Result<Value, Failure>,
+    ) {
+        let details = |d: Value| {
+            if lambda_function {
+                d
+            } else {
+                task_event_details(resource, d)
+            }
+        };
+        let (ty, key, d) = match (res, lambda_function) {
+            (Ok(v), true) => (
+                "LambdaFunctionSucceeded",
+                "lambdaFunctionSucceededEventDetails",
+                json!({"output": text(v)}),
+            ),
+            (Ok(v), false) => (
+                "TaskSucceeded",
+                "taskSucceededEventDetails",
+                json!({"output": text(v)}),
+            ),
+            (Err(f), true) => (
+                "LambdaFunctionFailed",
+                "lambdaFunctionFailedEventDetails",
+                json!({"error": f.error, "cause": f.cause}),
+            ),
+            (Err(f), false) => (
+                "TaskFailed",
+                "taskFailedEventDetails",
+                json!({"error": f.error, "cause": f.cause}),
+            ),
+        };
+        self.event(ty, || Some((key, details(d))));
+    }
+
+    /// A Task attempt's result: with a journal, the recorded one if there is one (an
+    /// attempt is not run again on a replay), else `run`'s, recorded.
+    fn journaled_attempt(
+        &self,
+        env: &StateEnv<'_>,
+        run: impl FnOnce() -> Result<Value, Failure>,
+    ) -> Result<Value, Failure> {
+        let key = self.attempt_key(&env.state);
+        if let (Some(j), Some(k)) = (&self.journal, &key)
+            && let Some(super::journal::Entry::Result(r)) = j.get(k)
+        {
+            return r;
+        }
+        self.mark_live(env.state.entered_id);
+        let r = run();
+        if let (Some(j), Some(k)) = (&self.journal, &key) {
+            j.put(k, &super::journal::Entry::Result(r.clone()));
+        }
+        r
     }
 
     /// A mocked Task: its next mocked response is its result (a callback or `.sync`
@@ -579,95 +586,17 @@ impl Run<'_> {
         let mocked = mocks
             .invoke(&st.name)
             .unwrap_or_else(|| Err(Failure::runtime("the state is not mocked")));
-        let key = self.attempt_key(&env.state);
-        let recorded = match (&self.journal, &key) {
-            (Some(j), Some(k)) => match j.get(k) {
-                Some(super::journal::Entry::Result(r)) => Some(r),
-                _ => None,
-            },
-            _ => None,
-        };
-        let res = match recorded {
-            Some(r) => r,
-            None => {
-                self.mark_live(env.state.entered_id);
-                if let (Some(j), Some(k)) = (&self.journal, &key) {
-                    j.put(k, &super::journal::Entry::Result(mocked.clone()));
-                }
-                mocked
-            }
-        };
+        let res = self.journaled_attempt(env, || mocked);
         let lambda_function =
             t.resource.starts_with("arn:aws:lambda:") && t.resource.contains(":function:");
-        if lambda_function {
-            self.event("LambdaFunctionScheduled", || {
-                Some((
-                    "lambdaFunctionScheduledEventDetails",
-                    json!({"resource": t.resource, "input": text(&params)}),
-                ))
-            });
-            self.event("LambdaFunctionStarted", || None);
-            match &res {
-                Ok(v) => self.event("LambdaFunctionSucceeded", || {
-                    Some((
-                        "lambdaFunctionSucceededEventDetails",
-                        json!({"output": text(v)}),
-                    ))
-                }),
-                Err(f) => self.event("LambdaFunctionFailed", || {
-                    Some((
-                        "lambdaFunctionFailedEventDetails",
-                        json!({"error": f.error, "cause": f.cause}),
-                    ))
-                }),
-            };
-            return res;
-        }
-        match &res {
-            Ok(v) => {
-                self.event("TaskScheduled", || {
-                    Some((
-                        "taskScheduledEventDetails",
-                        task_event_details(&t.resource, json!({"parameters": text(&params)})),
-                    ))
-                });
-                self.event("TaskStarted", || {
-                    Some((
-                        "taskStartedEventDetails",
-                        task_event_details(&t.resource, json!({})),
-                    ))
-                });
-                self.event("TaskSucceeded", || {
-                    Some((
-                        "taskSucceededEventDetails",
-                        task_event_details(&t.resource, json!({"output": text(v)})),
-                    ))
-                });
-            }
-            Err(f) => self.task_events_failed(&t.resource, &params, f, TaskKind::Service),
-        }
+        self.task_started_events(&t.resource, &params, lambda_function);
+        self.task_ended_event(&t.resource, lambda_function, &res);
         res
     }
 
     fn task_events_failed(&self, resource: &str, params: &Value, f: &Failure, _k: TaskKind) {
-        self.event("TaskScheduled", || {
-            Some((
-                "taskScheduledEventDetails",
-                task_event_details(resource, json!({"parameters": text(params)})),
-            ))
-        });
-        self.event("TaskStarted", || {
-            Some((
-                "taskStartedEventDetails",
-                task_event_details(resource, json!({})),
-            ))
-        });
-        self.event("TaskFailed", || {
-            Some((
-                "taskFailedEventDetails",
-                task_event_details(resource, json!({"error": f.error, "cause": f.cause})),
-            ))
-        });
+        self.task_started_events(resource, params, false);
+        self.task_ended_event(resource, false, &Err(f.clone()));
     }
 
     pub(crate) fn dynamic_seconds(
