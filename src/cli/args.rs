@@ -88,6 +88,9 @@ pub struct TestStateArgs {
     /// Variables in scope, as a JSON object.
     #[arg(long, value_name = "JSON")]
     pub variables: Option<String>,
+    /// Fields of the context object (`$$`), as a JSON object: {"Execution": {"Id": …}}.
+    #[arg(long, value_name = "JSON")]
+    pub context: Option<String>,
     /// INFO (the answer), DEBUG (each step's value) or TRACE (also an HTTP Task's
     /// request and response).
     #[arg(long, default_value = "INFO")]

@@ -36,6 +36,9 @@ fn inner(a: TestStateArgs) -> Result<i32, i32> {
     if let Some(v) = &a.variables {
         m.insert("variables".into(), json!(v));
     }
+    if let Some(c) = &a.context {
+        m.insert("context".into(), json!(c));
+    }
     match (&a.mock_result, &a.mock_error) {
         (Some(r), _) => {
             m.insert("mock".into(), json!({"result": r}));

@@ -18,6 +18,9 @@ pub struct ExecutionInfo {
     pub state_machine_id: String,
     pub state_machine_name: String,
     pub mode: super::ExecutionMode,
+    /// TestState's `context`: its fields replace those of the context object the run
+    /// would give (objects merged field by field).
+    pub context: Option<std::sync::Arc<Value>>,
     /// `$$.Execution.RedriveCount`.
     pub redrive_count: u32,
 }
@@ -181,5 +184,26 @@ pub fn build_context_with(exec: &ExecutionInfo, st: &StateFacts<'_>, with_input:
     if let Some((i, v)) = st.map_item {
         ctx.insert("Map".into(), json!({ "Item": { "Index": i, "Value": v } }));
     }
-    Value::Object(ctx)
+    let mut ctx = Value::Object(ctx);
+    if let Some(given) = &exec.context {
+        merge(&mut ctx, given);
+    }
+    ctx
+}
+
+/// `over`'s fields replace `into`'s, objects merged field by field.
+fn merge(into: &mut Value, over: &Value) {
+    match (into, over) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        a.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
 }

@@ -166,6 +166,8 @@ pub struct RunOptions {
     /// A test case of a mock configuration: its Task states answer with their mocked
     /// responses instead of running their resources (see [`mock`]).
     pub test_case: Option<Arc<mock::TestCase>>,
+    /// TestState's context object: its fields replace the run's own in `$$`.
+    pub context: Option<Value>,
 }
 
 /// Runs state machines. Cheap to share between threads.

@@ -109,6 +109,7 @@ pub(crate) fn new_run<'e>(
         }),
         state_machine_name: sm_name,
         redrive_count: opts.redrive_count,
+        context: opts.context.clone().map(std::sync::Arc::new),
     };
     let standard = opts.mode == super::ExecutionMode::Standard;
     let limits = opts.limits;

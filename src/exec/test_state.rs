@@ -107,6 +107,8 @@ pub struct Request {
     pub retrier_retry_count: u32,
     /// Show what connections add to an HTTP Task's request (TRACE).
     pub reveal_secrets: bool,
+    /// The context object's fields to use (`$$.Execution.Id`, `$$.Task.Token`, …).
+    pub context: Option<Value>,
 }
 
 /// The answer, in TestState's shape (see [`Answer::to_json`]).
@@ -259,6 +261,7 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, String> {
     };
     let opts = RunOptions {
         test_case,
+        context: req.context.clone(),
         ..RunOptions::default()
     };
     let (mut run, _) = new_run(ex, &sm, None, Arc::new(req.input.clone()), &opts);

@@ -172,3 +172,14 @@ def test_map_and_parallel_states(sfn):
     assert json.loads(call(sfn, p)["output"]) == [1, 2]
     r = call(sfn, p, mock={"errorOutput": {"error": "States.BranchFailed", "cause": "b"}})
     assert (r["status"], r["nextState"]) == ("CAUGHT_ERROR", "Handle")
+
+
+def test_the_context_object_given(sfn):
+    r = call(sfn, {"Type": "Pass", "End": True, "Parameters": {
+        "id.$": "$$.Execution.Id", "token.$": "$$.Task.Token", "state.$": "$$.State.Name"}},
+        context=dumps({"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:m:e1"},
+                       "Task": {"Token": "tok-1"}}))
+    assert json.loads(r["output"]) == {"id": "arn:aws:states:us-east-1:123456789012:execution:m:e1",
+                                       "token": "tok-1", "state": "TestState"}
+    expect_error("ValidationException", sfn.test_state,
+                 definition=dumps({"Type": "Pass", "End": True}), context="[1]")

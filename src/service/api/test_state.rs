@@ -89,7 +89,17 @@ pub fn request(r: &Req<'_>) -> ApiResult<Request> {
         },
         _ => 0,
     };
+    let context = match json_field(r, "context", Code::ValidationException, "context")? {
+        None => None,
+        Some(c @ Value::Object(_)) => Some(c),
+        Some(_) => {
+            return Err(invalid(
+                "Invalid context: 'the context must be a JSON object'",
+            ));
+        }
+    };
     Ok(Request {
+        context,
         definition,
         state_name: r.opt_str("stateName")?.map(str::to_string),
         input,
