@@ -113,7 +113,7 @@ fn statuses_inspection_and_exit_codes() {
         &json!({"Type": "Pass", "End": true}),
         &["--mock-result", "1"],
     );
-    assert_eq!(code, Some(3));
+    assert_eq!(code, Some(2));
     assert!(
         err.contains("A mock applies to a Task, Map or Parallel state"),
         "{err}"

@@ -98,6 +98,10 @@ pub struct TestStateArgs {
     /// Mock the Task's result (JSON) instead of running its resource.
     #[arg(long, value_name = "JSON", conflicts_with = "mock_error")]
     pub mock_result: Option<String>,
+    /// How --mock-result is checked against the API's response shape: STRICT, PRESENT
+    /// or NONE.
+    #[arg(long, default_value = "STRICT")]
+    pub field_validation: String,
     /// Mock the Task's error instead of running its resource.
     #[arg(long, value_name = "ERROR")]
     pub mock_error: Option<String>,

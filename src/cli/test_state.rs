@@ -4,7 +4,7 @@
 use super::args::TestStateArgs;
 use super::setup::{LOCAL_REGION, build_executor, read_input};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, read_source};
-use asl_engine::exec::test_state::test_state as run_state;
+use asl_engine::exec::test_state::{Refusal, test_state as run_state};
 use asl_engine::service::api::test_state::request_from_json;
 use asl_engine::service::error::Code;
 use serde_json::{Map, json};
@@ -41,7 +41,10 @@ fn inner(a: TestStateArgs) -> Result<i32, i32> {
     }
     match (&a.mock_result, &a.mock_error) {
         (Some(r), _) => {
-            m.insert("mock".into(), json!({"result": r}));
+            m.insert(
+                "mock".into(),
+                json!({"result": r, "fieldValidationMode": a.field_validation}),
+            );
         }
         (None, Some(e)) => {
             m.insert(
@@ -63,9 +66,15 @@ fn inner(a: TestStateArgs) -> Result<i32, i32> {
         }
     })?;
     let ex = build_executor("test-state", &a.exec, LOCAL_REGION)?;
-    let answer = run_state(&ex, &req).map_err(|m| {
-        eprintln!("asl test-state: {}: {m}", a.definition);
-        EXIT_INVALID
+    let answer = run_state(&ex, &req).map_err(|refusal| match refusal {
+        Refusal::Definition(m) => {
+            eprintln!("asl test-state: {}: {m}", a.definition);
+            EXIT_INVALID
+        }
+        Refusal::Request(m) => {
+            eprintln!("asl test-state: {m}");
+            EXIT_USAGE
+        }
     })?;
     let mut out = answer.to_json();
     // The output as JSON, for a person or jq (the API gives it as JSON text).

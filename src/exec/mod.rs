@@ -20,6 +20,7 @@ mod jsonata_state;
 pub mod limits;
 mod map;
 pub mod mock;
+pub mod mock_shapes;
 pub mod nested;
 mod parallel;
 mod progress;

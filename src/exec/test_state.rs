@@ -109,6 +109,17 @@ pub struct Request {
     pub reveal_secrets: bool,
     /// The context object's fields to use (`$$.Execution.Id`, `$$.Task.Token`, …).
     pub context: Option<Value>,
+    /// How a mocked result is checked against its API's response shape.
+    pub field_validation: super::mock_shapes::Mode,
+}
+
+/// Why TestState refuses a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The definition is not valid (every problem with its place).
+    Definition(String),
+    /// The request is not (a mock that doesn't fit its state).
+    Request(String),
 }
 
 /// The answer, in TestState's shape (see [`Answer::to_json`]).
@@ -215,20 +226,23 @@ fn machine_of(req: &Request) -> Result<(Value, String), String> {
     Ok((machine, name))
 }
 
-/// Runs the state. Err: the definition is not valid (the message lists every problem
-/// with its place).
-pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, String> {
-    let (machine, name) = machine_of(req)?;
-    let sm = crate::asl::model::load_value(&machine).map_err(|e| match e {
-        crate::error::Error::Invalid(diags) => diags
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    })?;
+/// Runs the state, unless the request is refused.
+pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, Refusal> {
+    let (machine, name) = machine_of(req).map_err(Refusal::Definition)?;
+    let sm = crate::asl::model::load_value(&machine)
+        .map_err(|e| match e {
+            crate::error::Error::Invalid(diags) => diags
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        })
+        .map_err(Refusal::Definition)?;
     let Some(st) = sm.states.iter().find(|s| s.name == name) else {
-        return Err(format!("The state '{name}' is not in the definition"));
+        return Err(Refusal::Definition(format!(
+            "The state '{name}' is not in the definition"
+        )));
     };
     let test_case = match &req.mock {
         Some(m) => {
@@ -237,10 +251,14 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, String> {
                 st.kind,
                 StateKind::Task(_) | StateKind::Map(_) | StateKind::Parallel(_)
             ) {
-                return Err(format!(
+                return Err(Refusal::Request(format!(
                     "A mock applies to a Task, Map or Parallel state; '{name}' is a {} state",
                     st.type_name()
-                ));
+                )));
+            }
+            if let (Mock::Result(v), StateKind::Task(t)) = (m, &st.kind) {
+                super::mock_shapes::check(&t.resource, v, req.field_validation)
+                    .map_err(Refusal::Request)?;
             }
             let outcome = match m {
                 Mock::Result(v) => Outcome::Return(v.clone()),

@@ -183,3 +183,23 @@ def test_the_context_object_given(sfn):
                                        "token": "tok-1", "state": "TestState"}
     expect_error("ValidationException", sfn.test_state,
                  definition=dumps({"Type": "Pass", "End": True}), context="[1]")
+
+
+def test_mock_results_are_checked_against_the_api_response(sfn):
+    sqs = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+           "Parameters": {"QueueUrl": "q", "MessageBody": "m"}}
+    ok = call(sfn, sqs, mock={"result": dumps({"MessageId": "m-1", "MD5OfMessageBody": "x"})})
+    assert ok["status"] == "SUCCEEDED"
+    # STRICT (the default): a field the API doesn't answer, or a required one missing.
+    expect_error("ValidationException", sfn.test_state, definition=dumps(sqs),
+                 mock={"result": dumps({"MessageId": "m", "Mesage": "typo"})})
+    expect_error("ValidationException", sfn.test_state, definition=dumps(sqs),
+                 mock={"result": dumps({"MD5OfMessageBody": "x"})})
+    # PRESENT: only what is there is checked; NONE: nothing is.
+    r = call(sfn, sqs, mock={"result": dumps({"MD5OfMessageBody": "x"}),
+                             "fieldValidationMode": "PRESENT"})
+    assert r["status"] == "SUCCEEDED"
+    expect_error("ValidationException", sfn.test_state, definition=dumps(sqs),
+                 mock={"result": dumps({"MessageId": 7}), "fieldValidationMode": "PRESENT"})
+    r = call(sfn, sqs, mock={"result": dumps({"anything": 1}), "fieldValidationMode": "NONE"})
+    assert json.loads(r["output"]) == {"anything": 1}

@@ -3,7 +3,8 @@
 
 use super::Req;
 use crate::asl::Failure;
-use crate::exec::test_state::{Level, Mock, Request, test_state};
+use crate::exec::mock_shapes::Mode;
+use crate::exec::test_state::{Level, Mock, Refusal, Request, test_state};
 use crate::service::Service;
 use crate::service::error::{ApiError, ApiResult, Code};
 use serde_json::{Map, Value};
@@ -50,15 +51,16 @@ pub fn request(r: &Req<'_>) -> ApiResult<Request> {
             ))
         })?,
     };
+    let mut field_validation = Mode::Strict;
     let mock = match r.get("mock") {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => {
-            if let Some(mode) = m.get("fieldValidationMode").and_then(Value::as_str)
-                && !["STRICT", "PRESENT", "NONE"].contains(&mode)
-            {
-                return Err(invalid(format!(
-                    "1 validation error detected: Value '{mode}' at 'mock.fieldValidationMode' failed to satisfy constraint: Member must satisfy enum value set: [STRICT, PRESENT, NONE]"
-                )));
+            if let Some(mode) = m.get("fieldValidationMode").and_then(Value::as_str) {
+                field_validation = Mode::parse(mode).ok_or_else(|| {
+                    invalid(format!(
+                        "1 validation error detected: Value '{mode}' at 'mock.fieldValidationMode' failed to satisfy constraint: Member must satisfy enum value set: [STRICT, PRESENT, NONE]"
+                    ))
+                })?;
             }
             match (m.get("result"), m.get("errorOutput")) {
                 (Some(Value::String(t)), None) => {
@@ -99,6 +101,7 @@ pub fn request(r: &Req<'_>) -> ApiResult<Request> {
         }
     };
     Ok(Request {
+        field_validation,
         context,
         definition,
         state_name: r.opt_str("stateName")?.map(str::to_string),
@@ -113,11 +116,12 @@ pub fn request(r: &Req<'_>) -> ApiResult<Request> {
 
 pub(super) fn run(s: &Service, r: &Req<'_>) -> ApiResult<Value> {
     let req = request(r)?;
-    let answer = test_state(&s.executor, &req).map_err(|m| {
-        ApiError::new(
+    let answer = test_state(&s.executor, &req).map_err(|refusal| match refusal {
+        Refusal::Definition(m) => ApiError::new(
             Code::InvalidDefinition,
             format!("Invalid State Machine Definition: '{m}'"),
-        )
+        ),
+        Refusal::Request(m) => invalid(m),
     })?;
     Ok(answer.to_json())
 }
