@@ -260,7 +260,7 @@ impl Run<'_> {
                 }
                 StateKind::Map(m) => {
                     let result = match self.mocked_state(st) {
-                        Some(r) => r?,
+                        Some(r) => self.tested_map(st, m, &env, r)?,
                         None => self.run_map(st, m, &env)?,
                     };
                     self.record(st, "result", || result.clone());

@@ -54,6 +54,8 @@ pub struct Inspector {
     pub state: String,
     /// `stateConfiguration.retrierRetryCount`: the retries so far.
     pub retrier_retry_count: u32,
+    /// `stateConfiguration.mapIterationFailureCount`: the Map's failed iterations.
+    pub map_iteration_failure_count: Option<u32>,
     data: Mutex<Map<String, Value>>,
     decision: Mutex<Option<Decision>>,
 }
@@ -105,6 +107,11 @@ pub struct Request {
     pub level: Level,
     pub mock: Option<Mock>,
     pub retrier_retry_count: u32,
+    /// `stateConfiguration.mapIterationFailureCount` (a Map state).
+    pub map_iteration_failure_count: Option<u32>,
+    /// `stateConfiguration.errorCausedByState`: the state inside a Map or Parallel
+    /// that the mocked error comes from.
+    pub error_caused_by_state: Option<String>,
     /// Show what connections add to an HTTP Task's request (TRACE).
     pub reveal_secrets: bool,
     /// The context object's fields to use (`$$.Execution.Id`, `$$.Task.Token`, …).
@@ -226,6 +233,53 @@ fn machine_of(req: &Request) -> Result<(Value, String), String> {
     Ok((machine, name))
 }
 
+/// The states inside `st` (a Map's processor, a Parallel's branches), nested ones too.
+fn inner_states(st: &State, out: &mut Vec<String>) {
+    use crate::asl::model::StateKind;
+    let machines: Vec<&crate::asl::model::StateMachine> = match &st.kind {
+        StateKind::Map(m) => vec![&m.processor],
+        StateKind::Parallel(p) => p.branches.iter().collect(),
+        _ => return,
+    };
+    for sm in machines {
+        for s in &sm.states {
+            out.push(s.name.clone());
+            inner_states(s, out);
+        }
+    }
+}
+
+/// `stateConfiguration` as AWS takes it: `mapIterationFailureCount` for a Map,
+/// `errorCausedByState` naming a state inside the Map or Parallel under test, with a
+/// mocked error.
+fn check_configuration(st: &State, req: &Request) -> Result<(), String> {
+    use crate::asl::model::StateKind;
+    if req.map_iteration_failure_count.is_some() && !matches!(st.kind, StateKind::Map(_)) {
+        return Err(format!(
+            "stateConfiguration.mapIterationFailureCount applies to a Map state; '{}' is a {} state",
+            st.name,
+            st.type_name()
+        ));
+    }
+    if let Some(name) = &req.error_caused_by_state {
+        if !matches!(req.mock, Some(Mock::Error(_))) {
+            return Err(
+                "stateConfiguration.errorCausedByState needs a mocked error (mock.errorOutput)"
+                    .into(),
+            );
+        }
+        let mut inner = vec![st.name.clone()];
+        inner_states(st, &mut inner);
+        if !inner.contains(name) {
+            return Err(format!(
+                "stateConfiguration.errorCausedByState: '{name}' is not a state of '{}'",
+                st.name
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the state, unless the request is refused.
 pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, Refusal> {
     let (machine, name) = machine_of(req).map_err(Refusal::Definition)?;
@@ -244,6 +298,7 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, Refusal> {
             "The state '{name}' is not in the definition"
         )));
     };
+    check_configuration(st, req).map_err(Refusal::Request)?;
     let test_case = match &req.mock {
         Some(m) => {
             use crate::asl::model::StateKind;
@@ -286,6 +341,7 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, Refusal> {
     run.inspect = Some(Inspector {
         state: name.clone(),
         retrier_retry_count: req.retrier_retry_count,
+        map_iteration_failure_count: req.map_iteration_failure_count,
         data: Mutex::new(Map::new()),
         decision: Mutex::new(None),
     });

@@ -203,3 +203,28 @@ def test_mock_results_are_checked_against_the_api_response(sfn):
                  mock={"result": dumps({"MessageId": 7}), "fieldValidationMode": "PRESENT"})
     r = call(sfn, sqs, mock={"result": dumps({"anything": 1}), "fieldValidationMode": "NONE"})
     assert json.loads(r["output"]) == {"anything": 1}
+
+
+def test_map_iteration_failures_and_the_state_an_error_comes_from(sfn):
+    m = {"Type": "Map", "ItemsPath": "$.xs", "ToleratedFailureCount": 1, "End": True,
+         "ItemProcessor": {"StartAt": "Work", "States": {"Work": {
+             "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+             "Parameters": {"FunctionName": "f"}, "End": True}}}}
+    xs = dumps({"xs": [1, 2, 3]})
+    r = call(sfn, m, input=xs, mock={"result": "[1, 2, 3]"}, inspectionLevel="DEBUG",
+             stateConfiguration={"mapIterationFailureCount": 1})
+    assert (r["status"], json.loads(r["output"])) == ("SUCCEEDED", [1, 2, 3])
+    assert r["inspectionData"]["maxConcurrency"] == 0
+    r = call(sfn, m, input=xs, mock={"result": "[1, 2, 3]"},
+             stateConfiguration={"mapIterationFailureCount": 2})
+    assert (r["status"], r["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    # The error of a state inside the Map.
+    r = call(sfn, m, input=xs, mock={"errorOutput": {"error": "MockException", "cause": "c"}},
+             stateConfiguration={"errorCausedByState": "Work", "mapIterationFailureCount": 0})
+    assert (r["status"], r["error"]) == ("FAILED", "MockException")
+    expect_error("ValidationException", sfn.test_state, definition=dumps(m), input=xs,
+                 mock={"errorOutput": {"error": "E"}},
+                 stateConfiguration={"errorCausedByState": "NoSuchState"})
+    expect_error("ValidationException", sfn.test_state,
+                 definition=dumps({"Type": "Pass", "End": True}),
+                 stateConfiguration={"mapIterationFailureCount": 1})

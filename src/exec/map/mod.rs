@@ -185,18 +185,7 @@ impl Run<'_> {
             });
         };
         let settings = self.map_settings(m, env, items.len())?;
-        if !ata {
-            self.record(st, "afterItemsPath", || Value::Array(items.clone()));
-        }
-        if let Some(n) = settings.max_concurrency {
-            self.record(st, "maxConcurrency", || json!(n));
-        }
-        if let Some(n) = settings.tolerance.count {
-            self.record(st, "toleratedFailureCount", || json!(n));
-        }
-        if let Some(p) = settings.tolerance.percentage {
-            self.record(st, "toleratedFailurePercentage", || json!(p.round() as u64));
-        }
+        self.inspect_map(st, &settings, items, ata)?;
         self.event("MapStateStarted", || {
             Some((
                 "mapStateStartedEventDetails",
@@ -260,6 +249,65 @@ impl Run<'_> {
     }
 
     /// MaxConcurrency, tolerated failures and the strategy of one Map run.
+    /// TestState: records the Map's items and settings, and fails it as AWS would when
+    /// the iterations said to have failed (`mapIterationFailureCount`) exceed what it
+    /// tolerates.
+    fn inspect_map(
+        &self,
+        st: &State,
+        settings: &MapSettings<'_>,
+        items: &[Value],
+        ata: bool,
+    ) -> Result<(), Failure> {
+        let Some(t) = self.inspect.as_ref().filter(|t| t.state == st.name) else {
+            return Ok(());
+        };
+        if !ata {
+            self.record(st, "afterItemsPath", || Value::Array(items.to_vec()));
+        }
+        self.record(st, "maxConcurrency", || {
+            json!(settings.max_concurrency.unwrap_or(0))
+        });
+        if let Some(n) = settings.tolerance.count {
+            self.record(st, "toleratedFailureCount", || json!(n));
+        }
+        if let Some(p) = settings.tolerance.percentage {
+            self.record(st, "toleratedFailurePercentage", || json!(p.round() as u64));
+        }
+        match t.map_iteration_failure_count {
+            Some(n) if settings.tolerance.exceeded(u64::from(n)) => Err(exceeded_threshold()),
+            _ => Ok(()),
+        }
+    }
+
+    /// TestState's check of a mocked Map: its items and settings are evaluated (and
+    /// recorded), the mock is its result unless the failed iterations exceed what it
+    /// tolerates.
+    pub(crate) fn tested_map(
+        &self,
+        st: &State,
+        m: &Map,
+        env: &StateEnv<'_>,
+        mocked: Result<Value, Failure>,
+    ) -> Result<Value, Failure> {
+        let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
+        let items_v = match (&m.items, env.ata) {
+            (Some(t), Some(b)) => match input_array(t, env.input()) {
+                Some(v) => Cow::Borrowed(v),
+                None => Cow::Owned(jsonata_items(t, b)?),
+            },
+            _ => match &m.items_path {
+                PathField::Default => Cow::Borrowed(env.input()),
+                PathField::Null => Cow::Owned(json!({})),
+                PathField::Path(p) => select_path(p, env)?,
+            },
+        };
+        let items = items_v.as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let settings = self.map_settings(m, env, items.len())?;
+        self.inspect_map(st, &settings, items, ata)?;
+        mocked
+    }
+
     pub(super) fn map_settings<'p>(
         &'p self,
         m: &'p Map,

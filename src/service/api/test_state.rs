@@ -81,16 +81,26 @@ pub fn request(r: &Req<'_>) -> ApiResult<Request> {
         }
         Some(_) => return Err(invalid("mock must be an object")),
     };
-    let retrier_retry_count = match r.get("stateConfiguration") {
-        Some(Value::Object(c)) => match c.get("retrierRetryCount") {
-            None | Some(Value::Null) => 0,
+    let config = match r.get("stateConfiguration") {
+        Some(Value::Object(c)) => c.clone(),
+        _ => Map::new(),
+    };
+    let count = |field: &str| -> ApiResult<Option<u32>> {
+        match config.get(field) {
+            None | Some(Value::Null) => Ok(None),
             Some(v) => v
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| invalid("stateConfiguration.retrierRetryCount must be 0 or more"))?,
-        },
-        _ => 0,
+                .map(Some)
+                .ok_or_else(|| invalid(format!("stateConfiguration.{field} must be 0 or more"))),
+        }
     };
+    let retrier_retry_count = count("retrierRetryCount")?.unwrap_or(0);
+    let map_iteration_failure_count = count("mapIterationFailureCount")?;
+    let error_caused_by_state = config
+        .get("errorCausedByState")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let context = match json_field(r, "context", Code::ValidationException, "context")? {
         None => None,
         Some(c @ Value::Object(_)) => Some(c),
@@ -110,6 +120,8 @@ pub fn request(r: &Req<'_>) -> ApiResult<Request> {
         level,
         mock,
         retrier_retry_count,
+        map_iteration_failure_count,
+        error_caused_by_state,
         reveal_secrets: r.opt_bool("revealSecrets")?.unwrap_or(false),
     })
 }
