@@ -20,10 +20,10 @@ def test_the_examples_pass_and_their_junit_reads_back(tmp_path):
     assert "0 failed" in r.stdout
     xml = JUnitXml.fromfile(str(junit))
     suites = {s.name: s for s in xml}
-    for example in ["orders", "approval", "activities", "nested", "http", "mocks"]:
+    for example in ["orders", "approval", "activities", "nested", "http", "mocks", "logs", "map"]:
         assert any(f"datasets/{example}/" in name for name in suites), (example, list(suites))
     cases = [c for s in xml for c in s]
-    assert len(cases) == sum(s.tests for s in xml) >= 18
+    assert len(cases) == sum(s.tests for s in xml) >= 21
     assert all(c.is_passed for c in cases)
     assert "a declined payment ends in PaymentFailed" in {c.name for c in cases}
 

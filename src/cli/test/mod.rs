@@ -169,6 +169,7 @@ fn load_suite(file: &Path, a: &TestArgs) -> Result<Suite, String> {
             "stateMachine",
             "mocks",
             "resources",
+            "buckets",
             "cases",
             "Comment",
         ]
@@ -176,7 +177,7 @@ fn load_suite(file: &Path, a: &TestArgs) -> Result<Suite, String> {
         {
             return Err(bad(
                 &format!("/{k}"),
-                "unknown field (a test file has definition, mockConfig, stateMachine, mocks, resources, cases)",
+                "unknown field (a test file has definition, mockConfig, stateMachine, mocks, resources, buckets, cases)",
             ));
         }
     }
@@ -208,6 +209,26 @@ fn load_suite(file: &Path, a: &TestArgs) -> Result<Suite, String> {
         Some(p) => Some(MockConfig::load(&p).map_err(|e| e.to_string())?),
         None => None,
     };
+    // S3 buckets of ItemReaders and ResultWriters as folders: {name: folder}.
+    let buckets = match top.get("buckets") {
+        None => Vec::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(name, d)| match d.as_str() {
+                Some(d) => Ok(format!("{name}={}", dir.join(d).display())),
+                None => Err(bad(
+                    &format!("/buckets/{name}"),
+                    "must be a folder (relative to the test file)",
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(bad(
+                "/buckets",
+                "must be an object from a bucket's name to a folder",
+            ));
+        }
+    };
     let exec_args = ExecArgs {
         resources: relative("resources")?,
         connections: None,
@@ -216,7 +237,7 @@ fn load_suite(file: &Path, a: &TestArgs) -> Result<Suite, String> {
         progress: false,
         quiet: true,
         no_columnar: false,
-        buckets: Vec::new(),
+        buckets,
         data_root: None,
     };
     let executor = build_executor("test", &exec_args, LOCAL_REGION)
