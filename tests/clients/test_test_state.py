@@ -160,6 +160,7 @@ def test_map_and_parallel_states(sfn):
     assert json.loads(r["output"])["out"] == [{"d": 2}, {"d": 4}, {"d": 6}]
     d = r["inspectionData"]
     assert json.loads(d["afterItemsPath"]) == [1, 2, 3]
+    assert json.loads(d["afterItemSelector"]) == [{"v": 1}, {"v": 2}, {"v": 3}]
     assert (d["maxConcurrency"], d["toleratedFailureCount"]) == (2, 1)
     assert json.loads(d["result"]) == [{"d": 2}, {"d": 4}, {"d": 6}]
     # Mocked: the mock is the Map's result; its processor does not run.

@@ -185,7 +185,7 @@ impl Run<'_> {
             });
         };
         let settings = self.map_settings(m, env, items.len())?;
-        self.inspect_map(st, &settings, items, ata)?;
+        self.inspect_map(st, m, env, &settings, items)?;
         self.event("MapStateStarted", || {
             Some((
                 "mapStateStartedEventDetails",
@@ -255,15 +255,32 @@ impl Run<'_> {
     fn inspect_map(
         &self,
         st: &State,
+        m: &Map,
+        env: &StateEnv<'_>,
         settings: &MapSettings<'_>,
         items: &[Value],
-        ata: bool,
     ) -> Result<(), Failure> {
         let Some(t) = self.inspect.as_ref().filter(|t| t.state == st.name) else {
             return Ok(());
         };
-        if !ata {
+        if st.ql != crate::asl::model::QueryLanguage::JsonAta {
             self.record(st, "afterItemsPath", || Value::Array(items.to_vec()));
+        }
+        if m.item_selector.is_some() || m.item_selector_ata.is_some() {
+            let job = MapJob {
+                map: m,
+                state: env.state,
+                input: env.input,
+                vars: env.vars,
+                items,
+                name: &st.name,
+                base: 0,
+                selector: true,
+            };
+            let selected = (0..items.len())
+                .map(|i| self.item_input(&job, i).map(Cow::into_owned))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.record(st, "afterItemSelector", || Value::Array(selected));
         }
         self.record(st, "maxConcurrency", || {
             json!(settings.max_concurrency.unwrap_or(0))
@@ -290,7 +307,6 @@ impl Run<'_> {
         env: &StateEnv<'_>,
         mocked: Result<Value, Failure>,
     ) -> Result<Value, Failure> {
-        let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
         let items_v = match (&m.items, env.ata) {
             (Some(t), Some(b)) => match input_array(t, env.input()) {
                 Some(v) => Cow::Borrowed(v),
@@ -304,7 +320,7 @@ impl Run<'_> {
         };
         let items = items_v.as_array().map(Vec::as_slice).unwrap_or(&[]);
         let settings = self.map_settings(m, env, items.len())?;
-        self.inspect_map(st, &settings, items, ata)?;
+        self.inspect_map(st, m, env, &settings, items)?;
         mocked
     }
 
@@ -365,14 +381,8 @@ impl Run<'_> {
         }
     }
 
-    /// Runs item `i`: its input (ItemSelector with `$$.Map.Item`), then the processor.
-    fn run_item(&self, job: &MapJob<'_>, i: usize, counter: Option<&AtomicU64>) -> Outcome {
-        // Its events belong to a Map iteration, or to a child execution of a
-        // Distributed Map (see `history`: what the quota counts).
-        let _mark = crate::exec::history::ScopeMark::set(match job.map.mode {
-            ProcessorMode::Inline => crate::exec::history::Scope::MapIteration,
-            ProcessorMode::Distributed => crate::exec::history::Scope::ChildExecution,
-        });
+    /// Item `i`'s input: its ItemSelector applied (with `$$.Map.Item`), or the item.
+    fn item_input<'j>(&self, job: &'j MapJob<'_>, i: usize) -> Result<Cow<'j, Value>, Failure> {
         let item = &job.items[i];
         let (sel_ata, sel) = if job.selector {
             (
@@ -382,7 +392,7 @@ impl Run<'_> {
         } else {
             (None, None)
         };
-        let item_input = match (sel_ata, sel) {
+        Ok(match (sel_ata, sel) {
             (Some(t), _) => {
                 let mut facts = job.state;
                 facts.map_item = Some((job.base + i, item));
@@ -392,21 +402,30 @@ impl Run<'_> {
                     crate::exec::jsonata_state::input_if_read(t, job.input),
                     context,
                 );
-                match t.eval("ItemSelector", &b) {
-                    Ok(v) => Cow::Owned(v),
-                    Err(f) => return Outcome::Failed(f),
-                }
+                Cow::Owned(t.eval("ItemSelector", &b)?)
             }
             (None, Some(t)) => {
                 let mut facts = job.state;
                 facts.map_item = Some((job.base + i, item));
-                match t.eval(&StateEnv::new(job.input, &self.info, facts, job.vars)) {
-                    Ok(v) => Cow::Owned(v),
-                    Err(f) => return Outcome::Failed(f),
-                }
+                Cow::Owned(t.eval(&StateEnv::new(job.input, &self.info, facts, job.vars))?)
             }
             // Borrowed: copied only if the processor's first state needs its own copy.
             (None, None) => Cow::Borrowed(item),
+        })
+    }
+
+    /// Runs item `i`: its input (ItemSelector with `$$.Map.Item`), then the processor.
+    fn run_item(&self, job: &MapJob<'_>, i: usize, counter: Option<&AtomicU64>) -> Outcome {
+        // Its events belong to a Map iteration, or to a child execution of a
+        // Distributed Map (see `history`: what the quota counts).
+        let _mark = crate::exec::history::ScopeMark::set(match job.map.mode {
+            ProcessorMode::Inline => crate::exec::history::Scope::MapIteration,
+            ProcessorMode::Distributed => crate::exec::history::Scope::ChildExecution,
+        });
+        let item = &job.items[i];
+        let item_input = match self.item_input(job, i) {
+            Ok(v) => v,
+            Err(f) => return Outcome::Failed(f),
         };
         self.history
             .event_with(counter, &*self.ex.clock, "MapIterationStarted", || {
