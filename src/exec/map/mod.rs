@@ -12,6 +12,7 @@ mod batches;
 mod checkpoint;
 mod dataplane;
 mod drain;
+mod inspect;
 
 use crate::asl::Failure;
 use crate::asl::failure::names;
@@ -138,6 +139,25 @@ pub(super) struct MapJob<'a> {
 }
 
 impl<'a> MapJob<'a> {
+    /// The job of a whole inline Map: all of `items`, each through the ItemSelector.
+    pub fn whole(
+        map: &'a Map,
+        env: &'a StateEnv<'a>,
+        items: &'a [Value],
+        name: &'a str,
+    ) -> MapJob<'a> {
+        MapJob {
+            map,
+            state: env.state,
+            input: env.input,
+            vars: env.vars,
+            items,
+            name,
+            base: 0,
+            selector: true,
+        }
+    }
+
     /// The same job over other items, the first being item `base` of the Map.
     pub fn part<'b>(&self, items: &'b [Value], base: usize) -> MapJob<'b>
     where
@@ -162,17 +182,7 @@ impl Run<'_> {
             return self.run_map_dataplane(st, m, env);
         }
         let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
-        let items_v = match (&m.items, env.ata) {
-            (Some(t), Some(b)) => match input_array(t, env.input()) {
-                Some(v) => Cow::Borrowed(v),
-                None => Cow::Owned(jsonata_items(t, b)?),
-            },
-            _ => match &m.items_path {
-                PathField::Default => Cow::Borrowed(env.input()),
-                PathField::Null => Cow::Owned(json!({})),
-                PathField::Path(p) => select_path(p, env)?,
-            },
-        };
+        let items_v = map_items(m, env)?;
         let Value::Array(items) = items_v.as_ref() else {
             let cause = format!(
                 "Map state input must be an array but was: {}",
@@ -192,16 +202,7 @@ impl Run<'_> {
                 json!({"length": items.len()}),
             ))
         });
-        let job = MapJob {
-            map: m,
-            state: env.state,
-            input: env.input,
-            vars: env.vars,
-            items,
-            name: &st.name,
-            base: 0,
-            selector: true,
-        };
+        let job = MapJob::whole(m, env, items, &st.name);
         let ctl = Ctl {
             min_fail: AtomicUsize::new(usize::MAX),
             counters: Default::default(),
@@ -249,81 +250,6 @@ impl Run<'_> {
     }
 
     /// MaxConcurrency, tolerated failures and the strategy of one Map run.
-    /// TestState: records the Map's items and settings, and fails it as AWS would when
-    /// the iterations said to have failed (`mapIterationFailureCount`) exceed what it
-    /// tolerates.
-    fn inspect_map(
-        &self,
-        st: &State,
-        m: &Map,
-        env: &StateEnv<'_>,
-        settings: &MapSettings<'_>,
-        items: &[Value],
-    ) -> Result<(), Failure> {
-        let Some(t) = self.inspect.as_ref().filter(|t| t.state == st.name) else {
-            return Ok(());
-        };
-        if st.ql != crate::asl::model::QueryLanguage::JsonAta {
-            self.record(st, "afterItemsPath", || Value::Array(items.to_vec()));
-        }
-        if m.item_selector.is_some() || m.item_selector_ata.is_some() {
-            let job = MapJob {
-                map: m,
-                state: env.state,
-                input: env.input,
-                vars: env.vars,
-                items,
-                name: &st.name,
-                base: 0,
-                selector: true,
-            };
-            let selected = (0..items.len())
-                .map(|i| self.item_input(&job, i).map(Cow::into_owned))
-                .collect::<Result<Vec<_>, _>>()?;
-            self.record(st, "afterItemSelector", || Value::Array(selected));
-        }
-        self.record(st, "maxConcurrency", || {
-            json!(settings.max_concurrency.unwrap_or(0))
-        });
-        if let Some(n) = settings.tolerance.count {
-            self.record(st, "toleratedFailureCount", || json!(n));
-        }
-        if let Some(p) = settings.tolerance.percentage {
-            self.record(st, "toleratedFailurePercentage", || json!(p.round() as u64));
-        }
-        match t.map_iteration_failure_count {
-            Some(n) if settings.tolerance.exceeded(u64::from(n)) => Err(exceeded_threshold()),
-            _ => Ok(()),
-        }
-    }
-
-    /// TestState's check of a mocked Map: its items and settings are evaluated (and
-    /// recorded), the mock is its result unless the failed iterations exceed what it
-    /// tolerates.
-    pub(crate) fn tested_map(
-        &self,
-        st: &State,
-        m: &Map,
-        env: &StateEnv<'_>,
-        mocked: Result<Value, Failure>,
-    ) -> Result<Value, Failure> {
-        let items_v = match (&m.items, env.ata) {
-            (Some(t), Some(b)) => match input_array(t, env.input()) {
-                Some(v) => Cow::Borrowed(v),
-                None => Cow::Owned(jsonata_items(t, b)?),
-            },
-            _ => match &m.items_path {
-                PathField::Default => Cow::Borrowed(env.input()),
-                PathField::Null => Cow::Owned(json!({})),
-                PathField::Path(p) => select_path(p, env)?,
-            },
-        };
-        let items = items_v.as_array().map(Vec::as_slice).unwrap_or(&[]);
-        let settings = self.map_settings(m, env, items.len())?;
-        self.inspect_map(st, m, env, &settings, items)?;
-        mocked
-    }
-
     pub(super) fn map_settings<'p>(
         &'p self,
         m: &'p Map,
@@ -755,6 +681,22 @@ const BLOCKING_POOL: usize = 64;
 /// `Items` of the form `{% $states.input.a.b %}` naming an array of non-arrays through
 /// objects: that array, borrowed (what JSONata would return, without converting a
 /// million-item input to its values and back). None: evaluate the expression.
+/// What a Map iterates over: its `Items` (JSONata) or `ItemsPath`, before the check
+/// that it is an array.
+pub(super) fn map_items<'v>(m: &Map, env: &'v StateEnv<'_>) -> Result<Cow<'v, Value>, Failure> {
+    Ok(match (&m.items, env.ata) {
+        (Some(t), Some(b)) => match input_array(t, env.input()) {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(jsonata_items(t, b)?),
+        },
+        _ => match &m.items_path {
+            PathField::Default => Cow::Borrowed(env.input()),
+            PathField::Null => Cow::Owned(json!({})),
+            PathField::Path(p) => select_path(p, env)?,
+        },
+    })
+}
+
 fn input_array<'v>(t: &crate::asl::model::Ata, input: &'v Value) -> Option<&'v Value> {
     let crate::jsonata::Simple::Input(names) = t.as_expr()?.lower().ok()? else {
         return None;
