@@ -56,11 +56,32 @@ pub struct Inspector {
     pub retrier_retry_count: u32,
     /// `stateConfiguration.mapIterationFailureCount`: the Map's failed iterations.
     pub map_iteration_failure_count: Option<u32>,
+    /// `stateConfiguration.mapItemReaderData`: what a Distributed Map's ItemReader
+    /// would read, as found in its source (a JSON array, or JSON lines).
+    pub map_item_reader_data: Option<String>,
     data: Mutex<Map<String, Value>>,
     decision: Mutex<Option<Decision>>,
 }
 
 impl Inspector {
+    /// The items of `mapItemReaderData`: a JSON array, or one JSON value per line.
+    pub fn reader_items(&self) -> Option<Result<Vec<Value>, Failure>> {
+        let text = self.map_item_reader_data.as_deref()?;
+        let bad = |e: serde_json::Error| {
+            Failure::runtime(format!(
+                "stateConfiguration.mapItemReaderData is neither a JSON array nor JSON lines: {e}"
+            ))
+        };
+        Some(match serde_json::from_str::<Value>(text) {
+            Ok(Value::Array(items)) => Ok(items),
+            _ => text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).map_err(bad))
+                .collect(),
+        })
+    }
+
     pub fn decided(&self, d: Decision) {
         *self.decision.lock().unwrap_or_else(|p| p.into_inner()) = Some(d);
     }
@@ -109,6 +130,8 @@ pub struct Request {
     pub retrier_retry_count: u32,
     /// `stateConfiguration.mapIterationFailureCount` (a Map state).
     pub map_iteration_failure_count: Option<u32>,
+    /// `stateConfiguration.mapItemReaderData` (a Distributed Map with an ItemReader).
+    pub map_item_reader_data: Option<String>,
     /// `stateConfiguration.errorCausedByState`: the state inside a Map or Parallel
     /// that the mocked error comes from.
     pub error_caused_by_state: Option<String>,
@@ -261,6 +284,14 @@ fn check_configuration(st: &State, req: &Request) -> Result<(), String> {
             st.type_name()
         ));
     }
+    if req.map_item_reader_data.is_some()
+        && !matches!(&st.kind, StateKind::Map(m) if m.item_reader.is_some())
+    {
+        return Err(format!(
+            "stateConfiguration.mapItemReaderData applies to a Map state with an ItemReader; '{}' has none",
+            st.name
+        ));
+    }
     if let Some(name) = &req.error_caused_by_state {
         if !matches!(req.mock, Some(Mock::Error(_))) {
             return Err(
@@ -342,6 +373,7 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, Refusal> {
         state: name.clone(),
         retrier_retry_count: req.retrier_retry_count,
         map_iteration_failure_count: req.map_iteration_failure_count,
+        map_item_reader_data: req.map_item_reader_data.clone(),
         data: Mutex::new(Map::new()),
         decision: Mutex::new(None),
     });

@@ -229,3 +229,25 @@ def test_map_iteration_failures_and_the_state_an_error_comes_from(sfn):
     expect_error("ValidationException", sfn.test_state,
                  definition=dumps({"Type": "Pass", "End": True}),
                  stateConfiguration={"mapIterationFailureCount": 1})
+
+
+def test_a_distributed_map_on_the_data_its_reader_would_read(sfn):
+    m = {"Type": "Map", "ToleratedFailurePercentage": 50, "End": True,
+         "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                        "ReaderConfig": {"InputType": "JSON"},
+                        "Parameters": {"Bucket": "b", "Key": "items.json"}},
+         "ItemSelector": {"n.$": "$$.Map.Item.Value"},
+         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                           "StartAt": "W", "States": {"W": {"Type": "Pass", "End": True}}}}
+    data = {"mapItemReaderData": dumps([1, 2, 3])}
+    r = call(sfn, m, mock={"result": "[1, 2, 3]"}, inspectionLevel="DEBUG",
+             stateConfiguration={**data, "mapIterationFailureCount": 1})
+    assert r["status"] == "SUCCEEDED", r
+    assert json.loads(r["inspectionData"]["afterItemSelector"]) == [{"n": 1}, {"n": 2}, {"n": 3}]
+    # Two of three items failed: over 50%.
+    r = call(sfn, m, mock={"result": "[]"},
+             stateConfiguration={**data, "mapIterationFailureCount": 2})
+    assert (r["status"], r["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    expect_error("ValidationException", sfn.test_state,
+                 definition=dumps({"Type": "Pass", "End": True}),
+                 stateConfiguration={"mapItemReaderData": "[1]"})

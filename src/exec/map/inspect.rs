@@ -25,7 +25,7 @@ impl Run<'_> {
         let Some(t) = self.inspect.as_ref().filter(|t| t.state == st.name) else {
             return Ok(());
         };
-        if st.ql != crate::asl::model::QueryLanguage::JsonAta {
+        if st.ql != crate::asl::model::QueryLanguage::JsonAta && m.item_reader.is_none() {
             self.record(st, "afterItemsPath", || Value::Array(items.to_vec()));
         }
         if m.item_selector.is_some() || m.item_selector_ata.is_some() {
@@ -60,7 +60,15 @@ impl Run<'_> {
         env: &StateEnv<'_>,
         mocked: Result<Value, Failure>,
     ) -> Result<Value, Failure> {
-        let items_v = map_items(m, env)?;
+        let reader = self
+            .inspect
+            .as_ref()
+            .filter(|_| m.item_reader.is_some())
+            .and_then(|t| t.reader_items());
+        let items_v = match reader {
+            Some(items) => Cow::Owned(Value::Array(items?)),
+            None => map_items(m, env)?,
+        };
         let items = items_v.as_array().map(Vec::as_slice).unwrap_or(&[]);
         let settings = self.map_settings(m, env, items.len())?;
         self.inspect_map(st, m, env, &settings, items)?;

@@ -97,6 +97,15 @@ pub fn request(r: &Req<'_>) -> ApiResult<Request> {
     };
     let retrier_retry_count = count("retrierRetryCount")?.unwrap_or(0);
     let map_iteration_failure_count = count("mapIterationFailureCount")?;
+    let map_item_reader_data = match config.get("mapItemReaderData") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(invalid(
+                "stateConfiguration.mapItemReaderData must be a string",
+            ));
+        }
+    };
     let error_caused_by_state = config
         .get("errorCausedByState")
         .and_then(Value::as_str)
@@ -121,6 +130,7 @@ pub fn request(r: &Req<'_>) -> ApiResult<Request> {
         mock,
         retrier_retry_count,
         map_iteration_failure_count,
+        map_item_reader_data,
         error_caused_by_state,
         reveal_secrets: r.opt_bool("revealSecrets")?.unwrap_or(false),
     })
