@@ -207,11 +207,6 @@ fn machine_of(req: &Request) -> Result<(Value, String), String> {
                 .ok_or("The definition has no StartAt: give stateName")?
                 .to_string(),
         };
-        if !d["States"].get(&name).is_some_and(Value::is_object) {
-            return Err(format!(
-                "The state '{name}' is not a top-level state of the definition"
-            ));
-        }
         return Ok((req.definition.clone(), name));
     }
     if !d.contains_key("Type") {
@@ -254,6 +249,29 @@ fn machine_of(req: &Request) -> Result<(Value, String), String> {
         machine["QueryLanguage"] = ql.clone();
     }
     Ok((machine, name))
+}
+
+/// The state named `name` anywhere in `sm` (inside Maps and Parallels too), with the
+/// scope that holds it.
+fn find_state<'a>(
+    sm: &'a crate::asl::model::StateMachine,
+    name: &str,
+) -> Option<(&'a crate::asl::model::StateMachine, &'a State)> {
+    use crate::asl::model::StateKind;
+    for st in &sm.states {
+        if st.name == name {
+            return Some((sm, st));
+        }
+        let inner = match &st.kind {
+            StateKind::Map(m) => find_state(&m.processor, name),
+            StateKind::Parallel(p) => p.branches.iter().find_map(|b| find_state(b, name)),
+            _ => None,
+        };
+        if inner.is_some() {
+            return inner;
+        }
+    }
+    None
 }
 
 /// The states inside `st` (a Map's processor, a Parallel's branches), nested ones too.
@@ -324,7 +342,8 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, Refusal> {
             other => other.to_string(),
         })
         .map_err(Refusal::Definition)?;
-    let Some(st) = sm.states.iter().find(|s| s.name == name) else {
+    // The state, and the scope it is in (the machine, a Map's processor, a branch).
+    let Some((scope, st)) = find_state(&sm, &name) else {
         return Err(Refusal::Definition(format!(
             "The state '{name}' is not in the definition"
         )));
@@ -409,7 +428,7 @@ pub fn test_state(ex: &Executor, req: &Request) -> Result<Answer, Refusal> {
     match result {
         Ok(step) => {
             answer.output = Some(step.output);
-            answer.next_state = step.next.map(|n| sm.state(n).name.clone());
+            answer.next_state = step.next.map(|n| scope.state(n).name.clone());
             if let Some(Decision::Caught { index, error }) = &decision {
                 answer.status = "CAUGHT_ERROR";
                 answer.error = error.error.clone();

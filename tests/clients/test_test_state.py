@@ -106,6 +106,16 @@ def test_a_state_of_a_whole_definition(sfn):
     r = call(sfn, machine, stateName="B", input=dumps({"x": 1}))
     assert json.loads(r["output"]) == {"x": 1, "b": {"from": "B"}}
     assert "nextState" not in r
+    # A state inside a Map's processor: its Next is in that scope.
+    nested = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True, "ItemProcessor": {"StartAt": "Inner", "States": {
+            "Inner": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.v, $.v)"},
+                      "Next": "Last"},
+            "Last": {"Type": "Succeed"}}}}}}
+    r = call(sfn, nested, stateName="Inner", input=dumps({"v": 4}))
+    assert (json.loads(r["output"]), r["nextState"]) == ({"twice": 8}, "Last")
+    expect_error("InvalidDefinition", sfn.test_state, definition=dumps(nested),
+                 stateName="Nowhere")
 
 
 def test_invalid_requests_are_refused(sfn):
