@@ -249,11 +249,15 @@ def test_a_distributed_map_on_the_data_its_reader_would_read(sfn):
          "ItemSelector": {"n.$": "$$.Map.Item.Value"},
          "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
                            "StartAt": "W", "States": {"W": {"Type": "Pass", "End": True}}}}
+    m["ItemBatcher"] = {"MaxItemsPerBatch": 2, "BatchInput": {"run": "r1"}}
     data = {"mapItemReaderData": dumps([1, 2, 3])}
     r = call(sfn, m, mock={"result": "[1, 2, 3]"}, inspectionLevel="DEBUG",
              stateConfiguration={**data, "mapIterationFailureCount": 1})
     assert r["status"] == "SUCCEEDED", r
     assert json.loads(r["inspectionData"]["afterItemSelector"]) == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert json.loads(r["inspectionData"]["afterItemBatcher"]) == [
+        {"BatchInput": {"run": "r1"}, "Items": [{"n": 1}, {"n": 2}]},
+        {"BatchInput": {"run": "r1"}, "Items": [{"n": 3}]}]
     # Two of three items failed: over 50%.
     r = call(sfn, m, mock={"result": "[]"},
              stateConfiguration={**data, "mapIterationFailureCount": 2})

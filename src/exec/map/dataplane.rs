@@ -487,7 +487,7 @@ impl Run<'_> {
         Ok(Value::Object(out))
     }
 
-    fn resolve_batcher(
+    pub(super) fn resolve_batcher(
         &self,
         spec: &Value,
         env: &StateEnv<'_>,
@@ -539,7 +539,7 @@ impl Run<'_> {
     /// ItemSelector applies to each item first. A batch may span reader chunks: the
     /// items of an unfinished batch wait in `pending`.
     #[allow(clippy::too_many_arguments)]
-    fn make_batches(
+    pub(super) fn make_batches(
         &self,
         items: Vec<Value>,
         b: &Batcher,
@@ -586,22 +586,22 @@ impl Run<'_> {
 
 /// Items of the batch being filled.
 #[derive(Default)]
-struct Pending {
+pub(super) struct Pending {
     items: Vec<Value>,
     bytes: usize,
 }
 
 impl Pending {
-    fn flush(&mut self, batch_input: &Option<Value>) -> Option<Value> {
+    pub(super) fn flush(&mut self, batch_input: &Option<Value>) -> Option<Value> {
         self.bytes = 0;
         (!self.items.is_empty()).then(|| batch_value(std::mem::take(&mut self.items), batch_input))
     }
 }
 
-struct Batcher {
+pub(super) struct Batcher {
     max_items: Option<u64>,
     max_bytes: Option<u64>,
-    batch_input: Option<Value>,
+    pub batch_input: Option<Value>,
 }
 
 fn batch_value(items: Vec<Value>, batch_input: &Option<Value>) -> Value {

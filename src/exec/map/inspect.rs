@@ -35,6 +35,14 @@ impl Run<'_> {
                 .collect::<Result<Vec<_>, _>>()?;
             self.record(st, "afterItemSelector", || Value::Array(selected));
         }
+        if let Some(spec) = &m.item_batcher {
+            let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
+            let b = self.resolve_batcher(spec, env, ata)?;
+            let mut pending = super::dataplane::Pending::default();
+            let mut batches = self.make_batches(items.to_vec(), &b, m, env, 0, &mut pending)?;
+            batches.extend(pending.flush(&b.batch_input));
+            self.record(st, "afterItemBatcher", || Value::Array(batches));
+        }
         self.record(st, "maxConcurrency", || {
             json!(settings.max_concurrency.unwrap_or(0))
         });
