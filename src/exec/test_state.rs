@@ -295,6 +295,39 @@ fn inner_states(st: &State, out: &mut Vec<String>) {
 /// mocked error.
 fn check_configuration(st: &State, req: &Request) -> Result<(), String> {
     use crate::asl::model::StateKind;
+    // Tasks that wait for an answer from outside (a token, a worker, a child) would
+    // wait for ever here: they run only mocked.
+    let waits = |resource: &str| {
+        super::callback::is_callback(resource)
+            || super::callback::is_activity(resource)
+            || resource.contains(":states:::") && resource.contains(".sync")
+    };
+    let mut waiting = Vec::new();
+    match &st.kind {
+        StateKind::Task(t) if req.mock.is_none() && waits(&t.resource) => {
+            waiting.push(st.name.clone());
+        }
+        StateKind::Map(m) if req.mock.is_none() => m.processor.for_each_task(&mut |s, r| {
+            if waits(r) {
+                waiting.push(s.to_string());
+            }
+        }),
+        StateKind::Parallel(p) if req.mock.is_none() => {
+            for b in &p.branches {
+                b.for_each_task(&mut |s, r| {
+                    if waits(r) {
+                        waiting.push(s.to_string());
+                    }
+                });
+            }
+        }
+        _ => {}
+    }
+    if let Some(s) = waiting.first() {
+        return Err(format!(
+            "The Task '{s}' waits for an answer from outside (.waitForTaskToken, .sync or an activity): TestState runs it only with a mock"
+        ));
+    }
     if req.map_iteration_failure_count.is_some() && !matches!(st.kind, StateKind::Map(_)) {
         return Err(format!(
             "stateConfiguration.mapIterationFailureCount applies to a Map state; '{}' is a {} state",

@@ -265,3 +265,17 @@ def test_a_distributed_map_on_the_data_its_reader_would_read(sfn):
     expect_error("ValidationException", sfn.test_state,
                  definition=dumps({"Type": "Pass", "End": True}),
                  stateConfiguration={"mapItemReaderData": "[1]"})
+
+
+def test_tasks_that_wait_for_an_answer_run_only_mocked(sfn):
+    callback = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}},
+                "End": True}
+    expect_error("ValidationException", sfn.test_state, definition=dumps(callback))
+    r = call(sfn, callback, mock={"result": dumps({"approved": True})})
+    assert json.loads(r["output"]) == {"approved": True}
+    in_map = {"Type": "Map", "End": True, "ItemProcessor": {"StartAt": "Child", "States": {
+        "Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                  "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:c"},
+                  "End": True}}}}
+    expect_error("ValidationException", sfn.test_state, definition=dumps(in_map), input="[1]")
