@@ -3,21 +3,10 @@
 
 mod harness;
 
-use harness::Dir;
-use std::process::Command;
+use harness::{Dir, asl_in_root};
 
 fn asl_test(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_asl"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("test")
-        .args(args)
-        .output()
-        .expect("asl runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    asl_in_root(&[&["test"], args].concat())
 }
 
 #[test]

@@ -191,20 +191,7 @@ fn a_stopped_parent_stops_its_child_and_a_waiting_parent_survives_kill_9() {
 /// `States.TaskFailed` and the child's description.
 #[test]
 fn asl_run_starts_the_children_it_is_given() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
-            .current_dir(root)
-            .arg("run")
-            .args(args)
-            .output()
-            .expect("asl runs");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| asl_in_root(&[&["run"], args].concat());
     let (code, out, err) = run(&[
         "datasets/nested/parent.asl.json",
         "--input",

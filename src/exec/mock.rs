@@ -296,11 +296,6 @@ impl Mocks {
         }
     }
 
-    /// Whether `state` is mocked.
-    pub fn mocks(&self, state: &str) -> bool {
-        self.case.states.contains_key(state)
-    }
-
     /// The next invocation of the mocked `state`: its outcome, or the failure of an
     /// invocation the response doesn't cover. None when `state` isn't mocked.
     pub fn invoke(&self, state: &str) -> Option<Result<Value, Failure>> {

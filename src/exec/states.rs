@@ -389,10 +389,8 @@ impl Run<'_> {
             // The history is full or the execution stopped: nothing more is scheduled.
             return Err(self.history_full());
         }
-        if let Some(mocks) = &self.mocks
-            && mocks.mocks(&st.name)
-        {
-            return self.run_mocked(st, t, params, env, mocks);
+        if let Some(mocked) = self.mocks.as_ref().and_then(|m| m.invoke(&st.name)) {
+            return self.run_mocked(t, params, env, mocked);
         }
         if self.waits_for_answer(&t.resource) {
             return self.run_callback(t, params, env, timeout, heartbeat);
@@ -400,7 +398,7 @@ impl Run<'_> {
         let (handler, kind) = match self.ex.tasks.resolve(&t.resource, &params) {
             Ok(x) => x,
             Err(f) => {
-                self.task_events_failed(&t.resource, &params, &f, TaskKind::Service);
+                self.task_events_failed(&t.resource, &params, &f);
                 return Err(f);
             }
         };
@@ -577,15 +575,11 @@ impl Run<'_> {
     /// result from the journal, so numbering stays the same across replays.
     fn run_mocked(
         &self,
-        st: &State,
         t: &Task,
         params: Value,
         env: &StateEnv<'_>,
-        mocks: &super::mock::Mocks,
+        mocked: Result<Value, Failure>,
     ) -> Result<Value, Failure> {
-        let mocked = mocks
-            .invoke(&st.name)
-            .unwrap_or_else(|| Err(Failure::runtime("the state is not mocked")));
         let res = self.journaled_attempt(env, || mocked);
         let lambda_function =
             t.resource.starts_with("arn:aws:lambda:") && t.resource.contains(":function:");
@@ -594,7 +588,7 @@ impl Run<'_> {
         res
     }
 
-    fn task_events_failed(&self, resource: &str, params: &Value, f: &Failure, _k: TaskKind) {
+    fn task_events_failed(&self, resource: &str, params: &Value, f: &Failure) {
         self.task_started_events(resource, params, false);
         self.task_ended_event(resource, false, &Err(f.clone()));
     }

@@ -66,7 +66,7 @@ pub fn test(a: TestArgs) -> i32 {
     };
     let mut suites = Vec::new();
     for f in &files {
-        match load_suite(f, &a) {
+        match load_suite(f) {
             Ok(s) => suites.push(s),
             Err(e) => {
                 eprintln!("asl test: {e}");
@@ -153,7 +153,7 @@ fn discover(paths: &[String]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn load_suite(file: &Path, a: &TestArgs) -> Result<Suite, String> {
+fn load_suite(file: &Path) -> Result<Suite, String> {
     let path = file.display().to_string();
     let text = read_source(&path)?;
     let (v, _) =
@@ -316,7 +316,6 @@ fn load_suite(file: &Path, a: &TestArgs) -> Result<Suite, String> {
             expect,
         });
     }
-    let _ = a;
     Ok(Suite {
         path,
         machine: Arc::new(machine),

@@ -550,27 +550,25 @@ impl Run<'_> {
     ) -> Result<Vec<Value>, Failure> {
         let max_items = b.max_items.unwrap_or(u64::MAX).max(1) as usize;
         let max_bytes = b.max_bytes.unwrap_or(u64::MAX) as usize;
-        let mut out = Vec::new();
-        for (k, item) in items.into_iter().enumerate() {
-            let item = match (&m.item_selector, &m.item_selector_ata) {
-                (Some(t), _) => {
-                    let mut facts = env.state;
-                    facts.map_item = Some((base + k, &item));
-                    t.eval(&StateEnv::new(env.input, &self.info, facts, env.vars))?
-                }
-                (None, Some(t)) => {
-                    let mut facts = env.state;
-                    facts.map_item = Some((base + k, &item));
-                    let context = crate::exec::jsonata_state::context_for(t, &self.info, &facts);
-                    let bind = crate::exec::jsonata_state::AtaBindings::new(
-                        env.vars,
-                        crate::exec::jsonata_state::input_if_read(t, env.input),
-                        context,
-                    );
-                    t.eval("ItemSelector", &bind)?
-                }
-                _ => item,
+        let items = if m.item_selector.is_some() || m.item_selector_ata.is_some() {
+            let job = super::MapJob {
+                map: m,
+                state: env.state,
+                input: env.input,
+                vars: env.vars,
+                items: &items,
+                name: "",
+                base,
+                selector: true,
             };
+            (0..items.len())
+                .map(|k| self.item_input(&job, k).map(std::borrow::Cow::into_owned))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            items
+        };
+        let mut out = Vec::new();
+        for item in items {
             let size = crate::exec::run::payload_size(&item);
             if !pending.items.is_empty()
                 && (pending.items.len() >= max_items || pending.bytes + size > max_bytes)
