@@ -297,33 +297,19 @@ fn check_configuration(st: &State, req: &Request) -> Result<(), String> {
     use crate::asl::model::StateKind;
     // Tasks that wait for an answer from outside (a token, a worker, a child) would
     // wait for ever here: they run only mocked.
-    let waits = |resource: &str| {
-        super::callback::is_callback(resource)
-            || super::callback::is_activity(resource)
-            || resource.contains(":states:::") && resource.contains(".sync")
+    let mut waiting = None;
+    let mut see = |s: &str, resource: &str| {
+        if waiting.is_none() && crate::asl::model::waiting_pattern(resource).is_some() {
+            waiting = Some(s.to_string());
+        }
     };
-    let mut waiting = Vec::new();
     match &st.kind {
-        StateKind::Task(t) if req.mock.is_none() && waits(&t.resource) => {
-            waiting.push(st.name.clone());
-        }
-        StateKind::Map(m) if req.mock.is_none() => m.processor.for_each_task(&mut |s, r| {
-            if waits(r) {
-                waiting.push(s.to_string());
-            }
-        }),
-        StateKind::Parallel(p) if req.mock.is_none() => {
-            for b in &p.branches {
-                b.for_each_task(&mut |s, r| {
-                    if waits(r) {
-                        waiting.push(s.to_string());
-                    }
-                });
-            }
-        }
+        StateKind::Task(t) => see(&st.name, &t.resource),
+        StateKind::Map(m) => m.processor.for_each_task(&mut see),
+        StateKind::Parallel(p) => p.branches.iter().for_each(|b| b.for_each_task(&mut see)),
         _ => {}
     }
-    if let Some(s) = waiting.first() {
+    if let (None, Some(s)) = (&req.mock, waiting) {
         return Err(format!(
             "The Task '{s}' waits for an answer from outside (.waitForTaskToken, .sync or an activity): TestState runs it only with a mock"
         ));

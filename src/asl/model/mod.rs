@@ -38,6 +38,20 @@ pub struct StateMachine {
     pub query_language: QueryLanguage,
 }
 
+/// How a Task with `resource` waits for an answer from outside its execution (a
+/// token, a job, a worker), in the words of AWS's refusals; None for one that doesn't.
+pub fn waiting_pattern(resource: &str) -> Option<&'static str> {
+    if resource.ends_with(".waitForTaskToken") {
+        Some("'.waitForTaskToken' service integration")
+    } else if resource.contains(".sync") {
+        Some("'.sync' service integration")
+    } else if resource.starts_with("arn:") && resource.split(':').nth(5) == Some("activity") {
+        Some("Activity ARN")
+    } else {
+        None
+    }
+}
+
 impl StateMachine {
     pub fn state(&self, id: StateId) -> &State {
         &self.states[id.0 as usize]
@@ -52,17 +66,7 @@ impl StateMachine {
     pub fn express_refusals(&self) -> Vec<String> {
         let mut out = Vec::new();
         self.for_each_task(&mut |state, resource| {
-            let pattern = if resource.ends_with(".waitForTaskToken") {
-                Some("'.waitForTaskToken' service integration")
-            } else if resource.contains(".sync") {
-                Some("'.sync' service integration")
-            } else if resource.starts_with("arn:") && resource.split(':').nth(5) == Some("activity")
-            {
-                Some("Activity ARN")
-            } else {
-                None
-            };
-            if let Some(p) = pattern {
+            if let Some(p) = waiting_pattern(resource) {
                 out.push(format!(
                     "state '{state}': Express state machine does not support {p} ({resource})"
                 ));
