@@ -119,3 +119,102 @@ fn statuses_inspection_and_exit_codes() {
         "{err}"
     );
 }
+
+/// A Distributed Map with an ItemReader, on `data` as its source would hold it.
+fn reader_map(reader_config: Value) -> Value {
+    json!({"Type": "Map", "End": true,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": reader_config,
+            "Parameters": {"Bucket": "b", "Key.$": "$.key"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "W", "States": {"W": {"Type": "Pass", "End": true}}}})
+}
+
+#[test]
+fn map_item_reader_data_goes_through_the_maps_own_reader() {
+    let dir = Dir::new();
+    let input = dir.0.join("input.json");
+    std::fs::write(&input, r#"{"key": "rows.csv"}"#).unwrap();
+    let data = dir.0.join("data");
+    let run = |map: &Value, text: &str, failures: Option<&str>| {
+        std::fs::write(&data, text).unwrap();
+        let mut args = vec![
+            "-i",
+            input.to_str().unwrap(),
+            "--mock-result",
+            "[]",
+            "--inspection-level",
+            "DEBUG",
+            "--map-item-reader-data",
+            data.to_str().unwrap(),
+        ];
+        if let Some(n) = failures {
+            args.extend(["--map-iteration-failure-count", n]);
+        }
+        test_state(&dir, map, &args)
+    };
+    let with_selector = |mut m: Value| {
+        m["ItemSelector"] = json!({"item.$": "$$.Map.Item.Value"});
+        m
+    };
+
+    // CSV with its header row, values as strings (as AWS reads CSV), MaxItems applied.
+    let csv = with_selector(reader_map(
+        json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 2}),
+    ));
+    let (code, a, err) = run(&csv, "id,name\n1,ann\n2,bob\n3,cy\n", None);
+    assert_eq!(code, Some(0), "{err}");
+    let selected: Value =
+        serde_json::from_str(a["inspectionData"]["afterItemSelector"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        selected,
+        json!([{"item": {"id": "1", "name": "ann"}}, {"item": {"id": "2", "name": "bob"}}])
+    );
+
+    // Given headers and another delimiter.
+    let given = with_selector(reader_map(json!({"InputType": "CSV",
+        "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "b"], "CSVDelimiter": "SEMICOLON"})));
+    let (code, a, err) = run(&given, "x;y\n", None);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        a["inspectionData"]["afterItemSelector"],
+        json!(r#"[{"item":{"a":"x","b":"y"}}]"#)
+    );
+
+    // JSON with an ItemsPointer: afterItemsPointer is the array it points at.
+    let pointed = reader_map(json!({"InputType": "JSON", "ItemsPointer": "/data/rows"}));
+    let (code, a, err) = run(
+        &pointed,
+        r#"{"data": {"rows": [{"n": 1}, {"n": 2}]}}"#,
+        None,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        a["inspectionData"]["afterItemsPointer"],
+        json!(r#"[{"n":1},{"n":2}]"#)
+    );
+
+    // JSON lines; the failure count is checked against the items read.
+    let mut lines = reader_map(json!({"InputType": "JSONL"}));
+    lines["ToleratedFailureCount"] = json!(1);
+    let (code, a, _) = run(&lines, "{\"n\": 1}\n{\"n\": 2}\n", Some("2"));
+    assert_eq!(code, Some(1));
+    assert_eq!(a["error"], "States.ExceedToleratedFailureThreshold");
+
+    // Data a CSV reader can't read fails the state as the reader would.
+    let (code, a, _) = run(&csv, "id,name\n1,ann,extra\n", None);
+    assert_eq!((code, &a["status"]), (Some(1), &json!("FAILED")), "{a}");
+    assert_eq!(a["error"], "States.ItemReaderFailed");
+
+    // Parquet isn't text: refused with what the data can stand for.
+    let parquet = reader_map(json!({"InputType": "PARQUET"}));
+    let (code, a, _) = run(&parquet, "[]", None);
+    assert_eq!(code, Some(1));
+    assert!(
+        a["cause"]
+            .as_str()
+            .unwrap()
+            .contains("not for a PARQUET source"),
+        "{a}"
+    );
+}

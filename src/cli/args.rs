@@ -111,6 +111,16 @@ pub struct TestStateArgs {
     /// The retries so far of the Retrier that matches the error.
     #[arg(long, value_name = "N")]
     pub retrier_retry_count: Option<u32>,
+    /// A Map's failed iterations, checked against its tolerated failures.
+    #[arg(long, value_name = "N")]
+    pub map_iteration_failure_count: Option<u32>,
+    /// A file holding what a Distributed Map's ItemReader would read (JSON, JSON lines
+    /// or CSV, as in its source).
+    #[arg(long, value_name = "FILE")]
+    pub map_item_reader_data: Option<String>,
+    /// The state inside a Map or Parallel that the mocked error comes from.
+    #[arg(long, value_name = "STATE", requires = "mock_error")]
+    pub error_caused_by_state: Option<String>,
     /// Show what a connection adds to an HTTP Task's request (TRACE).
     #[arg(long)]
     pub reveal_secrets: bool,

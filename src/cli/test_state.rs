@@ -54,8 +54,25 @@ fn inner(a: TestStateArgs) -> Result<i32, i32> {
         }
         (None, None) => {}
     }
+    let mut config = Map::new();
     if let Some(n) = a.retrier_retry_count {
-        m.insert("stateConfiguration".into(), json!({"retrierRetryCount": n}));
+        config.insert("retrierRetryCount".into(), json!(n));
+    }
+    if let Some(n) = a.map_iteration_failure_count {
+        config.insert("mapIterationFailureCount".into(), json!(n));
+    }
+    if let Some(file) = &a.map_item_reader_data {
+        let data = read_source(file).map_err(|e| {
+            eprintln!("asl test-state: --map-item-reader-data: {e}");
+            EXIT_USAGE
+        })?;
+        config.insert("mapItemReaderData".into(), json!(data));
+    }
+    if let Some(s) = &a.error_caused_by_state {
+        config.insert("errorCausedByState".into(), json!(s));
+    }
+    if !config.is_empty() {
+        m.insert("stateConfiguration".into(), config.into());
     }
     let req = request_from_json(&m).map_err(|e| {
         eprintln!("asl test-state: {}: {}", e.code.name(), e.message);

@@ -64,24 +64,6 @@ pub struct Inspector {
 }
 
 impl Inspector {
-    /// The items of `mapItemReaderData`: a JSON array, or one JSON value per line.
-    pub fn reader_items(&self) -> Option<Result<Vec<Value>, Failure>> {
-        let text = self.map_item_reader_data.as_deref()?;
-        let bad = |e: serde_json::Error| {
-            Failure::runtime(format!(
-                "stateConfiguration.mapItemReaderData is neither a JSON array nor JSON lines: {e}"
-            ))
-        };
-        Some(match serde_json::from_str::<Value>(text) {
-            Ok(Value::Array(items)) => Ok(items),
-            _ => text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| serde_json::from_str(l).map_err(bad))
-                .collect(),
-        })
-    }
-
     pub fn decided(&self, d: Decision) {
         *self.decision.lock().unwrap_or_else(|p| p.into_inner()) = Some(d);
     }

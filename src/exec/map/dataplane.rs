@@ -77,16 +77,7 @@ impl Run<'_> {
             self.info.state_machine_name,
             m.label.as_deref().unwrap_or(&st.name)
         );
-        let reader_cfg = match &m.item_reader {
-            Some(spec) => {
-                let resolved = self.resolve_spec(spec, "ItemReader", env, ata)?;
-                Some(
-                    ReaderConfig::from_value(&resolved)
-                        .map_err(|e| Failure::new(names::ITEM_READER_FAILED, e))?,
-                )
-            }
-            None => None,
-        };
+        let reader_cfg = self.reader_config(m, env, ata)?;
         let writer_cfg = match &m.result_writer {
             Some(spec) => {
                 let resolved = self.resolve_spec(spec, "ResultWriter", env, ata)?;
@@ -421,6 +412,22 @@ impl Run<'_> {
             Strategy::Columnar => mp.columnar.clone(),
             _ => None,
         }
+    }
+
+    /// The Map's ItemReader, evaluated (None without one).
+    pub(super) fn reader_config(
+        &self,
+        m: &Map,
+        env: &StateEnv<'_>,
+        ata: bool,
+    ) -> Result<Option<ReaderConfig>, Failure> {
+        let Some(spec) = &m.item_reader else {
+            return Ok(None);
+        };
+        let resolved = self.resolve_spec(spec, "ItemReader", env, ata)?;
+        ReaderConfig::from_value(&resolved)
+            .map(Some)
+            .map_err(|e| Failure::new(names::ITEM_READER_FAILED, e))
     }
 
     /// An ItemReader or ResultWriter object with its Parameters (JSONPath) or Arguments

@@ -1,12 +1,14 @@
 //! TestState's view of a Map (see `exec::test_state`): its items and settings
 //! recorded for `inspectionData`, `afterItemSelector` computed, and a mocked Map failed
-//! as AWS fails it when `mapIterationFailureCount` exceeds what it tolerates.
+//! as AWS fails it when `mapIterationFailureCount` exceeds what it tolerates. A
+//! Distributed Map's items come from `mapItemReaderData` read by its own ItemReader.
 
 use super::{MapJob, MapSettings, exceeded_threshold, map_items};
 use crate::asl::Failure;
 use crate::asl::model::{Map, State};
 use crate::exec::context::StateEnv;
 use crate::exec::run::Run;
+use crate::io::reader;
 use serde_json::{Value, json};
 use std::borrow::Cow;
 
@@ -68,14 +70,20 @@ impl Run<'_> {
         env: &StateEnv<'_>,
         mocked: Result<Value, Failure>,
     ) -> Result<Value, Failure> {
-        let reader = self
+        let given = self
             .inspect
             .as_ref()
-            .filter(|_| m.item_reader.is_some())
-            .and_then(|t| t.reader_items());
-        let items_v = match reader {
-            Some(items) => Cow::Owned(Value::Array(items?)),
-            None => map_items(m, env)?,
+            .and_then(|t| t.map_item_reader_data.as_deref());
+        let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
+        let items_v = match (given, self.reader_config(m, env, ata)?) {
+            (Some(text), Some(cfg)) => {
+                let items = reader::read_given(&cfg, text)?;
+                if cfg.items_pointer.as_deref().is_some_and(|p| !p.is_empty()) {
+                    self.record(st, "afterItemsPointer", || Value::Array(items.clone()));
+                }
+                Cow::Owned(Value::Array(items))
+            }
+            _ => map_items(m, env)?,
         };
         let items = items_v.as_array().map(Vec::as_slice).unwrap_or(&[]);
         let settings = self.map_settings(m, env, items.len())?;

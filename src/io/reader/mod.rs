@@ -31,6 +31,7 @@
 //! Failures are `States.ItemReaderFailed` with a cause naming the bucket, key and local path.
 
 mod csv;
+mod given;
 mod json;
 mod jsonl;
 mod listing;
@@ -50,6 +51,7 @@ use std::sync::Arc;
 
 pub use self::parquet::{ParquetUnits, Unit, column_range_i64, column_stats_i64};
 
+pub use self::given::read_given;
 pub use self::jsonl::LineBlock;
 pub use self::values::batch_to_items;
 
