@@ -265,6 +265,17 @@ def test_a_distributed_map_on_the_data_its_reader_would_read(sfn):
     expect_error("ValidationException", sfn.test_state,
                  definition=dumps({"Type": "Pass", "End": True}),
                  stateConfiguration={"mapItemReaderData": "[1]"})
+    # The data as the source holds it, read by the Map's reader: a CSV with its header.
+    m["ItemReader"]["ReaderConfig"] = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}
+    del m["ItemBatcher"]
+    r = call(sfn, m, mock={"result": "[]"}, inspectionLevel="DEBUG",
+             stateConfiguration={"mapItemReaderData": "id,name\n1,ann\n2,bob\n"})
+    assert json.loads(r["inspectionData"]["afterItemSelector"]) == [
+        {"n": {"id": "1", "name": "ann"}}, {"n": {"id": "2", "name": "bob"}}]
+    m["ItemReader"]["ReaderConfig"] = {"InputType": "JSON", "ItemsPointer": "/rows"}
+    r = call(sfn, m, mock={"result": "[]"}, inspectionLevel="DEBUG",
+             stateConfiguration={"mapItemReaderData": dumps({"rows": [7, 8]})})
+    assert json.loads(r["inspectionData"]["afterItemsPointer"]) == [7, 8]
 
 
 def test_tasks_that_wait_for_an_answer_run_only_mocked(sfn):
