@@ -6,6 +6,7 @@
 pub mod asl;
 pub mod error;
 pub mod exec;
+pub mod graph;
 pub mod io;
 pub mod jsonata;
 pub mod plan;

@@ -60,6 +60,35 @@ pub enum Command {
     /// under PATHs, in parallel on a virtual clock, with mocks; prints a summary and
     /// exits 1 when a case failed (2 for a bad test file).
     Test(TestArgs),
+    /// Draw a state machine as the console does (top to bottom, Choice branches, Catch
+    /// and Retry edges, Map and Parallel as boxes holding their sub-graphs): SVG, DOT,
+    /// Mermaid or a self-contained HTML page (exit 0 drawn, 2 usage or I/O error, 3
+    /// invalid definition).
+    Graph(GraphArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The definition (JSON or YAML).
+    pub definition: String,
+    /// What to write.
+    #[arg(long, value_enum, default_value = "svg")]
+    pub format: GraphFormat,
+    /// Write here instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// An SVG drawing, laid out in the binary.
+    Svg,
+    /// Graphviz DOT (Map and Parallel as clusters).
+    Dot,
+    /// A Mermaid flowchart (Map and Parallel as subgraphs).
+    Mermaid,
+    /// A self-contained HTML page holding the SVG.
+    Html,
 }
 
 #[derive(Debug, Args)]

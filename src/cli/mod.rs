@@ -20,6 +20,7 @@ macro_rules! out {
 mod args;
 mod bench;
 mod datasets;
+mod graph;
 mod jsonata;
 mod listen;
 mod run;
@@ -60,6 +61,7 @@ pub fn main() -> i32 {
         args::Command::SendTaskHeartbeat(a) => send_task::send("SendTaskHeartbeat", a),
         args::Command::TestState(a) => test_state::test_state(a),
         args::Command::Test(a) => test::test(a),
+        args::Command::Graph(a) => graph::graph(a),
     }
 }
 
