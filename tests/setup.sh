@@ -1,13 +1,37 @@
 #!/usr/bin/env bash
 # Creates .venv with the real AWS clients (boto3, aws CLI, pytest) that
-# tests/clients.rs drives against `asl serve`. Idempotent: does nothing when
-# .venv already matches tests/clients/requirements.txt.
+# tests/clients.rs drives against `asl serve`, installs the npm packages of
+# tests/clients/js and, where missing, Debian's graphviz and chromium. Idempotent:
+# does nothing when all are there and .venv matches tests/clients/requirements.txt.
 #   bash tests/setup.sh && cargo test --release
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# The AWS SDK for JavaScript v3, pinned by its lock file (skipped without npm).
+# Debian packages the tests use where present: Graphviz's `dot` checks the DOT of
+# `asl graph`, Chromium and chromedriver drive the browser tests. Installed only
+# when missing (apt-get update first); without them those tests skip with a NOTICE.
+apt_want=()
+command -v dot >/dev/null || apt_want+=(graphviz)
+command -v chromium >/dev/null || apt_want+=(chromium)
+command -v chromedriver >/dev/null || apt_want+=(chromium-driver)
+if (( ${#apt_want[@]} )); then
+    apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+    if [[ "$(id -u)" != 0 ]] && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        apt=(sudo -n "${apt[@]}")
+    fi
+    if ! command -v apt-get >/dev/null; then
+        echo "tests/setup.sh: NOTICE: apt-get not found; ${apt_want[*]} not installed (tests that need them will be skipped)" >&2
+    else
+        echo "tests/setup.sh: apt-get install ${apt_want[*]}" >&2
+        if ! { "${apt[@]}" update -qq && "${apt[@]}" install -y -qq "${apt_want[@]}" >/dev/null; }; then
+            echo "tests/setup.sh: NOTICE: apt-get install ${apt_want[*]} failed (tests that need them will be skipped)" >&2
+        fi
+    fi
+fi
+
+# The AWS SDK for JavaScript v3 and Mermaid's parser (with jsdom), pinned by the lock
+# file (skipped without npm).
 JS=tests/clients/js
 if command -v npm >/dev/null; then
     js_want="$(sha256sum "$JS/package-lock.json" | cut -d' ' -f1)"
@@ -17,7 +41,7 @@ if command -v npm >/dev/null; then
         printf '%s\n' "$js_want" > "$JS/node_modules/.lock-stamp"
     fi
 else
-    echo "tests/setup.sh: NOTICE: npm not found; the JavaScript SDK test will be skipped" >&2
+    echo "tests/setup.sh: NOTICE: npm not found; the JavaScript SDK and Mermaid tests will be skipped" >&2
 fi
 
 PYTHON="${PYTHON:-python3}"

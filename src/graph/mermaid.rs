@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// A Mermaid quoted label: quotes, angle brackets, `#` and the like as entity codes
-/// (Mermaid's own escapes), so a state name can't end the label or inject markup.
+/// (Mermaid's own escapes), so a state name can't end the label or inject markup,
+/// and `%` too: Mermaid takes `%%{…}%%` anywhere in the text as a directive.
 fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -17,6 +18,7 @@ fn quote(s: &str) -> String {
             '>' => out.push_str("#gt;"),
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
+            '%' => out.push_str("#37;"),
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }

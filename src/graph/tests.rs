@@ -101,3 +101,18 @@ fn statuses_follow_the_history() {
         (Status::Failed, Some("E"))
     );
 }
+
+#[test]
+fn mermaid_names_cannot_hold_directives() {
+    // Mermaid reads `%%{…}%%` anywhere in the text as a directive (config), which
+    // would drop it from the label: `%` is written as an entity code.
+    let def = json!({"StartAt": "%%{init: {'theme': 'dark'}}%%", "States": {
+        "%%{init: {'theme': 'dark'}}%%": {"Type": "Pass", "End": true}}});
+    let g = Graph::from_definition(&def).unwrap();
+    let mermaid = g.render(Format::Mermaid, &HashMap::new());
+    assert!(!mermaid.contains("%%{"), "{mermaid}");
+    assert!(
+        mermaid.contains("#37;#37;{init: {'theme': 'dark'}}#37;#37;"),
+        "{mermaid}"
+    );
+}
