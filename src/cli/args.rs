@@ -6,8 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///   asl validate workflow.asl.json
 ///   asl run workflow.asl.json --input input.json
 ///   asl run workflow.asl.json --input - --resources resources.json --report json
+///   asl run workflow.asl.json --input input.json --report html report.html
 ///   asl run workflow.asl.json --each-line --input events.jsonl > outputs.jsonl
-///   asl bench workflow.asl.json --input input.json --threads 1,2,4 --runs 5
+///   asl bench workflow.asl.json --input input.json --threads 1,2,4 --runs 5 --plot scaling.svg
 #[derive(Debug, Parser)]
 #[command(name = "asl", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
@@ -209,9 +210,13 @@ pub struct ServeArgs {
     /// Allow listening on an address other than loopback without --auth.
     #[arg(long)]
     pub allow_remote: bool,
-    /// Require Signature V4 with these keys: ACCESS_KEY:SECRET, or a file of such lines.
+    /// Require Signature V4 with these keys: ACCESS_KEY:SECRET, or a file of such lines
+    /// (the console then asks for one of them).
     #[arg(long, value_name = "KEY:SECRET|FILE")]
     pub auth: Option<String>,
+    /// Don't serve the console (the web page at `/`).
+    #[arg(long)]
+    pub no_console: bool,
     #[command(flatten)]
     pub exec: ExecArgs,
 }
@@ -344,6 +349,8 @@ pub enum ClockKind {
 pub enum ReportFormat {
     /// One JSON object: {"status", "output", "error", "cause"}.
     Json,
+    /// A self-contained HTML page written to FILE (`--report html FILE`).
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -355,6 +362,14 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The definition (JSON or YAML).
+    // Not required with --report: `asl run --report json DEF` gives DEF to --report
+    // (it takes up to two values, for `--report html FILE`), and `asl run` takes it
+    // back from there.
+    #[arg(
+        default_value = "",
+        hide_default_value = true,
+        required_unless_present = "report"
+    )]
     pub definition: String,
     /// Execution input (a JSON file, or - for stdin). Without it the input is {}.
     #[arg(long, short)]
@@ -403,9 +418,12 @@ pub struct RunArgs {
     /// report, or as JSON lines on stderr.
     #[arg(long)]
     pub history: bool,
-    /// Print one JSON report object instead of the bare output.
-    #[arg(long, value_enum)]
-    pub report: Option<ReportFormat>,
+    /// `--report json` prints one JSON report object instead of the bare output;
+    /// `--report html FILE` writes one self-contained HTML page for the execution (its
+    /// graph coloured by what ran, its events, the progress of its Maps, its output or
+    /// error; nothing loaded from the network) and records the history for it.
+    #[arg(long, num_args = 1..=2, value_names = ["json|html", "FILE"])]
+    pub report: Option<Vec<String>>,
     /// Execution name (default: a UUID).
     #[arg(long)]
     pub name: Option<String>,
@@ -441,6 +459,10 @@ pub struct BenchArgs {
     /// Output format: a table, or one JSON object.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Also write the scaling curve as an SVG file: items/s (state transitions/s
+    /// without Map items) and the speed-up over 1 thread, per pool size.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<String>,
     /// JSON file mapping Task resources (or Lambda function names) to local commands.
     #[arg(long)]
     pub resources: Option<String>,

@@ -59,6 +59,7 @@ pub fn serve(a: ServeArgs) -> i32 {
         log_requests: a.log == LogLevel::Debug,
         auth,
         mock_config,
+        console: !a.no_console,
     };
     match run_server(config, executor) {
         Ok(()) => EXIT_OK,

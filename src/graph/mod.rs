@@ -10,14 +10,16 @@
 mod dot;
 pub mod html;
 mod mermaid;
+pub mod plot;
+pub mod report;
 pub mod status;
 mod svg;
 
-pub use status::{StateRecord, Status, statuses_from_history};
+pub use status::{StateRecord, Status, Tracker, statuses_from_history};
 pub use svg::to_svg;
 
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Output formats of `asl graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,10 +104,44 @@ impl EdgeKind {
     }
 }
 
-/// Id of the top level's Start and End markers (state names can't start with `#`
-/// in a way that collides: markers are only ever looked up by these exact ids).
+/// Ids of the top level's Start and End markers (`#start#1` and so on when a state
+/// has that name: every node's id is unique, see [`fresh_id`]).
 pub const START_ID: &str = "#start";
 pub const END_ID: &str = "#end";
+
+/// `base`, or `base#1`, `base#2`… : the first that is not a state's name.
+fn fresh_id(base: &str, names: &HashSet<String>) -> String {
+    let mut id = base.to_string();
+    let mut n = 0;
+    while names.contains(&id) {
+        n += 1;
+        id = format!("{base}#{n}");
+    }
+    id
+}
+
+/// Every state name of a definition, in every scope.
+fn collect_names(def: &Value, out: &mut HashSet<String>) {
+    let Some(states) = def.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, s) in states {
+        out.insert(name.clone());
+        for b in s
+            .get("Branches")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            collect_names(b, out);
+        }
+        for f in ["ItemProcessor", "Iterator"] {
+            if let Some(p) = s.get(f) {
+                collect_names(p, out);
+            }
+        }
+    }
+}
 
 impl Graph {
     /// Builds the graph of a definition (a `{StartAt, States}` object).
@@ -113,16 +149,20 @@ impl Graph {
         let obj = def
             .as_object()
             .ok_or("the definition must be a JSON object")?;
-        let mut top = scope_of(obj, "", 0)?;
+        let mut names = HashSet::new();
+        collect_names(def, &mut names);
+        let mut top = scope_of(obj, "", 0, &names)?;
         let start = obj.get("StartAt").and_then(Value::as_str).unwrap_or("");
         let ends: Vec<String> = terminal_states(obj);
+        let start_id = fresh_id(START_ID, &names);
+        let end_id = fresh_id(END_ID, &names);
         top.nodes
-            .insert(0, marker(START_ID, "Start", NodeKind::Start));
-        top.nodes.push(marker(END_ID, "End", NodeKind::End));
+            .insert(0, marker(&start_id, "Start", NodeKind::Start));
+        top.nodes.push(marker(&end_id, "End", NodeKind::End));
         top.edges
-            .insert(0, edge(START_ID, start, EdgeKind::Next, ""));
+            .insert(0, edge(&start_id, start, EdgeKind::Next, ""));
         for e in ends {
-            top.edges.push(edge(&e, END_ID, EdgeKind::Next, ""));
+            top.edges.push(edge(&e, &end_id, EdgeKind::Next, ""));
         }
         Ok(Graph {
             top,
@@ -201,7 +241,12 @@ fn terminal_states(obj: &Map<String, Value>) -> Vec<String> {
 /// Deep definitions are drawn down to this depth (a guard against pathological input).
 const MAX_DEPTH: usize = 64;
 
-fn scope_of(obj: &Map<String, Value>, path: &str, depth: usize) -> Result<Scope, String> {
+fn scope_of(
+    obj: &Map<String, Value>,
+    path: &str,
+    depth: usize,
+    names: &HashSet<String>,
+) -> Result<Scope, String> {
     if depth > MAX_DEPTH {
         return Err(format!("{path}: nested deeper than {MAX_DEPTH} levels"));
     }
@@ -235,8 +280,12 @@ fn scope_of(obj: &Map<String, Value>, path: &str, depth: usize) -> Result<Scope,
                     let b = b
                         .as_object()
                         .ok_or_else(|| format!("{here}/Branches/{i}: must be an object"))?;
-                    node.children
-                        .push(scope_of(b, &format!("{here}/Branches/{i}"), depth + 1)?);
+                    node.children.push(scope_of(
+                        b,
+                        &format!("{here}/Branches/{i}"),
+                        depth + 1,
+                        names,
+                    )?);
                 }
             }
             "Map" => {
@@ -246,8 +295,8 @@ fn scope_of(obj: &Map<String, Value>, path: &str, depth: usize) -> Result<Scope,
                     "Iterator"
                 };
                 if let Some(p) = state.get(field).and_then(Value::as_object) {
-                    let mut inner = scope_of(p, &format!("{here}/{field}"), depth + 1)?;
-                    distributed_parts(name, state, p, &mut inner);
+                    let mut inner = scope_of(p, &format!("{here}/{field}"), depth + 1, names)?;
+                    distributed_parts(name, state, p, &mut inner, names);
                     node.children.push(inner);
                 }
             }
@@ -261,20 +310,26 @@ fn scope_of(obj: &Map<String, Value>, path: &str, depth: usize) -> Result<Scope,
 
 /// A Distributed Map's reader (before the processor's StartAt) and writer (after its
 /// ends), as nodes inside its box.
-fn distributed_parts(name: &str, state: &Value, processor: &Map<String, Value>, inner: &mut Scope) {
+fn distributed_parts(
+    name: &str,
+    state: &Value,
+    processor: &Map<String, Value>,
+    inner: &mut Scope,
+    names: &HashSet<String>,
+) {
     let start = processor
         .get("StartAt")
         .and_then(Value::as_str)
         .unwrap_or("");
     if let Some(r) = state.get("ItemReader") {
-        let id = format!("{name}#reader");
+        let id = fresh_id(&format!("{name}#reader"), names);
         let mut n = marker(&id, "ItemReader", NodeKind::Reader);
         n.detail = reader_detail(r);
         inner.nodes.insert(0, n);
         inner.edges.insert(0, edge(&id, start, EdgeKind::Next, ""));
     }
     if let Some(w) = state.get("ResultWriter") {
-        let id = format!("{name}#writer");
+        let id = fresh_id(&format!("{name}#writer"), names);
         let mut n = marker(&id, "ResultWriter", NodeKind::Writer);
         n.detail = resource_action(w.get("Resource").and_then(Value::as_str).unwrap_or("s3"));
         inner.nodes.push(n);

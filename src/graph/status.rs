@@ -59,10 +59,26 @@ impl StateRecord {
 
 /// The statuses of the states (by name) of an execution with these events.
 pub fn statuses_from_history(events: &[Value]) -> HashMap<String, StateRecord> {
-    let mut states: HashMap<String, StateRecord> = HashMap::new();
-    // States entered and not yet exited (name, type), innermost last.
-    let mut open: Vec<(String, &str)> = Vec::new();
+    let mut t = Tracker::default();
     for e in events {
+        t.feed(e);
+    }
+    t.states
+}
+
+/// Reads a history one event at a time (a long history need not be held whole).
+#[derive(Debug, Default)]
+pub struct Tracker {
+    pub states: HashMap<String, StateRecord>,
+    /// States entered and not yet exited (name, type), innermost last.
+    open: Vec<(String, String)>,
+}
+
+impl Tracker {
+    /// Takes the next event into account.
+    pub fn feed(&mut self, e: &Value) {
+        let states = &mut self.states;
+        let open = &mut self.open;
         let ty = e.get("type").and_then(Value::as_str).unwrap_or("");
         if let Some(d) = e.get("stateEnteredEventDetails") {
             let name = d
@@ -79,8 +95,11 @@ pub fn statuses_from_history(events: &[Value]) -> HashMap<String, StateRecord> {
                 Status::InProgress
             };
             open.retain(|(n, _)| *n != name);
-            open.push((name, ty.strip_suffix("StateEntered").unwrap_or(ty)));
-            continue;
+            open.push((
+                name,
+                ty.strip_suffix("StateEntered").unwrap_or(ty).to_string(),
+            ));
+            return;
         }
         if let Some(d) = e.get("stateExitedEventDetails") {
             let name = d.get("name").and_then(Value::as_str).unwrap_or("");
@@ -99,7 +118,7 @@ pub fn statuses_from_history(events: &[Value]) -> HashMap<String, StateRecord> {
             if let Some(i) = open.iter().position(|(n, _)| n == name) {
                 open.truncate(i);
             }
-            continue;
+            return;
         }
         let details = e.as_object().and_then(|o| {
             o.iter()
@@ -121,20 +140,20 @@ pub fn statuses_from_history(events: &[Value]) -> HashMap<String, StateRecord> {
                     }
                 }
             }
-            continue;
+            return;
         }
         let failed = ty.ends_with("Failed") || ty.ends_with("TimedOut");
         let running =
             ty.ends_with("Scheduled") || ty.ends_with("Started") || ty.ends_with("Submitted");
         if ty.starts_with("MapIteration") || ty.starts_with("MapRun") {
-            continue;
+            return;
         }
         // A Map's or Parallel's own events are its; the others the innermost state's.
         let owner = ["Map", "Parallel"]
             .into_iter()
             .find(|k| ty.starts_with(k) && ty.contains("State"))
             .map_or_else(|| open.last(), |k| open.iter().rev().find(|(_, t)| *t == k));
-        let Some((current, _)) = owner else { continue };
+        let Some((current, _)) = owner else { return };
         let r = states.entry(current.clone()).or_default();
         if failed {
             r.status = Status::Failed;
@@ -144,7 +163,6 @@ pub fn statuses_from_history(events: &[Value]) -> HashMap<String, StateRecord> {
             r.status = Status::InProgress;
         }
     }
-    states
 }
 
 fn set_error(r: &mut StateRecord, details: Option<&Value>, ty: &str) {

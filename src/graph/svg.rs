@@ -24,8 +24,13 @@ pub fn escape(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Kept through attribute-value normalisation (a raw tab or newline in an
+            // attribute reads back as a space).
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
             // Characters XML 1.0 does not allow.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c if (c as u32) < 0x20 => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -174,12 +179,12 @@ fn draw_scope(scope: &Scope, statuses: &HashMap<String, Status>) -> Drawn {
         }
     }
     let mut label_class: HashMap<String, &str> = HashMap::new();
-    for (from, to, kind, label) in &merged {
-        let (Some(&from), Some(&to)) = (handles.get(from), handles.get(to)) else {
+    for (from_id, to_id, kind, label) in &merged {
+        let (Some(&from), Some(&to)) = (handles.get(from_id), handles.get(to_id)) else {
             continue;
         };
         label_class.entry(label.clone()).or_insert(kind.class());
-        let e = (kind, label);
+        let e = (kind, label, from_id, to_id);
         let style = match e.0 {
             EdgeKind::Catch | EdgeKind::Retry => LineStyleKind::Dashed,
             _ => LineStyleKind::Normal,
@@ -195,7 +200,8 @@ fn draw_scope(scope: &Scope, statuses: &HashMap<String, Status>) -> Drawn {
             &None,
             &None,
         );
-        arrow.properties = Some(e.0.class().to_string());
+        // The class, source and target travel through layout-rs to the backend.
+        arrow.properties = Some(format!("{}\u{1f}{}\u{1f}{}", e.0.class(), e.2, e.3));
         vg.add_edge(arrow, from, to);
     }
     let mut edges = Edges::default();
@@ -246,10 +252,14 @@ fn draw_scope(scope: &Scope, statuses: &HashMap<String, Status>) -> Drawn {
     let dx = MARGIN - min.x;
     let dy = MARGIN - min.y;
     let mut body = String::new();
-    for (path, class, text) in &edges.paths {
+    for (path, properties, text) in &edges.paths {
         if path.len() < 2 {
             continue;
         }
+        let mut parts = properties.split('\u{1f}');
+        let class = parts.next().unwrap_or("next");
+        let from = parts.next().unwrap_or("");
+        let to = parts.next().unwrap_or("");
         let p = |q: Point| format!("{:.1} {:.1}", q.x + dx, q.y + dy);
         let mut d = format!(
             "M {} C {}, {}, {}",
@@ -263,7 +273,9 @@ fn draw_scope(scope: &Scope, statuses: &HashMap<String, Status>) -> Drawn {
         }
         let _ = write!(
             body,
-            "<path class=\"edge edge-{class}\" d=\"{d}\" marker-end=\"url(#arrowhead)\"/>"
+            "<path class=\"edge edge-{class}\" data-from=\"{}\" data-to=\"{}\" d=\"{d}\" marker-end=\"url(#arrowhead)\"/>",
+            escape(from),
+            escape(to)
         );
         if !text.is_empty() {
             let mid = path[path.len() / 2].0;

@@ -19,13 +19,22 @@ pub async fn bind(listen: &str) -> Result<tokio::net::TcpListener, String> {
         .map_err(|e| format!("cannot listen on {listen}: {e}"))
 }
 
-/// Answers requests on `listener` until Ctrl-C.
-pub async fn serve(listener: tokio::net::TcpListener, service: Arc<Service>) -> Result<(), String> {
-    let app = Router::new()
+/// Answers requests on `listener` until Ctrl-C (and serves the console at `/`).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<Service>,
+    console: bool,
+) -> Result<(), String> {
+    let api = Router::new()
         .fallback(handle)
         // The handler reads the body itself, to answer an oversized one in AWS's shape.
         .layer(DefaultBodyLimit::disable())
-        .with_state(service);
+        .with_state(Arc::clone(&service));
+    let app = if console {
+        super::console::routes(service, api)
+    } else {
+        api
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod arn;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod http;
 pub mod runner;
@@ -43,6 +44,8 @@ pub struct Config {
     pub auth: Option<auth::Keys>,
     /// The mock configuration whose test cases `stateMachineArn#TestCase` runs.
     pub mock_config: Option<crate::exec::mock::MockConfig>,
+    /// Serve the console at `/` (off with `--no-console`).
+    pub console: bool,
 }
 
 /// StopExecution's `error` and `cause`.
@@ -181,7 +184,12 @@ pub fn serve(config: Config, executor: Executor) -> Result<(), String> {
                 .map_err(|e| format!("recovery: {e}"))??
         };
         eprintln!(
-            "asl serve: listening on http://{addr} (AWS JSON 1.0, X-Amz-Target: AWSStepFunctions.*); state in {}{}; {}",
+            "asl serve: listening on http://{addr} (AWS JSON 1.0, X-Amz-Target: AWSStepFunctions.*){}; state in {}{}; {}",
+            if config.console {
+                format!("; console at http://{addr}/")
+            } else {
+                String::new()
+            },
             if service.store.location == ":memory:" {
                 "memory (kept nowhere)".to_string()
             } else {
@@ -197,7 +205,7 @@ pub fn serve(config: Config, executor: Executor) -> Result<(), String> {
                 None => "any credentials are accepted (--auth to require Signature V4)".to_string(),
             },
         );
-        http::serve(listener, service).await
+        http::serve(listener, service, config.console).await
     })
 }
 

@@ -459,8 +459,6 @@ def test_nasty_names_svg_and_html(nasty):
         assert "<script>" not in text and "<b>" not in text, fmt
 
 
-@pytest.mark.xfail(strict=False, reason="src/graph/svg.rs writes a tab or newline in a state "
-                   "name raw into data-state; XML normalizes it to a space (needs &#9; / &#10;)")
 def test_svg_keeps_whitespace_in_names(tmp_path):
     names = ["tab\there", "line\nbreak"]
     definition = {"StartAt": names[0], "States": {
@@ -472,13 +470,16 @@ def test_svg_keeps_whitespace_in_names(tmp_path):
     assert_no_problems(check_svg(d), "SVG")
 
 
-@pytest.mark.xfail(strict=False, reason="src/graph/mod.rs: the Start/End markers' ids #start and "
-                   "#end (and a Distributed Map's NAME#reader / NAME#writer) are also valid "
-                   "state names, so such a state and the marker become one node")
 def test_state_names_like_marker_ids(tmp_path, dot_bin):
-    names = ["#start", "#end"]
+    """Markers' ids never take a state's: `#start#1` when a state is named `#start`."""
+    names = ["#start", "#end", "M#writer"]
     definition = {"StartAt": names[0], "States": {
-        names[0]: {"Type": "Pass", "Next": names[1]}, names[1]: {"Type": "Pass", "End": True}}}
+        names[0]: {"Type": "Pass", "Next": names[1]}, names[1]: {"Type": "Pass", "Next": "M"},
+        "M": {"Type": "Map", "End": True, "ItemReader": {
+                  "Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}},
+              "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}},
+              "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                                "StartAt": names[2], "States": {names[2]: {"Type": "Pass", "End": True}}}}}}
     path = tmp_path / "markers.asl.json"
     path.write_text(json.dumps(definition))
     d = Definition("markers.asl.json", path, definition)

@@ -50,7 +50,19 @@ impl Run<'_> {
         m: &Map,
         env: &StateEnv<'_>,
     ) -> Result<Value, Failure> {
+        // As AWS records a Distributed Map: MapStateStarted, the Map Run's events, then
+        // MapStateSucceeded or MapStateFailed.
+        self.event("MapStateStarted", || None);
         let out = self.run_map_run(st, m, env);
+        match &out {
+            Ok(_) => {
+                self.event("MapStateSucceeded", || None);
+            }
+            Err(_) if !self.stopped() && !self.is_suspended() => {
+                self.event("MapStateFailed", || None);
+            }
+            Err(_) => {}
+        }
         // A Map Run that failed runs all its items again when redriven; one that was
         // stopped or parked keeps its progress.
         if out.is_err()

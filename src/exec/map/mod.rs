@@ -178,7 +178,13 @@ impl Run<'_> {
         m: &Map,
         env: &StateEnv<'_>,
     ) -> Result<Value, Failure> {
-        if m.item_reader.is_some() || m.result_writer.is_some() || m.item_batcher.is_some() {
+        // A Distributed Map always runs as a Map Run (child executions, MapRun events),
+        // as on AWS, even over items of its input.
+        if m.mode == ProcessorMode::Distributed
+            || m.item_reader.is_some()
+            || m.result_writer.is_some()
+            || m.item_batcher.is_some()
+        {
             return self.run_map_dataplane(st, m, env);
         }
         let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
