@@ -57,6 +57,11 @@ function pretty(text) {
   try { return JSON.stringify(JSON.parse(text), null, 2); } catch (_) { return String(text); }
 }
 
+// Long event details are cut (the state's panel shows whole inputs and outputs).
+function clip(text) {
+  return text.length > 600 ? text.slice(0, 600) + "… (" + text.length + " characters)" : text;
+}
+
 function link(hash, text) {
   return el("a", { href: hash }, text);
 }
@@ -234,7 +239,7 @@ async function execution(arn) {
       eventRows.map((e) => {
         const key = Object.keys(e).find((k) => k.endsWith("EventDetails"));
         return el("tr", { "data-type": e.type }, el("td", {}, e.id), el("td", {}, e.type), el("td", {}, date(e.timestamp)),
-          el("td", {}, key ? el("pre", {}, JSON.stringify(e[key])) : ""));
+          el("td", {}, key ? el("pre", {}, clip(JSON.stringify(e[key]))) : ""));
       })), el("p", { class: "muted" }, eventRows.length + " events loaded"));
     moreEvents.style.display = nextEvents ? "" : "none";
   };
@@ -302,7 +307,9 @@ async function execution(arn) {
       const done = (c.succeeded || 0) + (c.failed || 0) + (c.timedOut || 0) + (c.aborted || 0);
       const h = rates[m.mapRunArn] = rates[m.mapRunArn] || [];
       const last = h[h.length - 1];
-      const rate = last && now > last.t ? (done - last.done) / (now - last.t) : 0;
+      // Live: items done since the last look; ended: the run's average.
+      const rate = m.status !== "RUNNING" && m.stopDate > m.startDate ? done / (m.stopDate - m.startDate)
+        : last && now > last.t ? (done - last.done) / (now - last.t) : 0;
       h.push({ t: now, done, rate: Math.max(0, rate) });
       if (h.length > 120) h.shift();
       return el("div", { class: "map-run", "data-map-run": m.mapRunArn },

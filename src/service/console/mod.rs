@@ -59,6 +59,8 @@ struct Console {
     service: Arc<Service>,
     /// Session ids handed out by `login` (only with `--auth`).
     sessions: Mutex<HashSet<String>>,
+    /// What the history said so far of the executions being watched.
+    trackers: Mutex<HashMap<String, (Tracker, usize)>>,
 }
 
 /// The console's routes, in front of the API (`api`, which answers everything else:
@@ -67,6 +69,7 @@ pub fn routes(service: Arc<Service>, api: Router) -> Router {
     let console = Arc::new(Console {
         service,
         sessions: Mutex::new(HashSet::new()),
+        trackers: Mutex::new(HashMap::new()),
     });
     Router::new()
         .route("/", get(index).fallback_service(api.clone()))
@@ -282,12 +285,17 @@ async fn definition_of(c: &Arc<Console>, arn: &str) -> Result<String, Response> 
     }
 }
 
-/// Reads an execution's history one page at a time through `tracker`.
-fn track(service: &Service, arn: &str) -> Result<Tracker, String> {
-    let mut t = Tracker::default();
-    let mut offset = 0;
+/// Executions whose states the console remembers (each with the events read so far).
+const TRACKED: usize = 64;
+
+/// Brings an execution's tracker up to date: only the events after those it has read
+/// are read (a history only grows), a page at a time.
+fn track(c: &Console, arn: &str) -> Result<serde_json::Map<String, Value>, String> {
+    let taken = c.trackers.lock().unwrap_or_else(|p| p.into_inner()).remove(arn);
+    let (mut t, mut offset) = taken.unwrap_or_default();
     loop {
-        let page = service
+        let page = c
+            .service
             .store
             .events(arn, false, offset, EVENTS_PER_READ)
             .map_err(|e| format!("reading the history: {e}"))?;
@@ -296,11 +304,18 @@ fn track(service: &Service, arn: &str) -> Result<Tracker, String> {
                 t.feed(&e);
             }
         }
-        if page.len() < EVENTS_PER_READ {
-            return Ok(t);
-        }
         offset += page.len();
+        if page.len() < EVENTS_PER_READ {
+            break;
+        }
     }
+    let states = t.states.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+    let mut trackers = c.trackers.lock().unwrap_or_else(|p| p.into_inner());
+    if trackers.len() >= TRACKED {
+        trackers.clear();
+    }
+    trackers.insert(arn.to_string(), (t, offset));
+    Ok(states)
 }
 
 async fn graph(
@@ -350,17 +365,10 @@ async fn states(
             "executionArn is required",
         );
     };
-    let service = Arc::clone(&c.service);
-    let tracked = tokio::task::spawn_blocking(move || track(&service, &arn)).await;
+    let console = Arc::clone(&c);
+    let tracked = tokio::task::spawn_blocking(move || track(&console, &arn)).await;
     match tracked {
-        Ok(Ok(t)) => {
-            let states: serde_json::Map<String, Value> = t
-                .states
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect();
-            secure(axum::Json(json!({ "states": states })).into_response())
-        }
+        Ok(Ok(states)) => secure(axum::Json(json!({ "states": states })).into_response()),
         Ok(Err(e)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", e),
         Err(e) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
