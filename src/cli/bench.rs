@@ -175,7 +175,112 @@ fn bench_inner(a: BenchArgs) -> Result<i32, i32> {
             }
         }
     }
+    if let Some(path) = &a.plot {
+        let svg = scaling_plot(&a.definition, runs, items, transitions, &rows);
+        if let Err(e) = std::fs::write(path, svg) {
+            eprintln!("asl bench: {path}: {e}");
+            return Err(EXIT_USAGE);
+        }
+    }
     Ok(EXIT_OK)
+}
+
+/// The scaling curve as a standalone SVG: items/s (state transitions/s when the run
+/// has no Map items) per pool size on the left, the speed-up over 1 thread (or over
+/// the smallest pool timed) with the ideal linear speed-up dashed on the right.
+fn scaling_plot(
+    definition: &str,
+    runs: usize,
+    items: u64,
+    transitions: u64,
+    rows: &[Row],
+) -> String {
+    use asl_engine::graph::plot::{self, Chart, Markers, Series};
+    let mut rows: Vec<&Row> = rows.iter().collect();
+    rows.sort_by_key(|r| r.threads);
+    let (unit, n) = if items > 0 {
+        ("items/s", items)
+    } else {
+        ("state transitions/s", transitions)
+    };
+    let rate = |ms: f64| {
+        if ms > 0.0 {
+            n as f64 * 1000.0 / ms
+        } else {
+            0.0
+        }
+    };
+    let ticks: Vec<f64> = rows.iter().map(|r| r.threads as f64).collect();
+    let mut throughput = Chart::new(
+        &format!(
+            "Throughput ({unit}, median of {runs} run{})",
+            if runs == 1 { "" } else { "s" }
+        ),
+        "threads",
+        unit,
+    );
+    throughput.class = "throughput".to_string();
+    throughput.x_ticks = Some(ticks.clone());
+    throughput.series.push(Series::new(
+        unit,
+        rows.iter()
+            .map(|r| (r.threads as f64, rate(r.median_ms)))
+            .collect(),
+        "#0972d3",
+    ));
+    let base = rows[0];
+    let mut speedup = Chart::new(
+        &format!(
+            "Speed-up over {} thread{}",
+            base.threads,
+            if base.threads == 1 { "" } else { "s" }
+        ),
+        "threads",
+        "speed-up",
+    );
+    speedup.class = "speedup".to_string();
+    speedup.x_ticks = Some(ticks);
+    speedup.y_format = plot::number;
+    let mut measured = Series::new(
+        "measured",
+        rows.iter()
+            .map(|r| {
+                let s = if r.median_ms > 0.0 {
+                    base.median_ms / r.median_ms
+                } else {
+                    0.0
+                };
+                (r.threads as f64, s)
+            })
+            .collect(),
+        "#037f0c",
+    );
+    measured.format = plot::times;
+    let mut ideal = Series::new(
+        "ideal (linear)",
+        rows.iter()
+            .map(|r| (r.threads as f64, r.threads as f64 / base.threads as f64))
+            .collect(),
+        "#8d99a6",
+    );
+    ideal.dashed = true;
+    ideal.markers = Markers::None;
+    speedup.series.push(ideal);
+    speedup.series.push(measured);
+    let title = format!(
+        "asl bench {definition}: {n} {} per run",
+        unit.trim_end_matches("/s")
+    );
+    let heading = format!(
+        "<text x=\"16\" y=\"24\" style=\"font: 600 15px system-ui, sans-serif\">{}</text>",
+        asl_engine::graph::plot::escape(&title)
+    );
+    let body = format!(
+        "{heading}{}{}",
+        throughput.group(0.0, 36.0),
+        speedup.group(480.0, 36.0)
+    );
+    plot::document(960.0, 336.0, &title, &body)
 }
 
 /// `*StateEntered` events are state transitions; `MapIterationStarted` events are items.

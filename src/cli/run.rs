@@ -1,10 +1,100 @@
-use super::args::{ExplainArgs, RunArgs};
+use super::args::{ExplainArgs, ReportFormat, RunArgs};
 use super::setup::{
     LOCAL_REGION, build_executor, load_definition, machine_name, read_input, run_limits,
 };
-use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
-use asl_engine::exec::{ExecutionMode, RunOptions, Status};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use asl_engine::exec::{Execution, ExecutionMode, RunOptions, Status};
+use asl_engine::graph::report::{ExecutionReport, execution_page};
 use serde_json::{Value, json};
+
+/// What `--report` asked for.
+enum Report {
+    Json,
+    /// The HTML page, written to this file.
+    Html(String),
+}
+
+/// `--report json` or `--report html FILE`.
+fn report_of(a: &RunArgs) -> Result<Option<Report>, i32> {
+    let Some(v) = &a.report else {
+        return Ok(None);
+    };
+    let first = v.first().map(String::as_str).unwrap_or_default();
+    let Ok(format) = <ReportFormat as clap::ValueEnum>::from_str(first, true) else {
+        eprintln!("asl run: --report takes json, or html FILE; got '{first}'");
+        return Err(EXIT_USAGE);
+    };
+    match (format, v.get(1)) {
+        (ReportFormat::Json, None) => Ok(Some(Report::Json)),
+        (ReportFormat::Json, Some(extra)) => {
+            eprintln!(
+                "asl run: --report json prints to stdout and takes no FILE (got '{extra}'); give the definition before --report"
+            );
+            Err(EXIT_USAGE)
+        }
+        (ReportFormat::Html, Some(file)) => Ok(Some(Report::Html(file.clone()))),
+        (ReportFormat::Html, None) => {
+            eprintln!("asl run: --report html needs the FILE to write: --report html report.html");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+/// The definition's JSON (an HTML report draws it) and the state machine, from one
+/// read of the file (or of stdin).
+fn load_with_json(path: &str) -> Result<(asl_engine::asl::model::StateMachine, Value), i32> {
+    let text = super::read_source(path).map_err(|e| {
+        eprintln!("asl run: {e}");
+        EXIT_USAGE
+    })?;
+    let sm = asl_engine::asl::model::load_text(&text).map_err(|e| {
+        match e {
+            asl_engine::Error::Invalid(diags) => {
+                eprintln!("asl run: {path}: invalid state machine definition:");
+                for d in diags {
+                    eprintln!("  {d}");
+                }
+            }
+            e => eprintln!("asl run: {path}: {e}"),
+        }
+        EXIT_INVALID
+    })?;
+    let (json, _) = asl_engine::asl::validate::parse_definition(&text).map_err(|d| {
+        eprintln!("asl run: {path}: {d}");
+        EXIT_INVALID
+    })?;
+    Ok((sm, json))
+}
+
+/// Writes the HTML report of `out`; Err is the exit code, the message printed.
+fn write_html(
+    file: &str,
+    definition: &Value,
+    opts: &RunOptions,
+    out: &Execution,
+) -> Result<(), i32> {
+    let status = serde_json::to_value(out.status).unwrap_or(Value::Null);
+    let page = execution_page(&ExecutionReport {
+        definition,
+        state_machine: opts.state_machine_name.as_deref().unwrap_or("StateMachine"),
+        execution: opts.name.as_deref().unwrap_or(""),
+        status: status.as_str().unwrap_or("UNKNOWN"),
+        output: out.output.as_ref(),
+        error: out.error.as_deref(),
+        cause: out.cause.as_deref(),
+        history: &out.history,
+    })
+    .map_err(|e| {
+        eprintln!("asl run: the report could not be drawn: {e}");
+        EXIT_USAGE
+    })?;
+    std::fs::write(file, page).map_err(|e| {
+        eprintln!("asl run: {file}: {e}");
+        EXIT_USAGE
+    })?;
+    eprintln!("asl run: report written to {file}");
+    Ok(())
+}
 
 pub fn run(a: RunArgs) -> i32 {
     match run_inner(a) {
@@ -12,8 +102,30 @@ pub fn run(a: RunArgs) -> i32 {
     }
 }
 
-fn run_inner(a: RunArgs) -> Result<i32, i32> {
-    let sm = load_definition("run", &a.definition)?;
+fn run_inner(mut a: RunArgs) -> Result<i32, i32> {
+    if a.definition.is_empty() {
+        // `asl run --report json DEF`: clap gave DEF to --report (it takes up to two
+        // values, for `--report html FILE`).
+        match a.report.as_mut() {
+            Some(v) if v.len() == 2 && v[0].eq_ignore_ascii_case("json") => {
+                a.definition = v.pop().unwrap_or_default();
+            }
+            _ => {
+                eprintln!(
+                    "asl run: the DEFINITION to run is missing (asl run DEFINITION --report html FILE)"
+                );
+                return Err(EXIT_USAGE);
+            }
+        }
+    }
+    let report = report_of(&a)?;
+    let (sm, definition) = match &report {
+        Some(Report::Html(_)) => {
+            let (sm, json) = load_with_json(&a.definition)?;
+            (sm, Some(json))
+        }
+        _ => (load_definition("run", &a.definition)?, None),
+    };
     let mut ex = build_executor("run", &a.exec, LOCAL_REGION)?;
     if !a.state_machines.is_empty() {
         let mut children = std::collections::HashMap::new();
@@ -76,10 +188,15 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     };
     let input = read_input("run", a.input.as_deref())?;
     let plan = ex.plan(sm);
+    let html = definition.is_some();
     let opts = RunOptions {
-        name: a.name.clone(),
+        // The report names the execution: the default name is made here.
+        name: a
+            .name
+            .clone()
+            .or_else(|| html.then(|| uuid::Uuid::new_v4().to_string())),
         state_machine_name: machine_name(&a.definition),
-        history: a.history,
+        history: a.history || html,
         leak_input: true,
         limits: run_limits(&a),
         mode: if a.express {
@@ -98,13 +215,18 @@ fn run_inner(a: RunArgs) -> Result<i32, i32> {
     for w in &out.warnings {
         eprintln!("asl run: warning: {w}");
     }
-    let code = match out.status {
+    let mut code = match out.status {
         Status::Succeeded => EXIT_OK,
         Status::Failed | Status::Aborted | Status::Suspended => EXIT_FAILED,
     };
+    if let (Some(Report::Html(file)), Some(def)) = (&report, &definition)
+        && let Err(c) = write_html(file, def, &opts, &out)
+    {
+        code = c;
+    }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    if a.report.is_some() {
+    if matches!(report, Some(Report::Json)) {
         // Built by moving the output in: json!() would copy it.
         let mut r = serde_json::Map::new();
         r.insert("status".into(), json!(out.status));
