@@ -447,3 +447,38 @@ print('ideal', len(ideal), ideal[0].get('stroke-dasharray') is not None)
     // The speed-up at 1 thread is 1 by definition.
     assert!(svg.contains("data-series=\"measured\" data-x=\"1\" data-y=\"1\""));
 }
+
+/// StateExited events carry the variables their state assigned, as AWS records them
+/// (`assignedVariables`: name → JSON text), and only their own: a Parallel's branch
+/// states keep theirs, the Parallel gets its own Assign's.
+#[test]
+fn exited_events_carry_the_variables_their_state_assigned() {
+    let dir = Dir::new();
+    let def = dir.0.join("assign.asl.json");
+    std::fs::write(
+        &def,
+        json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Assign": {"x": 1, "y.$": "$.v"}, "Next": "P"},
+            "P": {"Type": "Parallel", "Assign": {"after": [2]}, "Next": "C",
+                  "Branches": [{"StartAt": "B", "States": {
+                      "B": {"Type": "Pass", "Assign": {"inner": "b"}, "End": true}}}]},
+            "C": {"Type": "Pass", "End": true}}})
+        .to_string(),
+    )
+    .unwrap();
+    let input = dir.0.join("in.json");
+    std::fs::write(&input, r#"{"v": "hi"}"#).unwrap();
+    let events = json_history(&[def.to_str().unwrap(), "-i", input.to_str().unwrap()]);
+    let assigned = |name: &str| {
+        events
+            .iter()
+            .filter_map(|e| e.get("stateExitedEventDetails"))
+            .find(|d| d["name"] == name)
+            .map(|d| d.get("assignedVariables").cloned())
+            .expect("the state exited")
+    };
+    assert_eq!(assigned("A"), Some(json!({"x": "1", "y": "\"hi\""})));
+    assert_eq!(assigned("B"), Some(json!({"inner": "\"b\""})));
+    assert_eq!(assigned("P"), Some(json!({"after": "[2]"})));
+    assert_eq!(assigned("C"), None);
+}

@@ -154,8 +154,62 @@ pub fn eval_assign(t: &Template, env: &dyn Env) -> Result<Vec<(String, Value)>, 
 }
 
 pub fn set_vars(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
+    ASSIGNED.with(|a| {
+        if let Some(seen) = a.borrow_mut().as_mut() {
+            seen.extend(assigned.iter().map(|(k, v)| (k.clone(), to_compact(v))));
+        }
+    });
     for (k, v) in assigned {
         vars.set(k, v);
+    }
+}
+
+thread_local! {
+    /// The variables the state running on this thread assigns, as its StateExited
+    /// event's `assignedVariables` gives them (name → JSON text); None when no history
+    /// is recorded.
+    static ASSIGNED: std::cell::RefCell<Option<Vec<(String, String)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Collects the assignments of one state while it runs on this thread (its inner
+/// states collect their own and give the outer collection back when they end).
+pub(crate) struct AssignWatch {
+    outer: Option<Vec<(String, String)>>,
+    active: bool,
+}
+
+impl AssignWatch {
+    /// Starts collecting (only when `recording`: nothing is kept otherwise).
+    pub(crate) fn start(recording: bool) -> AssignWatch {
+        let outer = if recording {
+            ASSIGNED.with(|a| a.borrow_mut().replace(Vec::new()))
+        } else {
+            None
+        };
+        AssignWatch {
+            outer,
+            active: recording,
+        }
+    }
+
+    /// The assignments collected (name → JSON text), None when there were none.
+    pub(crate) fn finish(&mut self) -> Option<serde_json::Map<String, Value>> {
+        if !self.active {
+            return None;
+        }
+        self.active = false;
+        let outer = self.outer.take();
+        ASSIGNED
+            .with(|a| std::mem::replace(&mut *a.borrow_mut(), outer))
+            .filter(|v| !v.is_empty())
+            .map(|v| v.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    }
+}
+
+impl Drop for AssignWatch {
+    fn drop(&mut self) {
+        let _ = self.finish();
     }
 }
 

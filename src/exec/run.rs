@@ -314,6 +314,21 @@ pub(crate) fn payload_size(v: &Value) -> usize {
 }
 
 /// The output of a state and where to go next (None: the scope ends).
+/// A StateExited event's details: with the variables the state assigned, as AWS
+/// records them (`assignedVariables`, name → JSON text).
+fn exited_details(
+    name: &str,
+    output: Value,
+    assigned: Option<serde_json::Map<String, Value>>,
+) -> Value {
+    let mut d = json!({"name": name, "output": output});
+    if let Some(a) = assigned {
+        d["assignedVariables"] = Value::Object(a);
+        d["assignedVariablesDetails"] = json!({"truncated": false});
+    }
+    d
+}
+
 pub(crate) struct Step {
     pub output: Value,
     pub next: Option<StateId>,
@@ -579,6 +594,7 @@ impl Run<'_> {
             entered_id,
             ..scope
         };
+        let mut watch = super::dataflow::AssignWatch::start(self.history.is_recording());
         if st.retry.is_empty() && st.catch.is_empty() {
             // Nothing can need the raw input again: move it through the state.
             let step = self
@@ -588,7 +604,7 @@ impl Run<'_> {
             self.event_in(scope, exited_type(ty), || {
                 Some((
                     "stateExitedEventDetails",
-                    json!({"name": st.name, "output": text(&step.output)}),
+                    exited_details(&st.name, text(&step.output), watch.finish()),
                 ))
             });
             return Ok(step);
@@ -611,7 +627,7 @@ impl Run<'_> {
                     self.event_in(scope, exited_type(ty), || {
                         Some((
                             "stateExitedEventDetails",
-                            json!({"name": st.name, "output": text(&step.output)}),
+                            exited_details(&st.name, text(&step.output), watch.finish()),
                         ))
                     });
                     return Ok(step);
@@ -686,7 +702,7 @@ impl Run<'_> {
                     self.event_in(scope, exited_type(ty), || {
                         Some((
                             "stateExitedEventDetails",
-                            json!({"name": st.name, "output": text(&output)}),
+                            exited_details(&st.name, text(&output), watch.finish()),
                         ))
                     });
                     return Ok(Step {
@@ -718,7 +734,7 @@ impl Run<'_> {
                 self.event_in(scope, exited_type(ty), || {
                     Some((
                         "stateExitedEventDetails",
-                        json!({"name": st.name, "output": text(&output)}),
+                        exited_details(&st.name, text(&output), watch.finish()),
                     ))
                 });
                 return Ok(Step {

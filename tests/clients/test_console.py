@@ -124,7 +124,7 @@ def test_the_orders_graph_has_a_node_per_state_and_the_right_edges(make_server, 
 WAIT_DEF = {
     "StartAt": "First",
     "States": {
-        "First": {"Type": "Pass", "Next": "Pause"},
+        "First": {"Type": "Pass", "Assign": {"seen": "first"}, "Next": "Pause"},
         "Pause": {"Type": "Wait", "Seconds": 3, "Next": "Last"},
         "Last": {"Type": "Pass", "End": True},
     },
@@ -151,6 +151,7 @@ def test_states_change_colour_as_the_execution_runs(make_server, page):
     page.click("#graph g.state[data-state=First]")
     assert page.text_content("#selected-state") == "First"
     assert page.text_content("#selected-status") == "succeeded"
+    assert json.loads(page.text_content("#state-details pre[data-field=Variables]")) == {"seen": '"first"'}
     shot(page, "execution-succeeded")
 
 

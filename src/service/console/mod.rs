@@ -291,7 +291,11 @@ const TRACKED: usize = 64;
 /// Brings an execution's tracker up to date: only the events after those it has read
 /// are read (a history only grows), a page at a time.
 fn track(c: &Console, arn: &str) -> Result<serde_json::Map<String, Value>, String> {
-    let taken = c.trackers.lock().unwrap_or_else(|p| p.into_inner()).remove(arn);
+    let taken = c
+        .trackers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(arn);
     let (mut t, mut offset) = taken.unwrap_or_default();
     loop {
         let page = c
@@ -309,7 +313,11 @@ fn track(c: &Console, arn: &str) -> Result<serde_json::Map<String, Value>, Strin
             break;
         }
     }
-    let states = t.states.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+    let states = t
+        .states
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect();
     let mut trackers = c.trackers.lock().unwrap_or_else(|p| p.into_inner());
     if trackers.len() >= TRACKED {
         trackers.clear();
