@@ -261,8 +261,10 @@ def run_dot(defs, dot):
     chunks = [defs[i::WORKERS] for i in range(min(WORKERS, len(defs)))]
 
     def run(chunk):
+        # In the files' folder: whatever else Graphviz writes stays out of the checkout.
         done = subprocess.run([dot, "-Tsvg", "-Tjson", "-O", *[str(d.out["dot"]) for d in chunk]],
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120,
+                              cwd=str(chunk[0].out["dot"].parent))
         # Any complaint about the input fails; missing fonts are the machine's business.
         said = [line for line in done.stderr.splitlines()
                 if line.strip() and "font" not in line.lower()]
