@@ -3,7 +3,9 @@ use super::setup::{
     LOCAL_REGION, build_executor, load_definition, machine_name, read_input, run_limits,
 };
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
-use asl_engine::exec::{Execution, ExecutionMode, RunOptions, Status};
+use asl_engine::exec::{
+    Execution, ExecutionMode, LARGE_INPUT_BYTES, LargeItems, RunOptions, Status, split_input,
+};
 use asl_engine::graph::report::{ExecutionReport, execution_page};
 use serde_json::{Value, json};
 
@@ -102,6 +104,26 @@ pub fn run(a: RunArgs) -> i32 {
     }
 }
 
+/// The execution input. A large one whose first state is a Map over one of its arrays
+/// comes without that array, whose items stay text until the Map parses them a chunk
+/// at a time (see `asl_engine::exec::split_input`); anything else is parsed whole.
+fn read_run_input(
+    a: &RunArgs,
+    sm: &asl_engine::asl::model::StateMachine,
+) -> Result<(Value, Option<std::sync::Arc<LargeItems>>), i32> {
+    // The history, reports and AWS's input limit want the input as it is.
+    let plain = !a.history && a.report.is_none() && !run_limits(a).execution_input;
+    if let Some(path) = a.input.as_deref().filter(|p| *p != "-" && plain)
+        && std::fs::metadata(path).is_ok_and(|m| m.len() >= LARGE_INPUT_BYTES as u64)
+        && let (Ok(definition), Ok(bytes)) =
+            (super::read_source(&a.definition), std::fs::read(path))
+        && let Ok((input, items)) = split_input(sm, &definition, bytes)
+    {
+        return Ok((input, Some(std::sync::Arc::new(items))));
+    }
+    Ok((read_input("run", a.input.as_deref())?, None))
+}
+
 fn run_inner(mut a: RunArgs) -> Result<i32, i32> {
     if a.definition.is_empty() {
         // `asl run --report json DEF`: clap gave DEF to --report (it takes up to two
@@ -186,7 +208,7 @@ fn run_inner(mut a: RunArgs) -> Result<i32, i32> {
         )?),
         None => None,
     };
-    let input = read_input("run", a.input.as_deref())?;
+    let (input, large_items) = read_run_input(&a, &sm)?;
     let plan = ex.plan(sm);
     let html = definition.is_some();
     let opts = RunOptions {
@@ -205,6 +227,7 @@ fn run_inner(mut a: RunArgs) -> Result<i32, i32> {
             ExecutionMode::Standard
         },
         test_case,
+        large_items,
         ..RunOptions::default()
     };
     let mut out = ex.run_plan(&plan, input, &opts);
@@ -248,7 +271,17 @@ fn run_inner(mut a: RunArgs) -> Result<i32, i32> {
         }
         match out.status {
             Status::Succeeded => {
-                let _ = serde_json::to_writer(&mut w, out.output.as_ref().unwrap_or(&Value::Null));
+                match &out.output_text {
+                    Some(t) => {
+                        let _ = std::io::Write::write_all(&mut w, t.as_bytes());
+                    }
+                    None => {
+                        let _ = serde_json::to_writer(
+                            &mut w,
+                            out.output.as_ref().unwrap_or(&Value::Null),
+                        );
+                    }
+                }
                 let _ = std::io::Write::write_all(&mut w, b"\n");
             }
             Status::Failed | Status::Aborted | Status::Suspended => eprintln!(

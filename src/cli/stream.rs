@@ -261,8 +261,9 @@ fn run_one(job: &Job, input: Input) -> Output {
         Ok(Execution {
             status: Status::Succeeded,
             output,
+            output_text,
             ..
-        }) => compact(&output.unwrap_or(Value::Null)),
+        }) => output_text.unwrap_or_else(|| compact(&output.unwrap_or(Value::Null))),
         Ok(Execution { error, cause, .. }) => compact(&json!({"error": error, "cause": cause})),
         Err(p) => {
             let msg = p

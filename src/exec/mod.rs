@@ -34,6 +34,7 @@ pub use clock::{Clock, RealClock, VirtualClock, format_time};
 pub use context::{ExecutionInfo, Vars};
 pub use history::{EventLimit, History, MAX_HISTORY_EVENTS};
 pub use limits::Limits;
+pub use map::large_input::{LARGE_INPUT_BYTES, LargeItems, split_input};
 pub use task::{TaskHandler, TaskRegistry, TaskRequest};
 
 use crate::asl::Failure;
@@ -103,6 +104,9 @@ pub struct Execution {
     pub first_live_event: Option<u64>,
     /// The Distributed Maps' runs, in the order they ended.
     pub map_runs: Vec<MapRunSummary>,
+    /// The output as compact JSON text instead of `output`, when a Map over items
+    /// given as text wrote its results straight into it (see [`split_input`]).
+    pub output_text: Option<String>,
 }
 
 impl Execution {
@@ -169,6 +173,9 @@ pub struct RunOptions {
     pub test_case: Option<Arc<mock::TestCase>>,
     /// TestState's context object: its fields replace the run's own in `$$`.
     pub context: Option<Value>,
+    /// The first Map's items, left out of the input and still text (see
+    /// [`split_input`]); the input holds `[]` in their place.
+    pub large_items: Option<Arc<LargeItems>>,
 }
 
 /// Runs state machines. Cheap to share between threads.

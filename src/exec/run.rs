@@ -49,6 +49,10 @@ pub(crate) struct Run<'e> {
     /// TestState: the state under test, whose steps are recorded (see
     /// [`super::test_state`]).
     pub inspect: Option<super::test_state::Inspector>,
+    /// The first Map's items as text, until that Map takes them.
+    pub large_items: std::sync::Mutex<Option<std::sync::Arc<super::LargeItems>>>,
+    /// The execution's output as text, when that Map wrote it so.
+    pub raw_output: std::sync::Mutex<Option<String>>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.
@@ -147,6 +151,8 @@ pub(crate) fn new_run<'e>(
         observer: opts.observer.clone(),
         mocks: opts.test_case.clone().map(super::mock::Mocks::new),
         inspect: None,
+        large_items: std::sync::Mutex::new(opts.large_items.clone()),
+        raw_output: std::sync::Mutex::new(None),
     };
     (run, start)
 }
@@ -167,7 +173,11 @@ pub(crate) fn run_execution<'e>(
             json!({"input": text(&run.info.input), "roleArn": run.info.role_arn}),
         ))
     });
-    let input_over = over_payload_limit(&run.info.input);
+    let input_over = match &opts.large_items {
+        // The input holds `[]` for the items left out as text: their split knows.
+        Some(l) => l.input_over_limit,
+        None => over_payload_limit(&run.info.input),
+    };
     if input_over && !limits.execution_input {
         run.warnings.once(Passed::ExecutionInput, || {
             format!(
@@ -246,6 +256,13 @@ pub(crate) fn run_execution<'e>(
             .or(Some(run.history.current())),
         None => None,
     };
+    let (output, output_text) = match (
+        output,
+        run.raw_output.lock().ok().and_then(|mut t| t.take()),
+    ) {
+        (Some(_), Some(t)) => (None, Some(t)),
+        (o, _) => (o, None),
+    };
     let Run {
         info,
         history,
@@ -275,6 +292,7 @@ pub(crate) fn run_execution<'e>(
         },
         first_live_event,
         map_runs: map_runs.into_inner().unwrap_or_else(|p| p.into_inner()),
+        output_text,
     }
 }
 
@@ -370,6 +388,12 @@ impl Run<'_> {
         if !over_payload_limit(output) {
             return Ok(());
         }
+        self.output_over_limit(st)
+    }
+
+    /// A state's output is over the payload limit: the failure when the limit is
+    /// enforced, else the warning (once).
+    pub(crate) fn output_over_limit(&self, st: &State) -> Result<(), Failure> {
         let cause = format!(
             "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
             st.name

@@ -12,6 +12,7 @@
 //!   `sink.write_succeeded(&[ItemResult])`, `sink.write_failed(&[ItemResult])`,
 //!   `sink.finish() -> Result<Value, Failure>` (the Map's output: AWS's ResultWriterDetails).
 
+pub mod json_scan;
 pub mod reader;
 pub mod writer;
 

@@ -13,6 +13,7 @@ mod checkpoint;
 mod dataplane;
 mod drain;
 mod inspect;
+pub(crate) mod large_input;
 
 use crate::asl::Failure;
 use crate::asl::failure::names;
@@ -186,6 +187,9 @@ impl Run<'_> {
             || m.item_batcher.is_some()
         {
             return self.run_map_dataplane(st, m, env);
+        }
+        if let Some(large) = self.take_large_items(st, env) {
+            return self.run_large_map(st, m, env, large);
         }
         let ata = st.ql == crate::asl::model::QueryLanguage::JsonAta;
         let items_v = map_items(m, env)?;
