@@ -111,15 +111,26 @@ fn read_run_input(
     a: &RunArgs,
     sm: &asl_engine::asl::model::StateMachine,
 ) -> Result<(Value, Option<std::sync::Arc<LargeItems>>), i32> {
+    let started = std::time::Instant::now();
     // The history, reports and AWS's input limit want the input as it is.
     let plain = !a.history && a.report.is_none() && !run_limits(a).execution_input;
     if let Some(path) = a.input.as_deref().filter(|p| *p != "-" && plain)
         && std::fs::metadata(path).is_ok_and(|m| m.len() >= LARGE_INPUT_BYTES as u64)
         && let (Ok(definition), Ok(bytes)) =
             (super::read_source(&a.definition), std::fs::read(path))
-        && let Ok((input, items)) = split_input(sm, &definition, bytes)
     {
-        return Ok((input, Some(std::sync::Arc::new(items))));
+        let read = started.elapsed();
+        if let Ok((input, items)) = split_input(sm, &definition, bytes) {
+            // Where the time goes, with ASL_PHASES=1 (the Map says the rest).
+            if std::env::var_os("ASL_PHASES").is_some() {
+                eprintln!(
+                    "asl: large input: reading {:.3} s, splitting and checking {:.3} s",
+                    read.as_secs_f64(),
+                    (started.elapsed() - read).as_secs_f64()
+                );
+            }
+            return Ok((input, Some(std::sync::Arc::new(items))));
+        }
     }
     Ok((read_input("run", a.input.as_deref())?, None))
 }

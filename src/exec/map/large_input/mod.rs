@@ -246,6 +246,14 @@ impl Run<'_> {
         if raw {
             text_out.push('[');
         }
+        // Where the time goes (`ASL_PHASES=1` prints it): parsing, running, writing.
+        let mut phases = [std::time::Duration::ZERO; 3];
+        let mut clock = std::time::Instant::now();
+        let mut lap = |i: usize| {
+            let now = std::time::Instant::now();
+            phases[i] += now - clock;
+            clock = now;
+        };
         for (c, ranges) in large.ranges.chunks(chunk).enumerate() {
             let text = &large.text;
             let items: Vec<Value> = self.ex.in_pool(|| {
@@ -257,12 +265,17 @@ impl Run<'_> {
             });
             let whole = MapJob::whole(m, env, &items, &st.name);
             let job = whole.part(&items, c * chunk);
+            lap(0);
             let outcomes = self.run_chunk(&job, &ctl, &settings);
+            drop(items);
+            lap(1);
             if self.is_suspended() || self.stopped() {
                 return Err(self.history_full());
             }
             if raw {
-                match self.write_results(outcomes, &settings, &mut text_out) {
+                let written = self.write_results(outcomes, &settings, &mut text_out);
+                lap(2);
+                match written {
                     Ok(()) => continue,
                     Err(f) => {
                         drop(bar);
@@ -287,6 +300,14 @@ impl Run<'_> {
             }
         }
         drop(bar);
+        if std::env::var_os("ASL_PHASES").is_some() {
+            eprintln!(
+                "asl: large input: {total} items: parsing {:.3} s, running {:.3} s, writing {:.3} s",
+                phases[0].as_secs_f64(),
+                phases[1].as_secs_f64(),
+                phases[2].as_secs_f64()
+            );
+        }
         let failures = ctl.counters.failures.load(Ordering::Relaxed);
         if settings.tolerance.tolerant() && settings.tolerance.exceeded(failures) {
             self.event("MapStateFailed", || None);
