@@ -25,6 +25,7 @@ use crate::exec::run::Run;
 use crate::io::json_scan;
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -197,6 +198,73 @@ pub fn split_input_from(
     ))
 }
 
+/// One item (checked by `split_input`: a failure here is not the input's): an object
+/// keeps only the fields in `keep`, when given (their order and values as parsed).
+fn parse_item(text: &[u8], keep: Option<&HashSet<&str>>) -> Value {
+    let parsed = match keep {
+        Some(keep) => {
+            let mut de = serde_json::Deserializer::from_slice(text);
+            serde::de::DeserializeSeed::deserialize(Projected(keep), &mut de)
+        }
+        None => serde_json::from_slice(text),
+    };
+    parsed.unwrap_or(Value::Null)
+}
+
+/// Deserializes a JSON value keeping, when it is an object, only some of its fields
+/// (the others are skipped without being built).
+struct Projected<'k>(&'k HashSet<&'k str>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Projected<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Projected<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if self.0.contains(key.as_ref()) {
+                out.insert(key.into_owned(), map.next_value()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(out))
+    }
+    // Anything but an object is taken whole, as serde_json builds it.
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+}
+
 impl Run<'_> {
     /// The first Map's items as text, once (a top-level Map state named as they say).
     pub(super) fn take_large_items(
@@ -244,6 +312,8 @@ impl Run<'_> {
         let mut results = Vec::with_capacity(if raw { 0 } else { total });
         let mut text_out = String::new();
         if raw {
+            // Reserved, not touched: growing it by doubling would copy it again and again.
+            text_out.reserve(large.text.len() + large.text.len() / 2);
             text_out.push('[');
         }
         // Where the time goes (`ASL_PHASES=1` prints it): parsing, running, writing.
@@ -254,13 +324,20 @@ impl Run<'_> {
             phases[i] += now - clock;
             clock = now;
         };
+        // Items run by the kernels keep only the fields the kernels read.
+        let projection: Option<HashSet<&str>> = match (&settings.strategy, &settings.plan.columnar)
+        {
+            (crate::plan::Strategy::Columnar, Some(p)) if !p.needs_whole_item() => {
+                Some(p.input_columns().iter().map(String::as_str).collect())
+            }
+            _ => None,
+        };
         for (c, ranges) in large.ranges.chunks(chunk).enumerate() {
             let text = &large.text;
             let items: Vec<Value> = self.ex.in_pool(|| {
                 ranges
                     .par_iter()
-                    // Checked by `split_input`: a failure here is not the input's.
-                    .map(|&(s, e)| serde_json::from_slice(&text[s..e]).unwrap_or(Value::Null))
+                    .map(|&(s, e)| parse_item(&text[s..e], projection.as_ref()))
                     .collect()
             });
             let whole = MapJob::whole(m, env, &items, &st.name);
