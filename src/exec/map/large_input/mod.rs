@@ -313,7 +313,7 @@ impl Run<'_> {
         let mut text_out = String::new();
         if raw {
             // Reserved, not touched: growing it by doubling would copy it again and again.
-            text_out.reserve(large.text.len() + large.text.len() / 2);
+            text_out.reserve(large.text.len().saturating_mul(2));
             text_out.push('[');
         }
         // Where the time goes (`ASL_PHASES=1` prints it): parsing, running, writing.
