@@ -155,13 +155,19 @@ def test_states_change_colour_as_the_execution_runs(make_server, page):
     shot(page, "execution-succeeded")
 
 
-def test_the_approval_example_is_approved_in_the_browser(make_server, page):
+def approval_waiting(make_server, page, order):
+    """The approval example started on `order` and open in the page: (client, execution)."""
     srv = make_server()
     sfn = srv.client()
     definition = (REPO_ROOT / "datasets/approval/workflow.asl.json").read_text()
     _, arn = create_machine(sfn, definition, prefix="approval")
-    ex = sfn.start_execution(stateMachineArn=arn, input=dumps({"orderId": "o-1", "amount": 5000}))["executionArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, input=dumps(order))["executionArn"]
     open_execution(page, srv.url, ex)
+    return sfn, ex
+
+
+def test_the_approval_example_is_approved_in_the_browser(make_server, page):
+    sfn, ex = approval_waiting(make_server, page, {"orderId": "o-1", "amount": 5000})
     button = page.wait_for_selector(".pending-task[data-state=AskApproval] button.approve", timeout=WAIT_MS)
     wait_status(page, "AskApproval", "in-progress")
     shot(page, "approval-waiting")
@@ -175,12 +181,7 @@ def test_the_approval_example_is_approved_in_the_browser(make_server, page):
 
 
 def test_a_rejection_in_the_browser_is_caught(make_server, page):
-    srv = make_server()
-    sfn = srv.client()
-    definition = (REPO_ROOT / "datasets/approval/workflow.asl.json").read_text()
-    _, arn = create_machine(sfn, definition, prefix="approval")
-    ex = sfn.start_execution(stateMachineArn=arn, input=dumps({"amount": 2000}))["executionArn"]
-    open_execution(page, srv.url, ex)
+    sfn, ex = approval_waiting(make_server, page, {"amount": 2000})
     page.wait_for_selector(".pending-task button.reject", timeout=WAIT_MS).click()
     page.wait_for_selector("#execution-header[data-status=SUCCEEDED]", timeout=WAIT_MS)
     wait_status(page, "AskApproval", "caught")

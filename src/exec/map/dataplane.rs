@@ -16,7 +16,7 @@ use crate::io::reader::{self, Chunk, ReadOptions, ReaderConfig};
 use crate::io::writer::{ResultSink, WriterConfig};
 use crate::plan::Strategy;
 use serde_json::{Map as JsonMap, Value, json};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 /// Items per chunk read from an ItemReader, per pool thread: a chunk runs as
 /// partitions (the columnar batch size), four per thread, so that the threads stay
@@ -172,13 +172,7 @@ impl Run<'_> {
                 json!({"mapRunArn": map_run_arn}),
             ))
         });
-        let ctl = Ctl {
-            min_fail: AtomicUsize::new(usize::MAX),
-            counters: Default::default(),
-            stop: AtomicBool::new(false),
-            tolerance: settings.tolerance,
-            park_stops: settings.max_concurrency.is_some_and(|n| n > 0),
-        };
+        let ctl = Ctl::new(&settings);
         let mut drain = Drain::new(sink, settings.tolerance.tolerant());
         // With a journal, a Map Run that exports its results resumes after its last
         // checkpoint (see `checkpoint.rs`).

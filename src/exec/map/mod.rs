@@ -88,6 +88,26 @@ impl Tolerance {
     }
 }
 
+/// Appends the results of `outcomes` in order (a tolerated failure as `{"Error",
+/// "Cause"}`); the first failure not tolerated is the Map's.
+pub(super) fn collect(
+    outcomes: Vec<Outcome>,
+    tolerant: bool,
+    results: &mut Vec<Value>,
+) -> Result<(), Failure> {
+    for o in outcomes {
+        match o {
+            Outcome::Done(v) => results.push(v),
+            Outcome::Failed(f) if tolerant => {
+                results.push(json!({"Error": f.error, "Cause": f.cause}))
+            }
+            Outcome::Failed(f) => return Err(f),
+            Outcome::Skipped => {}
+        }
+    }
+    Ok(())
+}
+
 /// Shared by the partitions of one Map.
 pub(super) struct Ctl {
     /// Lowest index of an unhandled failure (usize::MAX: none yet).
@@ -103,6 +123,17 @@ pub(super) struct Ctl {
 }
 
 impl Ctl {
+    /// The shared state of a Map run with these settings.
+    pub(super) fn new(settings: &MapSettings<'_>) -> Ctl {
+        Ctl {
+            min_fail: AtomicUsize::new(usize::MAX),
+            counters: Default::default(),
+            stop: AtomicBool::new(false),
+            tolerance: settings.tolerance,
+            park_stops: settings.max_concurrency.is_some_and(|n| n > 0),
+        }
+    }
+
     pub(super) fn should_skip(&self, i: usize) -> bool {
         self.stop.load(Ordering::Relaxed) || i > self.min_fail.load(Ordering::Relaxed)
     }
@@ -213,13 +244,7 @@ impl Run<'_> {
             ))
         });
         let job = MapJob::whole(m, env, items, &st.name);
-        let ctl = Ctl {
-            min_fail: AtomicUsize::new(usize::MAX),
-            counters: Default::default(),
-            stop: AtomicBool::new(false),
-            tolerance: settings.tolerance,
-            park_stops: settings.max_concurrency.is_some_and(|n| n > 0),
-        };
+        let ctl = Ctl::new(&settings);
         // Only the outermost Map shows a bar.
         let mode = if env.state.map_item.is_some() {
             crate::exec::Progress::Never
@@ -242,18 +267,9 @@ impl Run<'_> {
             return Err(exceeded_threshold());
         }
         let mut results = Vec::with_capacity(outcomes.len());
-        for o in outcomes {
-            match o {
-                Outcome::Done(v) => results.push(v),
-                Outcome::Failed(f) if settings.tolerance.tolerant() => {
-                    results.push(json!({"Error": f.error, "Cause": f.cause}))
-                }
-                Outcome::Failed(f) => {
-                    self.event("MapStateFailed", || None);
-                    return Err(f);
-                }
-                Outcome::Skipped => {}
-            }
+        if let Err(f) = collect(outcomes, settings.tolerance.tolerant(), &mut results) {
+            self.event("MapStateFailed", || None);
+            return Err(f);
         }
         self.event("MapStateSucceeded", || None);
         Ok(Value::Array(results))

@@ -142,6 +142,22 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 impl Console {
+    /// The `executionArn` of a console request that may be answered.
+    fn execution_arn(
+        &self,
+        headers: &HeaderMap,
+        q: &HashMap<String, String>,
+    ) -> Result<String, Response> {
+        self.check(headers, true)?;
+        q.get("executionArn").cloned().ok_or_else(|| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                "ValidationException",
+                "executionArn is required",
+            )
+        })
+    }
+
     /// Refuses cross-site requests, and requests without a session when `--auth` is on.
     fn check(&self, headers: &HeaderMap, needs_session: bool) -> Result<(), Response> {
         if headers.get("x-asl-console").is_none() {
@@ -363,26 +379,26 @@ async fn states(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = c.check(&headers, true) {
-        return r;
-    }
-    let Some(arn) = q.get("executionArn").cloned() else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "ValidationException",
-            "executionArn is required",
-        );
+    let arn = match c.execution_arn(&headers, &q) {
+        Ok(arn) => arn,
+        Err(r) => return r,
     };
     let console = Arc::clone(&c);
-    let tracked = tokio::task::spawn_blocking(move || track(&console, &arn)).await;
-    match tracked {
-        Ok(Ok(states)) => secure(axum::Json(json!({ "states": states })).into_response()),
-        Ok(Err(e)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", e),
-        Err(e) => refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalFailure",
-            e.to_string(),
-        ),
+    match blocking(move || track(&console, &arn)).await {
+        Ok(states) => secure(axum::Json(json!({ "states": states })).into_response()),
+        Err(r) => r,
+    }
+}
+
+/// Runs `f` (it reads the database) off the reactor; its error as InternalFailure.
+async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, Response> {
+    let internal = |e: String| refuse(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", e);
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(internal(e.to_string())),
+        Err(e) => Err(internal(e.to_string())),
     }
 }
 
@@ -408,34 +424,14 @@ async fn pending(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = c.check(&headers, true) {
-        return r;
-    }
-    let Some(arn) = q.get("executionArn").cloned() else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "ValidationException",
-            "executionArn is required",
-        );
+    let arn = match c.execution_arn(&headers, &q) {
+        Ok(arn) => arn,
+        Err(r) => return r,
     };
     let service = Arc::clone(&c.service);
-    let journal = tokio::task::spawn_blocking(move || service.store.journal(&arn)).await;
-    let entries = match journal {
-        Ok(Ok(e)) => e,
-        Ok(Err(e)) => {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalFailure",
-                e.to_string(),
-            );
-        }
-        Err(e) => {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalFailure",
-                e.to_string(),
-            );
-        }
+    let entries = match blocking(move || service.store.journal(&arn)).await {
+        Ok(e) => e,
+        Err(r) => return r,
     };
     let answered: HashSet<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
     let mut waiting = Vec::new();

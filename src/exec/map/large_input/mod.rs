@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 /// Inputs smaller than this are parsed whole (the split pays off for large ones).
 pub const LARGE_INPUT_BYTES: usize = 8 << 20;
@@ -298,13 +298,7 @@ impl Run<'_> {
         self.event("MapStateStarted", || {
             Some(("mapStateStartedEventDetails", json!({"length": total})))
         });
-        let ctl = Ctl {
-            min_fail: AtomicUsize::new(usize::MAX),
-            counters: Default::default(),
-            stop: AtomicBool::new(false),
-            tolerance: settings.tolerance,
-            park_stops: settings.max_concurrency.is_some_and(|n| n > 0),
-        };
+        let ctl = Ctl::new(&settings);
         let bar = ProgressBar::start(self.ex.progress, &st.name, total, &ctl.counters);
         let chunk = CHUNK_ITEMS_PER_THREAD * self.ex.threads().max(1);
         // The results as values, or (when they are the execution's output) as its text.
@@ -361,19 +355,10 @@ impl Run<'_> {
                     }
                 }
             }
-            for o in outcomes {
-                match o {
-                    Outcome::Done(v) => results.push(v),
-                    Outcome::Failed(f) if settings.tolerance.tolerant() => {
-                        results.push(json!({"Error": f.error, "Cause": f.cause}))
-                    }
-                    Outcome::Failed(f) => {
-                        drop(bar);
-                        self.event("MapStateFailed", || None);
-                        return Err(f);
-                    }
-                    Outcome::Skipped => {}
-                }
+            if let Err(f) = super::collect(outcomes, settings.tolerance.tolerant(), &mut results) {
+                drop(bar);
+                self.event("MapStateFailed", || None);
+                return Err(f);
             }
         }
         drop(bar);
