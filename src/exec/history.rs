@@ -207,3 +207,17 @@ impl History {
 pub fn text(v: &Value) -> Value {
     Value::String(serde_json::to_string(v).unwrap_or_default())
 }
+/// A StateExited event's details: with the variables the state assigned, as AWS
+/// records them (`assignedVariables`, name → JSON text).
+pub(crate) fn exited_details(
+    name: &str,
+    output: Value,
+    assigned: Option<serde_json::Map<String, Value>>,
+) -> Value {
+    let mut d = json!({"name": name, "output": output});
+    if let Some(a) = assigned {
+        d["assignedVariables"] = Value::Object(a);
+        d["assignedVariablesDetails"] = json!({"truncated": false});
+    }
+    d
+}

@@ -12,6 +12,9 @@
 //! - 5 minutes for an Express execution, one year for a Standard one (`States.Timeout`).
 
 use super::MAX_PAYLOAD_BYTES;
+use crate::asl::Failure;
+use crate::asl::failure::names;
+use crate::asl::model::State;
 use serde_json::Value;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -162,6 +165,40 @@ impl Warnings {
 
     pub(crate) fn into_texts(self) -> Vec<String> {
         self.texts.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl super::run::Run<'_> {
+    /// A state's output over 256 KiB: a failure under AWS's limits, else a warning.
+    pub(crate) fn check_output(&self, st: &State, output: &Value) -> Result<(), Failure> {
+        // Outputs inside Map iterations are left to the Map's own output (which holds
+        // them) unless the limit is enforced: the check would cost every item.
+        if !self.limits.state_payloads && super::history::in_map_iteration() {
+            return Ok(());
+        }
+        if !over_payload_limit(output) {
+            return Ok(());
+        }
+        self.output_over_limit(st)
+    }
+
+    /// A state's output is over the payload limit: the failure when the limit is
+    /// enforced, else the warning (once).
+    pub(crate) fn output_over_limit(&self, st: &State) -> Result<(), Failure> {
+        let cause = format!(
+            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+            st.name
+        );
+        if self.limits.state_payloads {
+            return Err(Failure::new(names::DATA_LIMIT_EXCEEDED, cause));
+        }
+        self.warnings.once(Passed::StatePayload, || {
+            format!(
+                "AWS would fail this execution with States.DataLimitExceeded: the output of state '{}' is over the limit of {MAX_PAYLOAD_BYTES} bytes. On AWS, keep large data in S3 (a Distributed Map's ResultWriter writes results there) and pass references (--aws-limits enforces the limit here).",
+                st.name
+            )
+        });
+        Ok(())
     }
 }
 

@@ -332,21 +332,6 @@ pub(crate) fn payload_size(v: &Value) -> usize {
 }
 
 /// The output of a state and where to go next (None: the scope ends).
-/// A StateExited event's details: with the variables the state assigned, as AWS
-/// records them (`assignedVariables`, name → JSON text).
-fn exited_details(
-    name: &str,
-    output: Value,
-    assigned: Option<serde_json::Map<String, Value>>,
-) -> Value {
-    let mut d = json!({"name": name, "output": output});
-    if let Some(a) = assigned {
-        d["assignedVariables"] = Value::Object(a);
-        d["assignedVariablesDetails"] = json!({"truncated": false});
-    }
-    d
-}
-
 pub(crate) struct Step {
     pub output: Value,
     pub next: Option<StateId>,
@@ -376,38 +361,6 @@ impl Run<'_> {
                 )
             });
         }
-    }
-
-    /// A state's output over 256 KiB: a failure under AWS's limits, else a warning.
-    fn check_output(&self, st: &State, output: &Value) -> Result<(), Failure> {
-        // Outputs inside Map iterations are left to the Map's own output (which holds
-        // them) unless the limit is enforced: the check would cost every item.
-        if !self.limits.state_payloads && super::history::in_map_iteration() {
-            return Ok(());
-        }
-        if !over_payload_limit(output) {
-            return Ok(());
-        }
-        self.output_over_limit(st)
-    }
-
-    /// A state's output is over the payload limit: the failure when the limit is
-    /// enforced, else the warning (once).
-    pub(crate) fn output_over_limit(&self, st: &State) -> Result<(), Failure> {
-        let cause = format!(
-            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-            st.name
-        );
-        if self.limits.state_payloads {
-            return Err(Failure::new(names::DATA_LIMIT_EXCEEDED, cause));
-        }
-        self.warnings.once(Passed::StatePayload, || {
-            format!(
-                "AWS would fail this execution with States.DataLimitExceeded: the output of state '{}' is over the limit of {MAX_PAYLOAD_BYTES} bytes. On AWS, keep large data in S3 (a Distributed Map's ResultWriter writes results there) and pass references (--aws-limits enforces the limit here).",
-                st.name
-            )
-        });
-        Ok(())
     }
 
     /// Notes that the state entered at event `entered_id` does something the journal
@@ -628,7 +581,7 @@ impl Run<'_> {
             self.event_in(scope, exited_type(ty), || {
                 Some((
                     "stateExitedEventDetails",
-                    exited_details(&st.name, text(&step.output), watch.finish()),
+                    super::history::exited_details(&st.name, text(&step.output), watch.finish()),
                 ))
             });
             return Ok(step);
@@ -651,7 +604,11 @@ impl Run<'_> {
                     self.event_in(scope, exited_type(ty), || {
                         Some((
                             "stateExitedEventDetails",
-                            exited_details(&st.name, text(&step.output), watch.finish()),
+                            super::history::exited_details(
+                                &st.name,
+                                text(&step.output),
+                                watch.finish(),
+                            ),
                         ))
                     });
                     return Ok(step);
@@ -726,7 +683,7 @@ impl Run<'_> {
                     self.event_in(scope, exited_type(ty), || {
                         Some((
                             "stateExitedEventDetails",
-                            exited_details(&st.name, text(&output), watch.finish()),
+                            super::history::exited_details(&st.name, text(&output), watch.finish()),
                         ))
                     });
                     return Ok(Step {
@@ -758,7 +715,7 @@ impl Run<'_> {
                 self.event_in(scope, exited_type(ty), || {
                     Some((
                         "stateExitedEventDetails",
-                        exited_details(&st.name, text(&output), watch.finish()),
+                        super::history::exited_details(&st.name, text(&output), watch.finish()),
                     ))
                 });
                 return Ok(Step {
