@@ -287,3 +287,34 @@ def test_the_console_can_be_turned_off(make_server):
     assert console_request(srv.url, "/console/api/session", {"X-Asl-Console": "1"})[0] != 200
     # The API still answers.
     assert srv.client().list_state_machines()["stateMachines"] == []
+
+
+def test_executions_are_filtered_by_status_and_searched_by_name_past_the_first_page(make_server, page):
+    srv = make_server()
+    sfn = srv.client()
+    _, arn = create_machine(sfn, dumps(WAIT_DEF), prefix="many")
+    names = [f"run-{i:03}" for i in range(150)]
+    for n in names:
+        sfn.start_execution(stateMachineArn=arn, name=n, input="{}")
+    for n in names:
+        wait_until_done(sfn, f"{arn.replace(':stateMachine:', ':execution:')}:{n}")
+    _, other = create_machine(sfn, dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}), prefix="fails")
+    failed = sfn.start_execution(stateMachineArn=other, name="broken-1", input="{}")["executionArn"]
+    wait_until_done(sfn, failed)
+    page.goto(f"{srv.url}/#/machine/{urllib.parse.quote(arn, safe='')}")
+    page.wait_for_selector("#executions tr[data-name]", timeout=WAIT_MS)
+    # A hundred at a time; the search reaches the ones not loaded yet.
+    assert len(page.query_selector_all("#executions tr[data-name]")) == 100
+    page.fill("#name-search", "run-00")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#executions tr[data-name]').length === 10", timeout=WAIT_MS)
+    shown = page.eval_on_selector_all("#executions tr[data-name]", "rs => rs.map(r => r.getAttribute('data-name'))")
+    assert sorted(shown) == [f"run-00{i}" for i in range(10)]
+    # Filtered by status on the server: none of these failed.
+    page.fill("#name-search", "")
+    page.select_option("#status-filter", "FAILED")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#executions tr[data-name]').length === 0", timeout=WAIT_MS)
+    page.select_option("#status-filter", "SUCCEEDED")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#executions tr[data-name]').length === 100", timeout=WAIT_MS)

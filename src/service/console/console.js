@@ -148,7 +148,23 @@ async function machine(arn) {
     draw();
   };
   status.addEventListener("change", () => load(true).catch(showError));
-  search.addEventListener("input", draw);
+  // A search looks at every execution: the pages not loaded yet are loaded first
+  // (1,000 at a time, up to 20,000).
+  let searching = null;
+  search.addEventListener("input", () => {
+    draw();
+    if (!search.value || !next || searching) return;
+    searching = (async () => {
+      while (next && loaded.length < 20000) {
+        const body = { stateMachineArn: arn, maxResults: 1000, nextToken: next };
+        if (status.value) body.statusFilter = status.value;
+        const r = await call("ListExecutions", body);
+        loaded = loaded.concat(r.executions || []);
+        next = r.nextToken || null;
+        draw();
+      }
+    })().catch(showError).finally(() => { searching = null; });
+  });
   more.addEventListener("click", () => load(false).catch(showError));
   const input = el("textarea", { id: "start-input", rows: 3 }, "{}");
   const start = el("button", { class: "primary", id: "start-execution", onclick: async () => {
