@@ -21,6 +21,7 @@
 //! states without a mock run their real resource (a "hybrid" test case).
 
 use crate::asl::Failure;
+use crate::asl::validate::escape;
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -72,10 +73,6 @@ pub struct MockConfig {
     pub path: String,
     /// State machine name → test case name → test case.
     machines: HashMap<String, HashMap<String, Arc<TestCase>>>,
-}
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// `"3"` → (3, 3), `"1-2"` → (1, 2).

@@ -173,12 +173,12 @@ impl Graph {
         })
     }
 
-    /// Every state's name, depth first (for checks that none is missing).
-    pub fn state_names(&self) -> Vec<String> {
-        fn walk(s: &Scope, out: &mut Vec<String>) {
+    /// Every state's node, depth first (a Map's or Parallel's before those inside it).
+    pub fn states(&self) -> Vec<&Node> {
+        fn walk<'g>(s: &'g Scope, out: &mut Vec<&'g Node>) {
             for n in &s.nodes {
                 if matches!(n.kind, NodeKind::State(_)) {
-                    out.push(n.name.clone());
+                    out.push(n);
                 }
                 for c in &n.children {
                     walk(c, out);
@@ -188,6 +188,11 @@ impl Graph {
         let mut out = Vec::new();
         walk(&self.top, &mut out);
         out
+    }
+
+    /// Every state's name, depth first (for checks that none is missing).
+    pub fn state_names(&self) -> Vec<String> {
+        self.states().into_iter().map(|n| n.name.clone()).collect()
     }
 
     /// The graph in `format` (`statuses` colour the states in SVG and HTML).
@@ -259,7 +264,7 @@ fn scope_of(
         ..Scope::default()
     };
     for (name, state) in states {
-        let here = format!("{}/States/{}", path, escape_pointer(name));
+        let here = format!("{}/States/{}", path, crate::asl::validate::escape(name));
         let ty = state.get("Type").and_then(Value::as_str).unwrap_or("?");
         let mut node = Node {
             id: name.clone(),
@@ -504,10 +509,6 @@ fn rule_text(rule: &Value) -> String {
         })
         .map(|(op, v)| format!("{var} {op} {}", short(v)))
         .unwrap_or_else(|| var.to_string())
-}
-
-fn escape_pointer(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

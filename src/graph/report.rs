@@ -19,7 +19,7 @@
 use super::html::{LEGEND, PAGE_STYLE, script_json};
 use super::plot::{self, Chart, Markers, Series};
 use super::svg::escape;
-use super::{Graph, NodeKind, Scope, Status, statuses_from_history};
+use super::{Graph, NodeKind, Status, statuses_from_history};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -236,18 +236,12 @@ fn outcome(r: &ExecutionReport<'_>) -> String {
 
 /// Names of the Map states of the definition, depth first.
 fn map_states(g: &Graph) -> Vec<String> {
-    fn walk(s: &Scope, out: &mut Vec<String>) {
-        for n in &s.nodes {
-            if n.kind == NodeKind::State("Map".to_string()) && !out.contains(&n.name) {
-                out.push(n.name.clone());
-            }
-            for c in &n.children {
-                walk(c, out);
-            }
+    let mut out: Vec<String> = Vec::new();
+    for n in g.states() {
+        if n.kind == NodeKind::State("Map".to_string()) && !out.contains(&n.name) {
+            out.push(n.name.clone());
         }
     }
-    let mut out = Vec::new();
-    walk(&g.top, &mut out);
     out
 }
 

@@ -137,9 +137,9 @@ async function machine(arn) {
       el("p", { class: "muted" }, rows.length + " shown of " + loaded.length + " loaded"));
     more.style.display = next ? "" : "none";
   };
-  const load = async (reset) => {
+  const load = async (reset, pageSize) => {
     if (reset) { loaded = []; next = null; }
-    const body = { stateMachineArn: arn, maxResults: 100 };
+    const body = { stateMachineArn: arn, maxResults: pageSize || 100 };
     if (status.value) body.statusFilter = status.value;
     if (next) body.nextToken = next;
     const r = await call("ListExecutions", body);
@@ -155,14 +155,7 @@ async function machine(arn) {
     draw();
     if (!search.value || !next || searching) return;
     searching = (async () => {
-      while (next && loaded.length < 20000) {
-        const body = { stateMachineArn: arn, maxResults: 1000, nextToken: next };
-        if (status.value) body.statusFilter = status.value;
-        const r = await call("ListExecutions", body);
-        loaded = loaded.concat(r.executions || []);
-        next = r.nextToken || null;
-        draw();
-      }
+      while (next && loaded.length < 20000) await load(false, 1000);
     })().catch(showError).finally(() => { searching = null; });
   });
   more.addEventListener("click", () => load(false).catch(showError));
