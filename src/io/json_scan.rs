@@ -30,6 +30,17 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
     None
 }
 
+/// The bytes a scan inside an array or object stops at: a string or a bracket.
+const STRUCTURAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'{' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b'}' as usize] = true;
+    t[b']' as usize] = true;
+    t
+};
+
 /// Items nested deeper than this are left to the ordinary parse (serde_json stops at
 /// 128 levels counted from the document's top, which a lone item can't see).
 const MAX_ITEM_DEPTH: usize = 100;
@@ -41,7 +52,8 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
         b'{' | b'[' => {
             let mut depth = 0usize;
             let mut j = i;
-            while j < b.len() {
+            loop {
+                j += b.get(j..)?.iter().position(|c| STRUCTURAL[*c as usize])?;
                 match b[j] {
                     b'"' => {
                         j = string_end(b, j)?;
@@ -63,7 +75,6 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
                 }
                 j += 1;
             }
-            None
         }
         _ => {
             // A number, true, false or null: up to the next delimiter.
@@ -77,78 +88,105 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The byte range of the value at `keys` (object keys from the top) in `text`: the
-/// whole document for no keys. None when a key is missing, a value on the way is not
-/// an object, or the scan meets something that is not JSON.
-pub fn locate(text: &[u8], keys: &[&str]) -> Option<(usize, usize)> {
+/// An array found in a document: its byte range (`[` … `]`) and each item's, in order.
+pub type FoundArray = ((usize, usize), Vec<(usize, usize)>);
+
+/// The array at `keys` (object keys from the top; the whole document for no keys) in
+/// `text`, with its items' byte ranges, in one pass over it. None when a key is
+/// missing, a value on the way is not an object, the value is not an array, or the
+/// scan meets something that is not JSON.
+pub fn locate_array(text: &[u8], keys: &[&str]) -> Option<FoundArray> {
     let mut start = skip_ws(text, 0);
-    let mut end = value_end(text, start)?;
-    for key in keys {
-        if text[start] != b'{' {
-            return None;
-        }
-        let mut i = skip_ws(text, start + 1);
-        let mut found = None;
-        while i < end && text[i] != b'}' {
-            let key_end = string_end(text, i).filter(|_| text[i] == b'"')?;
-            let raw = &text[i..key_end];
-            // Keys with escapes are decoded; the others compared as they are.
-            let same = if raw.contains(&b'\\') {
-                serde_json::from_slice::<String>(raw).ok()? == *key
-            } else {
-                &raw[1..raw.len() - 1] == key.as_bytes()
-            };
-            i = skip_ws(text, key_end);
-            if text.get(i) != Some(&b':') {
-                return None;
-            }
-            let v_start = skip_ws(text, i + 1);
-            let v_end = value_end(text, v_start)?;
-            if same {
-                // The last of duplicate keys wins, as serde_json's map keeps it.
-                found = Some((v_start, v_end));
-            }
-            i = skip_ws(text, v_end);
-            if text.get(i) == Some(&b',') {
-                i = skip_ws(text, i + 1);
-            }
-        }
-        let (s, e) = found?;
+    let Some((last, path)) = keys.split_last() else {
+        return array_scan(text, start);
+    };
+    for key in path {
+        let (s, _) = member(text, start, key, false)?;
         start = s;
-        end = e;
     }
-    Some((start, end))
+    let (_, found) = member(text, start, last, true)?;
+    found
 }
 
-/// The byte ranges of the items of the array at `start..end` (`[` … `]`), in order.
-/// None when the range is not an array the scan can follow.
-pub fn array_items(text: &[u8], start: usize, end: usize) -> Option<Vec<(usize, usize)>> {
-    if text.get(start) != Some(&b'[') || end < start + 2 || text[end - 1] != b']' {
+/// The value of `key` in the object at `start`: its start, and when `array`, the
+/// array found there (None if it is not one). The last of duplicate keys wins, as
+/// serde_json's map keeps it. None when the key is missing or this is not an object.
+fn member(
+    text: &[u8],
+    start: usize,
+    key: &str,
+    array: bool,
+) -> Option<(usize, Option<FoundArray>)> {
+    if text.get(start) != Some(&b'{') {
+        return None;
+    }
+    let mut i = skip_ws(text, start + 1);
+    let mut found = None;
+    while *text.get(i)? != b'}' {
+        let key_end = string_end(text, i).filter(|_| text[i] == b'"')?;
+        let raw = &text[i..key_end];
+        // Keys with escapes are decoded; the others compared as they are.
+        let same = if raw.contains(&b'\\') {
+            serde_json::from_slice::<String>(raw).ok()? == *key
+        } else {
+            &raw[1..raw.len() - 1] == key.as_bytes()
+        };
+        i = skip_ws(text, key_end);
+        if text.get(i) != Some(&b':') {
+            return None;
+        }
+        let v_start = skip_ws(text, i + 1);
+        let v_end = if same && array {
+            // The array's items are found as it is passed over.
+            let items = array_scan(text, v_start);
+            let end = match &items {
+                Some(((_, end), _)) => *end,
+                None => value_end(text, v_start)?,
+            };
+            found = Some((v_start, items));
+            end
+        } else {
+            let end = value_end(text, v_start)?;
+            if same {
+                found = Some((v_start, None));
+            }
+            end
+        };
+        i = skip_ws(text, v_end);
+        if text.get(i) == Some(&b',') {
+            i = skip_ws(text, i + 1);
+        }
+    }
+    found
+}
+
+/// The array at `start`: its range and its items' ranges. None when it is not an
+/// array the scan can follow (or not one).
+fn array_scan(text: &[u8], start: usize) -> Option<FoundArray> {
+    if text.get(start) != Some(&b'[') {
         return None;
     }
     let mut items = Vec::new();
     let mut i = skip_ws(text, start + 1);
-    let close = end - 1;
-    while i < close {
+    if text.get(i) == Some(&b']') {
+        return Some(((start, i + 1), items));
+    }
+    loop {
         let e = value_end(text, i)?;
-        if e > close {
-            return None;
-        }
         items.push((i, e));
         i = skip_ws(text, e);
-        match text.get(i) {
-            Some(b',') => {
+        match text.get(i)? {
+            b',' => {
                 i = skip_ws(text, i + 1);
                 // `[1,]` is not JSON.
-                if i >= close {
+                if text.get(i) == Some(&b']') {
                     return None;
                 }
             }
-            Some(b']') if i == close => {}
+            b']' => return Some(((start, i + 1), items)),
             _ => return None,
         }
     }
-    Some(items)
 }
 
 #[cfg(test)]
@@ -181,8 +219,7 @@ mod tests {
         fn items_cut_where_serde_sees_them(items in prop::collection::vec(arb_json(), 0..8), pretty in any::<bool>()) {
             let doc = json!({"before": {"x": "]"}, "items": items, "after": [1, "}"]});
             let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
-            let (s, e) = locate(text.as_bytes(), &["items"]).unwrap();
-            let ranges = array_items(text.as_bytes(), s, e).unwrap();
+            let ((s, e), ranges) = locate_array(text.as_bytes(), &["items"]).unwrap();
             prop_assert_eq!(ranges.len(), items.len());
             for ((a, b), item) in ranges.iter().zip(&items) {
                 let parsed: Value = serde_json::from_slice(&text.as_bytes()[*a..*b]).unwrap();
@@ -198,20 +235,28 @@ mod tests {
 
     #[test]
     fn keys_with_escapes_nesting_and_duplicates() {
-        let text = br#" { "a\"b" : 1, "x": {"y": [1, 2]}, "x": {"y": [3]} } "#;
+        let text = br#" { "a\"b" : [1], "x": {"y": [1, 2]}, "x": {"y": [3]}, "z": 1 } "#;
+        let found = |keys: &[&str]| {
+            locate_array(text, keys).map(|((s, e), items)| {
+                let items: Vec<&[u8]> = items.iter().map(|&(a, b)| &text[a..b]).collect();
+                (&text[s..e], items)
+            })
+        };
+        assert_eq!(found(&["a\"b"]), Some((&b"[1]"[..], vec![&b"1"[..]])));
+        assert_eq!(found(&["x", "y"]), Some((&b"[3]"[..], vec![&b"3"[..]])));
+        assert_eq!(found(&["missing"]), None);
+        assert_eq!(found(&["z"]), None, "not an array");
+        assert_eq!(locate_array(b"[1]", &["a"]), None);
+        assert_eq!(locate_array(b" [] ", &[]), Some(((1, 3), vec![])));
+        assert_eq!(locate_array(b"[1 2]", &[]), None);
+        assert_eq!(locate_array(b"[1,]", &[]), None);
         assert_eq!(
-            locate(text, &["a\"b"]).map(|(s, e)| &text[s..e]),
-            Some(&b"1"[..])
+            locate_array(br#"{"a": [1], "a": 2}"#, &["a"]),
+            None,
+            "the last key wins"
         );
-        let (s, e) = locate(text, &["x", "y"]).unwrap();
-        assert_eq!(&text[s..e], b"[3]");
-        assert_eq!(locate(text, &["missing"]), None);
-        assert_eq!(locate(b"[1]", &["a"]), None);
-        assert_eq!(array_items(b"[]", 0, 2), Some(vec![]));
-        assert_eq!(array_items(b"[1 2]", 0, 5), None);
-        assert_eq!(array_items(b"[1,]", 0, 4), None);
         let deep = format!("[{}{}]", "[".repeat(150), "]".repeat(150));
-        assert_eq!(array_items(deep.as_bytes(), 0, deep.len()), None);
-        assert_eq!(locate(br#"{"a": "unterminated"#, &["a"]), None);
+        assert_eq!(locate_array(deep.as_bytes(), &[]), None);
+        assert_eq!(locate_array(br#"{"a": ["unterminated"#, &["a"]), None);
     }
 }

@@ -1,6 +1,6 @@
 //! The columnar path against the row interpreter: same outputs, same text.
 
-use super::{ColumnarProgram, items_to_batch};
+use super::{ColumnarProgram, items_to_batch, text_items_to_batch};
 use crate::asl::model::{StateKind, StateMachine, load_text};
 use crate::exec::Executor;
 use proptest::prelude::*;
@@ -35,6 +35,12 @@ fn same(processor: &str, selector: Option<&str>, items: &[Value]) -> bool {
         .build()
         .run(&sm, json!({ "items": items }));
     let batch = items_to_batch(items).expect("one shape");
+    // The same batch straight from the items' text.
+    let (text, ranges) = as_text(items);
+    assert_eq!(
+        text_items_to_batch(&text, &ranges, None),
+        Some(batch.clone())
+    );
     let out = match prog.run(&batch) {
         Ok(out) => out,
         Err(e) => {
@@ -43,6 +49,14 @@ fn same(processor: &str, selector: Option<&str>, items: &[Value]) -> bool {
         }
     };
     let col = Value::Array(out.to_json());
+    // The outputs written straight from the columns are the values' text.
+    let mut written = b"[".to_vec();
+    assert!(out.write_json(&mut written), "written");
+    written.push(b']');
+    assert_eq!(
+        String::from_utf8(written).ok(),
+        serde_json::to_string(&col).ok()
+    );
     let row = row.output.expect("the Map succeeds");
     assert_eq!(row, col);
     assert_eq!(
@@ -50,6 +64,22 @@ fn same(processor: &str, selector: Option<&str>, items: &[Value]) -> bool {
         serde_json::to_string(&col).ok()
     );
     true
+}
+
+/// Items as one text, and each one's range in it.
+pub(super) fn as_text(items: &[Value]) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let mut text = b"[".to_vec();
+    let mut ranges = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            text.extend_from_slice(b", ");
+        }
+        let start = text.len();
+        text.extend_from_slice(&serde_json::to_vec_pretty(it).unwrap_or_default());
+        ranges.push((start, text.len()));
+    }
+    text.push(b']');
+    (text, ranges)
 }
 
 const BENCH: &str = r#"{"StartAt": "P", "States": {

@@ -549,11 +549,7 @@ impl Run<'_> {
         let Some(prog) = mp.columnar.as_deref() else {
             return self.run_rows_parallel(job, ctl, max_concurrency);
         };
-        if self.history.is_recording()
-            || (self.limits.map_iteration_events && job.map.mode == ProcessorMode::Inline)
-        {
-            // Per-item events (recorded, or counted toward the quota as AWS counts
-            // them) need per-item execution.
+        if !self.kernels_may_run(job.map) {
             return self.run_rows_parallel(job, ctl, max_concurrency);
         }
         let n = job.items.len();
@@ -573,40 +569,59 @@ impl Run<'_> {
                     let batch = crate::exec::columnar::items_to_batch(&job.items[range.clone()]);
                     let out = batch.and_then(|b| prog.run(&b).ok());
                     match out {
-                        Some(out) => {
-                            let mut outcomes: Vec<Outcome> =
-                                out.to_json().into_iter().map(Outcome::Done).collect();
-                            for (rows, error, cause) in &out.failures {
-                                for r in rows.values() {
-                                    if let Some(o) = outcomes.get_mut(*r as usize) {
-                                        *o = Outcome::Failed(Failure {
-                                            error: error.clone(),
-                                            cause: cause.clone(),
-                                        });
-                                    }
-                                }
-                            }
-                            for (k, o) in outcomes.iter().enumerate() {
-                                ctl.record(job.base + range.start + k, o);
-                            }
-                            ctl.counters
-                                .done
-                                .fetch_add(range.len() as u64, Ordering::Relaxed);
-                            if job.map.mode == ProcessorMode::Inline {
-                                // No per-item events here; AWS records at least four per
-                                // iteration (iteration started, a state entered and
-                                // exited, iteration ended), which the quota's warning
-                                // counts.
-                                self.history.add_counted_apart(4 * range.len() as u64);
-                            }
-                            outcomes
-                        }
+                        Some(out) => self.columnar_outcomes(job, ctl, &out, range.start),
                         None => self.run_range(job, ctl, range, false),
                     }
                 })
                 .collect();
             parts.into_iter().flatten().collect()
         })
+    }
+
+    /// Whether the kernels may run this Map's items: not when per-item events are
+    /// recorded, or counted toward the quota as AWS counts them.
+    pub(super) fn kernels_may_run(&self, m: &Map) -> bool {
+        let per_item_events = self.history.is_recording()
+            || (self.limits.map_iteration_events && m.mode == ProcessorMode::Inline);
+        !per_item_events
+    }
+
+    /// The outcomes of the kernels' run of the items from `job.items[start]` on,
+    /// recorded as run.
+    pub(super) fn columnar_outcomes(
+        &self,
+        job: &MapJob<'_>,
+        ctl: &Ctl,
+        out: &crate::exec::columnar::ColumnarOutput,
+        start: usize,
+    ) -> Vec<Outcome> {
+        let mut outcomes: Vec<Outcome> = out.to_json().into_iter().map(Outcome::Done).collect();
+        for (rows, error, cause) in &out.failures {
+            for r in rows.values() {
+                if let Some(o) = outcomes.get_mut(*r as usize) {
+                    *o = Outcome::Failed(Failure {
+                        error: error.clone(),
+                        cause: cause.clone(),
+                    });
+                }
+            }
+        }
+        for (k, o) in outcomes.iter().enumerate() {
+            ctl.record(job.base + start + k, o);
+        }
+        self.columnar_counted(job, ctl, outcomes.len());
+        outcomes
+    }
+
+    /// Counts `n` items the kernels ran.
+    pub(super) fn columnar_counted(&self, job: &MapJob<'_>, ctl: &Ctl, n: usize) {
+        ctl.counters.done.fetch_add(n as u64, Ordering::Relaxed);
+        if job.map.mode == ProcessorMode::Inline {
+            // No per-item events here; AWS records at least four per iteration
+            // (iteration started, a state entered and exited, iteration ended), which
+            // the quota's warning counts.
+            self.history.add_counted_apart(4 * n as u64);
+        }
     }
 
     fn tolerated_percentage(&self, m: &Map, env: &StateEnv<'_>) -> Result<Option<f64>, Failure> {
