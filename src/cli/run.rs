@@ -284,7 +284,7 @@ fn run_inner(mut a: RunArgs) -> Result<i32, i32> {
             Status::Succeeded => {
                 match &out.output_text {
                     Some(t) => {
-                        let _ = std::io::Write::write_all(&mut w, t.as_bytes());
+                        let _ = t.write_to(&mut w);
                     }
                     None => {
                         let _ = serde_json::to_writer(

@@ -106,7 +106,45 @@ pub struct Execution {
     pub map_runs: Vec<MapRunSummary>,
     /// The output as compact JSON text instead of `output`, when a Map over items
     /// given as text wrote its results straight into it (see [`split_input`]).
-    pub output_text: Option<String>,
+    pub output_text: Option<OutputText>,
+}
+
+/// An output as JSON text in pieces, in order, never joined: a large output is
+/// written piece by piece, so it is never copied into one buffer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputText {
+    pieces: Vec<String>,
+    len: usize,
+}
+
+impl OutputText {
+    /// Appends a piece.
+    pub fn push(&mut self, piece: String) {
+        self.len += piece.len();
+        if !piece.is_empty() {
+            self.pieces.push(piece);
+        }
+    }
+
+    /// The length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes the text, piece by piece.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.pieces.iter().try_for_each(|p| w.write_all(p.as_bytes()))
+    }
+}
+
+impl std::fmt::Display for OutputText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pieces.iter().try_for_each(|p| f.write_str(p))
+    }
 }
 
 impl Execution {

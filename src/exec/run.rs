@@ -52,7 +52,7 @@ pub(crate) struct Run<'e> {
     /// The first Map's items as text, until that Map takes them.
     pub large_items: std::sync::Mutex<Option<std::sync::Arc<super::LargeItems>>>,
     /// The execution's output as text, when that Map wrote it so.
-    pub raw_output: std::sync::Mutex<Option<String>>,
+    pub raw_output: std::sync::Mutex<Option<crate::exec::OutputText>>,
 }
 
 /// Where a scope runs: inside a Map iteration it knows its item.

@@ -129,15 +129,17 @@ impl<'de> Visitor<'de> for Row<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut at = 0;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if self.keep.is_some_and(|k| !k.contains(key.as_ref())) {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
+            // The key expected next (every field here is kept), or one not kept.
             match self.fields.get_mut(at) {
-                Some((name, column)) if *name == key => map.next_value_seed(Cell(column))?,
+                Some((name, column)) if *name == key => {
+                    map.next_value_seed(Cell(column))?;
+                    at += 1;
+                }
+                _ if self.keep.is_some_and(|k| !k.contains(key.as_ref())) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
                 _ => return Err(A::Error::custom("another key")),
             }
-            at += 1;
         }
         if at == self.fields.len() {
             Ok(())

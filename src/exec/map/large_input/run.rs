@@ -10,7 +10,7 @@ use super::super::{COLUMNAR_PARTITION, Ctl, MapJob, MapSettings, Outcome, exceed
 use super::LargeItems;
 use crate::asl::Failure;
 use crate::asl::model::{Map, State};
-use crate::exec::MAX_PAYLOAD_BYTES;
+use crate::exec::{MAX_PAYLOAD_BYTES, OutputText};
 use crate::exec::columnar::{ColumnarProgram, parse_item, text_items_to_batch};
 use crate::exec::context::StateEnv;
 use crate::exec::progress::ProgressBar;
@@ -62,6 +62,7 @@ struct Chunk<'a, 'j> {
     raw: bool,
     tolerant: bool,
     phases: &'a Phases,
+    ratio: &'a OutputRatio,
 }
 
 impl Run<'_> {
@@ -87,17 +88,15 @@ impl Run<'_> {
         // The results as values, or (when they are the execution's output) as its text.
         let raw = large.raw_output && !self.limits.state_payloads;
         let mut results = Vec::with_capacity(if raw { 0 } else { total });
-        let mut text_out = String::new();
-        if raw {
-            // Reserved, not touched: growing it by doubling would copy it again and again.
-            text_out.reserve(large.text.len().saturating_mul(2));
-            text_out.push('[');
-        }
+        // The output's pieces, kept as written (never copied into one buffer).
+        let mut text_out = OutputText::default();
+        text_out.push("[".into());
         let kernels = match (&settings.strategy, settings.plan.columnar.as_deref()) {
             (crate::plan::Strategy::Columnar, Some(p)) if self.kernels_may_run(m) => Some(p),
             _ => None,
         };
         let phases = Phases::default();
+        let ratio = OutputRatio::default();
         let started = Instant::now();
         let no_items: [Value; 0] = [];
         for (c, ranges) in large.ranges.chunks(chunk).enumerate() {
@@ -110,6 +109,7 @@ impl Run<'_> {
                 raw,
                 tolerant,
                 phases: &phases,
+                ratio: &ratio,
             };
             let pieces = match kernels {
                 Some(prog) => self.run_chunk_columnar(&shared, prog, ranges),
@@ -123,9 +123,9 @@ impl Run<'_> {
                     Piece::Text(t) => {
                         if !t.is_empty() {
                             if text_out.len() > 1 {
-                                text_out.push(',');
+                                text_out.push(",".into());
                             }
-                            text_out.push_str(&t);
+                            text_out.push(t);
                         }
                         Ok(())
                     }
@@ -161,7 +161,7 @@ impl Run<'_> {
         }
         self.event("MapStateSucceeded", || None);
         if raw {
-            text_out.push(']');
+            text_out.push("]".into());
             if text_out.len() > MAX_PAYLOAD_BYTES {
                 self.output_over_limit(st)?;
             }
@@ -203,8 +203,10 @@ impl Run<'_> {
                         return self.run_refused(chunk, ranges, start);
                     };
                     if chunk.raw && out.failures.is_empty() {
-                        let mut text = Vec::with_capacity(out_capacity(chunk.text, ranges));
+                        let input = span(ranges);
+                        let mut text = Vec::with_capacity(chunk.ratio.capacity(input));
                         if out.write_json(&mut text) {
+                            chunk.ratio.add(input, text.len());
                             self.columnar_counted(chunk.job, chunk.ctl, n);
                             let piece = Piece::Text(String::from_utf8(text).unwrap_or_default());
                             chunk.phases.lap(Phases::WRITE, clock);
@@ -276,13 +278,40 @@ fn parse_items(text: &[u8], ranges: &[(usize, usize)]) -> Vec<Value> {
         .collect()
 }
 
-/// Room for a partition's output text: about its input's size.
-fn out_capacity(text: &[u8], ranges: &[(usize, usize)]) -> usize {
+/// The bytes of text the items of `ranges` span.
+fn span(ranges: &[(usize, usize)]) -> usize {
     match (ranges.first(), ranges.last()) {
-        (Some(&(s, _)), Some(&(_, e))) => (e - s) + (e - s) / 4,
+        (Some(&(s, _)), Some(&(_, e))) => e - s,
         _ => 0,
     }
-    .min(text.len())
+}
+
+/// Output bytes per input byte written so far, to size the next partition's buffer
+/// (too small, it grows by copying; too large, the rest is memory held to the end).
+#[derive(Default)]
+struct OutputRatio {
+    input: AtomicU64,
+    output: AtomicU64,
+}
+
+impl OutputRatio {
+    /// Room for the output of items spanning `input` bytes: by the ratio so far plus
+    /// a tenth, or twice the input before anything was written.
+    fn capacity(&self, input: usize) -> usize {
+        let (i, o) = (
+            self.input.load(Ordering::Relaxed),
+            self.output.load(Ordering::Relaxed),
+        );
+        if i == 0 {
+            return 2 * input;
+        }
+        (input as u128 * u128::from(o) * 11 / (u128::from(i) * 10)) as usize
+    }
+
+    fn add(&self, input: usize, output: usize) {
+        self.input.fetch_add(input as u64, Ordering::Relaxed);
+        self.output.fetch_add(output as u64, Ordering::Relaxed);
+    }
 }
 
 fn holds_untolerated(outcomes: &[Outcome], tolerant: bool) -> bool {

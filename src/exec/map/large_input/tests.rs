@@ -100,7 +100,8 @@ fn shaped(mut items: Vec<Value>, uniform: bool, missing: usize) -> Vec<Value> {
 
 fn output_text(e: &crate::exec::Execution) -> Option<String> {
     e.output_text
-        .clone()
+        .as_ref()
+        .map(ToString::to_string)
         .or_else(|| e.output.as_ref().map(to_compact))
 }
 
