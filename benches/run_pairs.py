@@ -7,7 +7,11 @@ Each run's stdout goes to OUT_DIR/NAME.out (the last run's is kept), stderr to
 OUT_DIR/NAME.err. Wall time is measured from fork to exit; peak RSS is the child's
 ru_maxrss from wait4 (the kernel's own count, in KiB). Prints, per program, the median,
 minimum and maximum of both, the max/min spread, and the per-pair ratios B/A (median,
-minimum, maximum). Writes OUT_DIR/pairs.json with every run. Exits 1 when a run fails.
+minimum, maximum). It also prints the CPU time each run spent in the program itself
+(user) and in the kernel on its behalf (system: on a virtual machine mostly clearing
+fresh pages), from the same wait4, so a slow run can be told apart: the program did more
+work, or the kernel took longer for the same work. Writes OUT_DIR/pairs.json with every
+run. Exits 1 when a run fails.
 """
 import json
 import os
@@ -30,7 +34,7 @@ def run(cmd, out_path, err_path):
         _, status, usage = os.wait4(pid, 0)
         wall = time.perf_counter() - t0
     code = os.waitstatus_to_exitcode(status)
-    return code, wall, usage.ru_maxrss / 1024.0  # MiB
+    return code, wall, usage.ru_maxrss / 1024.0, usage.ru_utime, usage.ru_stime  # MiB, s
 
 
 def summary(values):
@@ -46,13 +50,16 @@ def main():
     runs = {name_a: [], name_b: []}
     for i in range(pairs):
         for name, cmd in ((name_a, cmd_a), (name_b, cmd_b)):
-            code, wall, rss = run(cmd, f"{out_dir}/{name}.out", f"{out_dir}/{name}.err")
+            code, wall, rss, user, system = run(
+                cmd, f"{out_dir}/{name}.out", f"{out_dir}/{name}.err")
             if code != 0:
                 sys.stderr.write(f"FAIL: {name} exited {code}: {' '.join(cmd)}\n")
                 sys.stderr.write(open(f"{out_dir}/{name}.err", errors="replace").read())
                 return 1
-            runs[name].append({"wall_s": wall, "peak_rss_mib": rss})
-            sys.stderr.write(f"   pair {i + 1}/{pairs} {name}: {wall:.3f} s, {rss:.0f} MiB\n")
+            runs[name].append({"wall_s": wall, "peak_rss_mib": rss, "user_s": user,
+                               "system_s": system})
+            sys.stderr.write(f"   pair {i + 1}/{pairs} {name}: {wall:.3f} s, {rss:.0f} MiB, "
+                             f"user {user:.3f} s, system {system:.3f} s\n")
     json.dump(runs, open(f"{out_dir}/pairs.json", "w"), indent=1)
     print(f"{'program':<14} {'median s':>9} {'min s':>8} {'max s':>8} {'max/min':>8} "
           f"{'median MiB':>11} {'min MiB':>8} {'max MiB':>8}")
@@ -61,6 +68,13 @@ def main():
         m = summary([r["peak_rss_mib"] for r in runs[name]])
         print(f"{name:<14} {t[0]:>9.3f} {t[1]:>8.3f} {t[2]:>8.3f} {t[2] / t[1]:>8.2f} "
               f"{m[0]:>11.0f} {m[1]:>8.0f} {m[2]:>8.0f}")
+    print(f"{'CPU time':<14} {'user med':>9} {'min':>8} {'max':>8} {'max/min':>8} "
+          f"{'system med':>11} {'min':>8} {'max':>8}")
+    for name in (name_a, name_b):
+        u = summary([r["user_s"] for r in runs[name]])
+        k = summary([r["system_s"] for r in runs[name]])
+        print(f"{name:<14} {u[0]:>9.3f} {u[1]:>8.3f} {u[2]:>8.3f} {u[2] / u[1]:>8.2f} "
+              f"{k[0]:>11.3f} {k[1]:>8.3f} {k[2]:>8.3f}")
     for what, key in (("time", "wall_s"), ("peak RSS", "peak_rss_mib")):
         ratios = [b[key] / a[key] for a, b in zip(runs[name_a], runs[name_b])]
         med, lo, hi = summary(ratios)

@@ -284,7 +284,15 @@ fn run_inner(mut a: RunArgs) -> Result<i32, i32> {
             Status::Succeeded => {
                 match &out.output_text {
                     Some(t) => {
+                        let clock = std::time::Instant::now();
                         let _ = t.write_to(&mut w);
+                        let _ = std::io::Write::flush(&mut w);
+                        if std::env::var_os("ASL_PHASES").is_some() {
+                            eprintln!(
+                                "asl: large input: printing the output {:.3} s",
+                                clock.elapsed().as_secs_f64()
+                            );
+                        }
                     }
                     None => {
                         let _ = serde_json::to_writer(

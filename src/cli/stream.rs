@@ -263,7 +263,9 @@ fn run_one(job: &Job, input: Input) -> Output {
             output,
             output_text,
             ..
-        }) => output_text.map(|t| t.to_string()).unwrap_or_else(|| compact(&output.unwrap_or(Value::Null))),
+        }) => output_text
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| compact(&output.unwrap_or(Value::Null))),
         Ok(Execution { error, cause, .. }) => compact(&json!({"error": error, "cause": cause})),
         Err(p) => {
             let msg = p

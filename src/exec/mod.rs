@@ -137,7 +137,9 @@ impl OutputText {
 
     /// Writes the text, piece by piece.
     pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        self.pieces.iter().try_for_each(|p| w.write_all(p.as_bytes()))
+        self.pieces
+            .iter()
+            .try_for_each(|p| w.write_all(p.as_bytes()))
     }
 }
 

@@ -1,5 +1,5 @@
-//! A structural scan of JSON text: where a value is inside a document (by object keys)
-//! and where each item of an array begins and ends, without building the values.
+//! A structural scan of JSON text: where an array is inside a document (by object keys)
+//! and where each of its items begins and ends, in one pass, without building values.
 //!
 //! A large execution input whose Map reads one array (`{"items": [ … a million … ]}`)
 //! is then parsed as two parts: the document with that array left out (small), and

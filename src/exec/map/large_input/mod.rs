@@ -6,10 +6,12 @@
 //!
 //! [`split_input`] decides (from the definition alone) and splits the text; the Map
 //! takes the items with [`Run::take_large_items`] and runs them chunk by chunk through
-//! the same strategies and the same per-item code as any inline Map, so its results,
-//! errors and warnings are those of the ordinary run. Whatever the split can't vouch
-//! for (an item that is not JSON, nesting too deep) makes the caller parse the whole
-//! text the ordinary way, before anything ran.
+//! the same strategies and the same per-item code as any inline Map (see `run.rs`:
+//! items the Arrow kernels run go from text straight into columns, and their outputs
+//! from columns straight into the output's text), so its results, errors and warnings
+//! are those of the ordinary run. Whatever the split can't vouch for (an item that is
+//! not JSON, nesting too deep) makes the caller parse the whole text the ordinary way,
+//! before anything ran.
 
 use crate::asl::model::template::Template;
 use crate::asl::model::{

@@ -10,11 +10,11 @@ use super::super::{COLUMNAR_PARTITION, Ctl, MapJob, MapSettings, Outcome, exceed
 use super::LargeItems;
 use crate::asl::Failure;
 use crate::asl::model::{Map, State};
-use crate::exec::{MAX_PAYLOAD_BYTES, OutputText};
 use crate::exec::columnar::{ColumnarProgram, parse_item, text_items_to_batch};
 use crate::exec::context::StateEnv;
 use crate::exec::progress::ProgressBar;
 use crate::exec::run::Run;
+use crate::exec::{MAX_PAYLOAD_BYTES, OutputText};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::collections::HashSet;
