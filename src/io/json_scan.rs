@@ -98,7 +98,7 @@ pub type FoundArray = ((usize, usize), Vec<(usize, usize)>);
 pub fn locate_array(text: &[u8], keys: &[&str]) -> Option<FoundArray> {
     let mut start = skip_ws(text, 0);
     let Some((last, path)) = keys.split_last() else {
-        return array_scan(text, start);
+        return array_scan_any(text, start);
     };
     for key in path {
         let (s, _) = member(text, start, key, false)?;
@@ -138,7 +138,7 @@ fn member(
         let v_start = skip_ws(text, i + 1);
         let v_end = if same && array {
             // The array's items are found as it is passed over.
-            let items = array_scan(text, v_start);
+            let items = array_scan_any(text, v_start);
             let end = match &items {
                 Some(((_, end), _)) => *end,
                 None => value_end(text, v_start)?,
@@ -189,6 +189,178 @@ fn array_scan(text: &[u8], start: usize) -> Option<FoundArray> {
     }
 }
 
+/// Arrays in texts longer than this are scanned in parallel.
+const PARALLEL_SCAN_BYTES: usize = 4 << 20;
+
+/// The array at `start`, scanned in parallel when the text is large.
+fn array_scan_any(text: &[u8], start: usize) -> Option<FoundArray> {
+    let threads = rayon::current_num_threads();
+    if threads < 2 || text.len() - start < PARALLEL_SCAN_BYTES {
+        return array_scan(text, start);
+    }
+    let segment = (text.len() - start).div_ceil(4 * threads).max(1 << 20);
+    array_scan_parallel(text, start, segment)
+}
+
+/// What a scan of one segment of text saw, from a depth it doesn't know: the commas
+/// that may be at the array's own level (each at the lowest depth seen so far in the
+/// segment) and where that depth went lower, the depth at its end relative to its
+/// start, the deepest it went, and whether it ended inside a string.
+#[derive(Default)]
+struct Segment {
+    /// Positions of the commas at the lowest depth so far, in order.
+    commas: Vec<usize>,
+    /// Each closing bracket that went lower than the segment had been: (how many
+    /// commas were recorded before it, the new depth, its position).
+    lows: Vec<(usize, i64, usize)>,
+    depth: i64,
+    deepest: i64,
+    in_string: bool,
+}
+
+/// Scans `b[from..to]`, starting inside a string when `in_string`.
+fn scan_segment(b: &[u8], from: usize, to: usize, in_string: bool) -> Segment {
+    let mut s = Segment::default();
+    let b = &b[..to];
+    let mut j = from;
+    if in_string {
+        // To the end of the string the segment starts in.
+        match string_end(b, from - 1) {
+            Some(e) => j = e,
+            None => {
+                s.in_string = true;
+                return s;
+            }
+        }
+    }
+    let mut lowest = 0;
+    while let Some(k) = b.get(j..).and_then(|rest| {
+        rest.iter()
+            .position(|c| STRUCTURAL[*c as usize] || *c == b',')
+    }) {
+        j += k;
+        match b[j] {
+            b'"' => match string_end(b, j) {
+                Some(e) => {
+                    j = e;
+                    continue;
+                }
+                None => {
+                    s.in_string = true;
+                    return s;
+                }
+            },
+            b'{' | b'[' => {
+                s.depth += 1;
+                s.deepest = s.deepest.max(s.depth);
+            }
+            b'}' | b']' => {
+                s.depth -= 1;
+                if s.depth < lowest {
+                    lowest = s.depth;
+                    s.lows.push((s.commas.len(), s.depth, j));
+                }
+            }
+            _ => {
+                if s.depth == lowest {
+                    s.commas.push(j);
+                }
+            }
+        }
+        j += 1;
+    }
+    s
+}
+
+/// [`array_scan`] in segments of about `segment` bytes scanned in parallel: each is
+/// first scanned as if it started outside a string; one that turns out to start inside
+/// one is scanned again as such. Segments start where the byte before is not a
+/// backslash (so never on an escaped character), after a `},` when one is near.
+fn array_scan_parallel(text: &[u8], start: usize, segment: usize) -> Option<FoundArray> {
+    use rayon::prelude::*;
+    if text.get(start) != Some(&b'[') {
+        return None;
+    }
+    let first = start + 1;
+    let mut bounds = vec![first];
+    let mut at = first;
+    while at + segment < text.len() {
+        let target = at + segment;
+        let near = text[target..(target + 4096).min(text.len())]
+            .windows(2)
+            .position(|w| w == b"},")
+            .map(|k| target + k + 1);
+        let mut b = near.unwrap_or(target);
+        while b < text.len() && text[b - 1] == b'\\' {
+            b += 1;
+        }
+        if b >= text.len() {
+            break;
+        }
+        bounds.push(b);
+        at = b;
+    }
+    bounds.push(text.len());
+    let outside: Vec<Segment> = bounds
+        .par_windows(2)
+        .map(|w| scan_segment(text, w[0], w[1], false))
+        .collect();
+    // The array's own level is depth 1 from `first`; its end is the first closing
+    // bracket back at 0. Items are cut at the commas of depth 1 as they are met.
+    let mut items = Vec::with_capacity(outside.iter().map(|s| s.commas.len()).sum::<usize>() + 1);
+    let mut from = first;
+    let mut cut = |to: usize| {
+        let s = skip_ws(text, from);
+        let mut e = to;
+        while e > s && matches!(text[e - 1], b' ' | b'\n' | b'\t' | b'\r') {
+            e -= 1;
+        }
+        items.push((s, e));
+        from = to + 1;
+    };
+    let mut base = 1i64;
+    let mut in_string = false;
+    let mut end = None;
+    'segments: for (k, w) in bounds.windows(2).enumerate() {
+        let again;
+        let seg = if in_string {
+            again = scan_segment(text, w[0], w[1], true);
+            &again
+        } else {
+            &outside[k]
+        };
+        if base + seg.deepest - 1 > MAX_ITEM_DEPTH as i64 {
+            return None;
+        }
+        // The commas between one low and the next are at the first one's depth.
+        let mut level = (0, 0i64);
+        for &(before, depth, at) in seg.lows.iter().chain([&(seg.commas.len(), i64::MIN, 0)]) {
+            if base + level.1 == 1 {
+                seg.commas[level.0..before].iter().for_each(|&c| cut(c));
+            }
+            if depth != i64::MIN && base + depth == 0 {
+                // `[ … }` is not an array (the skeleton, holding `[]`, wouldn't say).
+                if text[at] != b']' {
+                    return None;
+                }
+                cut(at);
+                end = Some(at);
+                break 'segments;
+            }
+            level = (before, depth);
+        }
+        base += seg.depth;
+        in_string = seg.in_string;
+    }
+    let end = end?;
+    match items.as_slice() {
+        [(s, e)] if s == e => items.clear(),
+        _ if items.iter().any(|(s, e)| s >= e) => return None,
+        _ => {}
+    }
+    Some(((start, end + 1), items))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +405,59 @@ mod tests {
         }
     }
 
+    /// Random JSON-ish text around an array: valid documents, and ones with a byte
+    /// changed (an escape, a quote, a bracket, a comma).
+    fn arb_text() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::collection::vec(arb_json(), 0..8),
+            any::<bool>(),
+            prop::option::of((
+                any::<prop::sample::Index>(),
+                prop::sample::select(b"\\\"[]{},x ".to_vec()),
+            )),
+        )
+            .prop_map(|(items, pretty, change)| {
+                let doc = Value::Array(items);
+                let mut text = if pretty {
+                    serde_json::to_vec_pretty(&doc)
+                } else {
+                    serde_json::to_vec(&doc)
+                }
+                .unwrap_or_default();
+                if let Some((at, byte)) = change {
+                    let i = at.index(text.len());
+                    if i > 0 {
+                        text[i] = byte;
+                    }
+                }
+                text
+            })
+    }
+
+    proptest! {
+        /// Scanned in parallel, in segments of any size (so starting inside strings,
+        /// on escapes, inside items at any depth), an array is found as one pass finds
+        /// it. Text that is not JSON may be cut otherwise, but never so that the cuts
+        /// and the rest all parse: the split's checks then refuse it.
+        #[test]
+        fn parallel_scan_finds_what_one_pass_finds(text in arb_text(), segment in 1usize..48) {
+            let one = array_scan(&text, 0);
+            let parallel = array_scan_parallel(&text, 0, segment);
+            if serde_json::from_slice::<Value>(&text).is_ok() {
+                prop_assert!(one.is_some());
+                prop_assert_eq!(&parallel, &one);
+            }
+            for ((s, e), items) in [one, parallel].into_iter().flatten() {
+                let skeleton = [&text[..s], b"[]", &text[e..]].concat();
+                let all_parse = serde_json::from_slice::<Value>(&skeleton).is_ok()
+                    && items.iter().all(|&(a, b)| serde_json::from_slice::<Value>(&text[a..b]).is_ok());
+                if all_parse {
+                    prop_assert!(serde_json::from_slice::<Value>(&text).is_ok(), "{}", String::from_utf8_lossy(&text));
+                }
+            }
+        }
+    }
+
     #[test]
     fn keys_with_escapes_nesting_and_duplicates() {
         let text = br#" { "a\"b" : [1], "x": {"y": [1, 2]}, "x": {"y": [3]}, "z": 1 } "#;
@@ -257,6 +482,13 @@ mod tests {
         );
         let deep = format!("[{}{}]", "[".repeat(150), "]".repeat(150));
         assert_eq!(locate_array(deep.as_bytes(), &[]), None);
+        for segment in [1, 7, 1000] {
+            assert_eq!(array_scan_parallel(deep.as_bytes(), 0, segment), None);
+            let limit = format!("[1, {}{}]", "[".repeat(100), "]".repeat(100));
+            let one = array_scan(limit.as_bytes(), 0);
+            assert!(one.is_some());
+            assert_eq!(array_scan_parallel(limit.as_bytes(), 0, segment), one);
+        }
         assert_eq!(locate_array(br#"{"a": ["unterminated"#, &["a"]), None);
     }
 }
