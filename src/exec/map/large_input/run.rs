@@ -83,7 +83,17 @@ impl Run<'_> {
         });
         let ctl = Ctl::new(&settings);
         let bar = ProgressBar::start(self.ex.progress, &st.name, total, &ctl.counters);
-        let chunk = CHUNK_ITEMS_PER_THREAD * self.ex.threads().max(1);
+        let kernels = match (&settings.strategy, settings.plan.columnar.as_deref()) {
+            (crate::plan::Strategy::Columnar, Some(p)) if self.kernels_may_run(m) => Some(p),
+            _ => None,
+        };
+        // Items parsed into values are parsed a chunk at a time (which bounds their
+        // memory); the kernels' partitions hold their items only while they run, so
+        // all of them go in one parallel pass, with no wait between chunks.
+        let chunk = match kernels {
+            Some(_) => total.max(1),
+            None => CHUNK_ITEMS_PER_THREAD * self.ex.threads().max(1),
+        };
         let tolerant = settings.tolerance.tolerant();
         // The results as values, or (when they are the execution's output) as its text.
         let raw = large.raw_output && !self.limits.state_payloads;
@@ -91,10 +101,6 @@ impl Run<'_> {
         // The output's pieces, kept as written (never copied into one buffer).
         let mut text_out = OutputText::default();
         text_out.push("[".into());
-        let kernels = match (&settings.strategy, settings.plan.columnar.as_deref()) {
-            (crate::plan::Strategy::Columnar, Some(p)) if self.kernels_may_run(m) => Some(p),
-            _ => None,
-        };
         let phases = Phases::default();
         let ratio = OutputRatio::default();
         let started = Instant::now();
@@ -190,7 +196,7 @@ impl Run<'_> {
                 .map(|(p, ranges)| {
                     let start = p * part;
                     let n = ranges.len();
-                    if chunk.ctl.should_skip(chunk.job.base + start) {
+                    if chunk.ctl.should_skip(chunk.job.base + start) || self.stopped() {
                         return Piece::Outcomes((0..n).map(|_| Outcome::Skipped).collect());
                     }
                     let clock = Instant::now();
