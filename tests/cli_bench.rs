@@ -1,7 +1,9 @@
 //! `asl bench`: the shape and internal consistency of its report (never timings).
 
+mod harness;
+
+use harness::TempPath;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -28,7 +30,8 @@ const FAILING: &str = r#"{
   "States": {"Boom": {"Type": "Fail", "Error": "Bench.Failed", "Cause": "on purpose"}}
 }"#;
 
-fn temp_file(name: &str, text: &str) -> PathBuf {
+/// A file under the temp dir with a unique name, removed on drop.
+fn temp_file(name: &str, text: &str) -> TempPath {
     static N: AtomicU32 = AtomicU32::new(0);
     let p = std::env::temp_dir().join(format!(
         "asl-cli-bench-{}-{}-{name}",
@@ -36,10 +39,10 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::write(&p, text).expect("temp file written");
-    p
+    TempPath::new(p)
 }
 
-fn setup() -> (PathBuf, PathBuf) {
+fn setup() -> (TempPath, TempPath) {
     let def = temp_file("map.asl.json", MACHINE);
     let xs: Vec<i64> = (0..20).collect();
     let input = temp_file("input.json", &json!({ "xs": xs }).to_string());

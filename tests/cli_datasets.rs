@@ -1,8 +1,11 @@
 //! `asl datasets logs`: determinism, row counts and schema of every format, `--files`
 //! splitting, the bundled samples, and usage errors (exit 2).
 
+mod harness;
+
 use arrow::array::{Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::DataType;
+use harness::TempPath;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -20,7 +23,8 @@ const COLUMNS: [&str; 8] = [
     "client_ip",
 ];
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh path under the temp dir (nothing there yet), removed on drop.
+fn temp_dir(name: &str) -> TempPath {
     static N: AtomicU32 = AtomicU32::new(0);
     let p = std::env::temp_dir().join(format!(
         "asl-cli-datasets-{}-{}-{name}",
@@ -28,7 +32,7 @@ fn temp_dir(name: &str) -> PathBuf {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&p);
-    p
+    TempPath::new(p)
 }
 
 fn asl(args: &[&str]) -> Output {
@@ -43,8 +47,8 @@ fn code(o: &Output) -> i32 {
     o.status.code().expect("asl exits normally")
 }
 
-/// Generates into a fresh folder and returns it.
-fn generate(name: &str, rows: u64, format: &str, extra: &[&str]) -> PathBuf {
+/// Generates into a fresh folder and returns it (removed on drop).
+fn generate(name: &str, rows: u64, format: &str, extra: &[&str]) -> TempPath {
     let dir = temp_dir(name);
     let rows = rows.to_string();
     let mut args = vec!["datasets", "logs", "--rows", &rows, "--format", format];

@@ -1,7 +1,11 @@
 //! `asl jsonata`, on the built binary.
 
+mod harness;
+
+use harness::TempPath;
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{Value, json};
 
@@ -36,12 +40,16 @@ fn report(o: &Output) -> Value {
     serde_json::from_str(stdout(o).trim()).unwrap_or_else(|e| panic!("{e}: {:?}", stdout(o)))
 }
 
-fn temp(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("asl-cli-jsonata-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+/// A file under the temp dir with a unique name, removed on drop.
+fn temp(name: &str, text: &str) -> TempPath {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let p = std::env::temp_dir().join(format!(
+        "asl-cli-jsonata-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::write(&p, text).unwrap();
-    p.to_string_lossy().into_owned()
+    TempPath::new(p)
 }
 
 #[test]
@@ -53,7 +61,7 @@ fn evaluates_over_input_from_stdin_and_file() {
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o), "5\n");
     let f = temp("in.json", r#"{"xs": [3, 1, 2]}"#);
-    let o = asl(&["-c", "-i", &f, "$sort(xs)"], None);
+    let o = asl(&["-c", "-i", f.as_str(), "$sort(xs)"], None);
     assert_eq!((o.status.code(), stdout(&o)), (Some(0), "[1,2,3]\n".into()));
 }
 
@@ -83,7 +91,13 @@ fn bindings_file_binds_variables() {
         r#"{"x": 2, "states": {"input": {"n": 40}}}"#,
     );
     let o = asl(
-        &["--report", "json", "--bindings", &b, "$states.input.n + $x"],
+        &[
+            "--report",
+            "json",
+            "--bindings",
+            b.as_str(),
+            "$states.input.n + $x",
+        ],
         None,
     );
     assert_eq!(report(&o), json!({"result": 42}));
@@ -150,12 +164,12 @@ fn usage_and_io_errors_exit_2() {
     let o = asl(&["--input", "/nonexistent/input.json", "a"], None);
     assert_eq!(o.status.code(), Some(2));
     let f = temp("bad.json", "{not json");
-    let o = asl(&["--input", &f, "a"], None);
+    let o = asl(&["--input", f.as_str(), "a"], None);
     assert_eq!(o.status.code(), Some(2));
-    let o = asl(&["--bindings", &f, "a"], None);
+    let o = asl(&["--bindings", f.as_str(), "a"], None);
     assert_eq!(o.status.code(), Some(2));
     let arr = temp("arr.json", "[1]");
-    let o = asl(&["--bindings", &arr, "a"], None);
+    let o = asl(&["--bindings", arr.as_str(), "a"], None);
     assert_eq!(o.status.code(), Some(2));
     let o = asl(&[], None);
     assert_eq!(o.status.code(), Some(2));

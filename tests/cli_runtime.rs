@@ -1,15 +1,25 @@
 //! `asl explain` (the strategy the planner picks for each Map, and why) and the runtime flags (--threads, --progress, --quiet).
 
-use std::process::{Command, Stdio};
+mod harness;
 
-fn write_def(name: &str, body: &str) -> std::path::PathBuf {
-    let p = std::env::temp_dir().join(format!("asl-explain-{}-{name}.json", std::process::id()));
+use harness::TempPath;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A file under the temp dir with a unique name (tests run side by side), removed on drop.
+fn temp_file(name: &str, body: &str) -> TempPath {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let p = std::env::temp_dir().join(format!(
+        "asl-explain-{}-{}-{name}.json",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::write(&p, body).unwrap();
-    p
+    TempPath::new(p)
 }
 
 fn explain(def: &str) -> String {
-    let p = write_def(
+    let p = temp_file(
         &format!(
             "{:x}",
             def.len() * 31 + def.bytes().map(|b| b as usize).sum::<usize>()
@@ -98,7 +108,7 @@ fn blocking_for_waits_and_sequential_for_max_concurrency_one() {
 
 #[test]
 fn a_closed_stdout_is_not_a_panic() {
-    let p = write_def(
+    let p = temp_file(
         "pipe",
         &map(
             r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
@@ -119,19 +129,18 @@ fn a_closed_stdout_is_not_a_panic() {
 }
 
 fn run_map(flags: &[&str]) -> std::process::Output {
-    let def = write_def(
+    let def = temp_file(
         "progress",
         &map(
             r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"i.$":"$.i"},"End":true}}}"#,
             r#""ItemsPath":"$.items","#,
         ),
     );
-    let input = std::env::temp_dir().join(format!(
-        "asl-explain-{}-progress-in.json",
-        std::process::id()
-    ));
     let items: Vec<String> = (0..500).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
-    std::fs::write(&input, format!(r#"{{"items":[{}]}}"#, items.join(","))).unwrap();
+    let input = temp_file(
+        "progress-in",
+        &format!(r#"{{"items":[{}]}}"#, items.join(",")),
+    );
     Command::new(env!("CARGO_BIN_EXE_asl"))
         .arg("run")
         .arg(&def)
@@ -164,7 +173,7 @@ fn progress_is_forced_by_the_flag_and_hidden_by_quiet() {
 
 #[test]
 fn threads_flag_is_honoured_by_explain() {
-    let p = write_def(
+    let p = temp_file(
         "threads",
         &map(
             r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,

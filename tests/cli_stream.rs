@@ -2,9 +2,11 @@
 //! failures and bad lines reported per line, and output that starts before the input
 //! ends.
 
+mod harness;
+
+use harness::TempPath;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -53,7 +55,8 @@ const WAITING: &str = r#"{
   }
 }"#;
 
-fn temp_file(name: &str, text: &str) -> PathBuf {
+/// A file under the temp dir with a unique name, removed on drop.
+fn temp_file(name: &str, text: &str) -> TempPath {
     static N: AtomicU32 = AtomicU32::new(0);
     let p = std::env::temp_dir().join(format!(
         "asl-cli-stream-{}-{}-{name}",
@@ -61,7 +64,7 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::write(&p, text).expect("temp file written");
-    p
+    TempPath::new(p)
 }
 
 fn asl(args: &[&str], stdin: &str) -> Output {

@@ -1,16 +1,20 @@
 //! The Distributed Map data plane end to end through the executor: ItemReader sources,
 //! ItemBatcher, MaxItems, tolerated failures, and errors naming bucket and path.
 
+mod harness;
+
 use asl_engine::asl::model::load_text;
 use asl_engine::exec::{Executor, Status};
+use harness::TempPath;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
-fn dir(name: &str) -> PathBuf {
+/// A fresh, empty folder under the temp dir, removed on drop.
+fn dir(name: &str) -> TempPath {
     let d = std::env::temp_dir().join(format!("asl-dataplane-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempPath::new(d)
 }
 
 fn map(reader: &str, extra: &str, processor: &str) -> String {
@@ -210,7 +214,7 @@ fn killing_the_process_never_leaves_a_partial_result_file() {
         let _ = child.wait();
         let mut manifest = None;
         let mut finals = Vec::new();
-        let mut stack = vec![out_dir.clone()];
+        let mut stack = vec![out_dir.to_path_buf()];
         while let Some(p) = stack.pop() {
             for e in std::fs::read_dir(&p).unwrap() {
                 let e = e.unwrap().path();
@@ -333,7 +337,6 @@ fn result_files_keep_item_order_across_tasks_chunks_and_pool_sizes() {
             assert_eq!(input["i"], json!(7 * k + 3), "{threads} {extra}");
             assert_eq!(rec["Error"], "ServerError");
         }
-        let _ = std::fs::remove_dir_all(&out_dir);
     }
     // One item in seven fails: over a 10% threshold, known only once every item is read.
     let out_dir = dir("order-out-over");
@@ -348,8 +351,6 @@ fn result_files_keep_item_order_across_tasks_chunks_and_pool_sizes() {
         out.error.as_deref(),
         Some("States.ExceedToleratedFailureThreshold")
     );
-    let _ = std::fs::remove_dir_all(&out_dir);
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// A line that is not JSON, deep in a large file read as raw lines by tasks that parse
@@ -378,9 +379,7 @@ fn a_bad_line_among_raw_lines_fails_the_map_naming_the_line() {
             .filter(|p| p.ends_with("manifest.json"))
             .count();
         assert_eq!(manifests, 0, "{threads}");
-        let _ = std::fs::remove_dir_all(&out_dir);
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 fn walk(d: &std::path::Path) -> Vec<PathBuf> {
@@ -439,5 +438,4 @@ fn an_observer_hears_map_run_progress() {
     );
     assert_eq!(out.map_runs.len(), 1);
     assert_eq!(out.map_runs[0].succeeded, 600_000 - 85_715);
-    let _ = std::fs::remove_dir_all(&d);
 }

@@ -3,23 +3,27 @@
 //! and the fallback to rows. Every case compares with the row interpreter
 //! (`columnar(false)`), which is the reference.
 
+mod harness;
+
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use asl_engine::asl::model::{StateKind, load_text};
 use asl_engine::exec::columnar::ColumnarProgram;
 use asl_engine::exec::{Executor, Status};
 use asl_engine::io::reader::{ReadOptions, ReaderConfig, batch_to_items, parquet_units};
+use harness::TempPath;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn dir(name: &str) -> PathBuf {
+/// A fresh, empty folder under the temp dir, removed on drop.
+fn dir(name: &str) -> TempPath {
     let d = std::env::temp_dir().join(format!("asl-colplane-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempPath::new(d)
 }
 
 /// Access-log rows `0..n`: status 500+ on every 9th row, latency over 1000 on every
@@ -83,8 +87,9 @@ fn etl(output_type: &str) -> String {
 }
 
 /// Runs `def` with and without the columnar strategy; returns the result rows of each
-/// (the SUCCEEDED files read back as JSON, in order).
-fn both(def: &str, logs_dir: &Path, name: &str) -> (Vec<Value>, Vec<Value>) {
+/// (the SUCCEEDED files read back as JSON, in order), and the two output folders
+/// (`<name>-out-true` and `<name>-out-false`), removed when those are dropped.
+fn both(def: &str, logs_dir: &Path, name: &str) -> (Vec<Value>, Vec<Value>, [TempPath; 2]) {
     let sm = load_text(def).unwrap();
     let run = |columnar: bool| {
         let out = dir(&format!("{name}-out-{columnar}"));
@@ -96,9 +101,10 @@ fn both(def: &str, logs_dir: &Path, name: &str) -> (Vec<Value>, Vec<Value>) {
             .build();
         let r = ex.run(&sm, json!({}));
         assert_eq!(r.status, Status::Succeeded, "{:?}", r.cause);
-        read_results(&out)
+        (read_results(&out), out)
     };
-    (run(true), run(false))
+    let ((columnar, columnar_out), (rows, rows_out)) = (run(true), run(false));
+    (columnar, rows, [columnar_out, rows_out])
 }
 
 fn read_results(out: &Path) -> Vec<Value> {
@@ -148,19 +154,6 @@ fn walk(d: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Removes a test's folders: its data and the outputs of `both` runs named `names`.
-fn clean(data: &Path, names: &[&str]) {
-    let _ = std::fs::remove_dir_all(data);
-    for n in names {
-        for columnar in [true, false] {
-            let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!(
-                "asl-colplane-{}-{n}-out-{columnar}",
-                std::process::id()
-            )));
-        }
-    }
-}
-
 fn expected_rows(n: usize) -> usize {
     (0..n).filter(|i| i % 9 == 0 || i % 13 == 0).count()
 }
@@ -170,7 +163,7 @@ fn parquet_etl_columnar_equals_rows_parquet_and_jsonl_out() {
     let d = dir("etl");
     logs(&d.join("access.parquet"), 30_000, 4096, false, None);
     for ty in ["PARQUET", "JSONL"] {
-        let (col, rows) = both(&etl(ty), &d, &format!("etl-{ty}"));
+        let (col, rows, _outputs) = both(&etl(ty), &d, &format!("etl-{ty}"));
         assert_eq!(col.len(), expected_rows(30_000), "{ty}");
         assert_eq!(col, rows, "{ty}: columnar and row results differ");
         // The derived fields, and the key order of $merge (input fields, then new ones).
@@ -190,7 +183,6 @@ fn parquet_etl_columnar_equals_rows_parquet_and_jsonl_out() {
         );
         assert_eq!(first["minute"], json!("2024-03-01T00:00"));
     }
-    clean(&d, &["etl-PARQUET", "etl-JSONL"]);
 }
 
 #[test]
@@ -203,7 +195,7 @@ fn a_batch_the_kernels_refuse_runs_as_rows_with_the_same_results() {
     logs(&d.join("access.parquet"), 20_000, 4096, false, Some(9001));
     let mut def: Value = serde_json::from_str(&etl("PARQUET")).unwrap();
     def["States"]["FilterLogs"]["ToleratedFailureCount"] = json!(1);
-    let (col, rows) = both(&def.to_string(), &d, "nulls");
+    let (col, rows, _outputs) = both(&def.to_string(), &d, "nulls");
     assert_eq!(col, rows);
     assert_eq!(col.len(), expected_rows(20_000));
     for name in ["nulls-out-true", "nulls-out-false"] {
@@ -223,7 +215,6 @@ fn a_batch_the_kernels_refuse_runs_as_rows_with_the_same_results() {
             "{name}"
         );
     }
-    clean(&d, &["nulls"]);
 }
 
 fn etl_program(def: &str) -> ColumnarProgram {
@@ -249,7 +240,7 @@ fn predicate_pushdown_skips_row_groups_the_statistics_rule_out() {
     }))
     .unwrap();
     let buckets = asl_engine::io::Buckets {
-        named: [("logs".to_string(), d.clone())].into(),
+        named: [("logs".to_string(), d.to_path_buf())].into(),
         root: None,
     };
     let opts = ReadOptions {
@@ -262,10 +253,9 @@ fn predicate_pushdown_skips_row_groups_the_statistics_rule_out() {
     assert_eq!(units.skipped_rows(), 30_000);
     assert_eq!(units.units()[0].first_row, 30_000);
     // And the run over the skipping reader gives the row interpreter's results.
-    let (col, rows) = both(&def, &d, "sorted");
+    let (col, rows, _outputs) = both(&def, &d, "sorted");
     assert_eq!(col.len(), 10_000);
     assert_eq!(col, rows);
-    clean(&d, &["sorted"]);
 }
 
 /// An inline Map over JSON items with a JSONata item processor, columnar vs rows.
@@ -401,7 +391,7 @@ fn csv_rows_run_through_the_kernels_with_the_row_interpreters_results() {
     for ty in ["PARQUET", "JSONL"] {
         for fail_404 in [false, true] {
             let name = format!("csv-{ty}-{fail_404}");
-            let (col, rows) = both(&def(ty, fail_404), &d, &name);
+            let (col, rows, _outputs) = both(&def(ty, fail_404), &d, &name);
             assert_eq!(
                 col.len(),
                 (0..20_000).filter(|i| i % 11 == 0).count(),
@@ -441,13 +431,4 @@ fn csv_rows_run_through_the_kernels_with_the_row_interpreters_results() {
             }
         }
     }
-    clean(
-        &d,
-        &[
-            "csv-PARQUET-false",
-            "csv-PARQUET-true",
-            "csv-JSONL-false",
-            "csv-JSONL-true",
-        ],
-    );
 }

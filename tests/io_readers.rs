@@ -1,5 +1,7 @@
 //! ItemReader over local folders: every format, headers, delimiters, projection, Parquet
 //! row-group filtering, MaxItems, listings and failures.
+mod harness;
+
 use arrow::array::{
     Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
@@ -9,18 +11,19 @@ use asl_engine::io::Buckets;
 use asl_engine::io::reader::{
     Chunk, ReadOptions, ReaderConfig, batch_to_items, column_stats_i64, open,
 };
+use harness::TempPath;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-/// A fresh bucket root for a test: `root/<bucket>` folders.
-fn root(name: &str) -> PathBuf {
+/// A fresh bucket root for a test: `root/<bucket>` folders; removed on drop.
+fn root(name: &str) -> TempPath {
     let d = std::env::temp_dir().join(format!("asl_io_readers_{}_{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempPath::new(d)
 }
 
 fn put(root: &Path, bucket: &str, key: &str, content: &[u8]) {
@@ -877,7 +880,6 @@ fn jsonl_raw_lines_count_parse_and_truncate() {
         cause.contains("line 4") && cause.contains("bad.jsonl"),
         "{cause}"
     );
-    let _ = std::fs::remove_dir_all(&r);
 }
 
 /// A JSON array is streamed: chunks come as the file is parsed, the items before a
@@ -915,7 +917,6 @@ fn json_array_streams_items_before_an_error_and_stops_when_dropped() {
     let cfg = get("JSON", "b", "good.json", json!({"MaxItems": 1500}));
     let got = items(&cfg, &buckets(&r), &opts(1000)).unwrap();
     assert_eq!(got, (0..1500).map(|i| json!({"i": i})).collect::<Vec<_>>());
-    let _ = std::fs::remove_dir_all(&r);
 }
 
 /// A Map resuming after a checkpoint drops the items it has done from a chunk: whole
@@ -973,5 +974,4 @@ fn chunks_skip_the_items_done() {
     assert_eq!(items, vec![json!({"a": 3})]);
     let cause = e.expect("the bad line").cause.unwrap();
     assert!(cause.contains("line 5"), "{cause}");
-    let _ = std::fs::remove_dir_all(&r);
 }

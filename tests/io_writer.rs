@@ -4,8 +4,11 @@
 //! The test re-runs this test binary as a child (`child_writes_results`, active only when
 //! `ASL_WRITER_CHILD_DIR` is set) that writes a large result set slowly through the sink.
 
+mod harness;
+
 use asl_engine::io::Buckets;
 use asl_engine::io::writer::{ItemResult, ResultSink, WriterConfig, is_temp_name};
+use harness::TempPath;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -166,6 +169,15 @@ fn spawn_child(root: &Path, output: &str, items: usize) -> std::process::Child {
         .unwrap()
 }
 
+/// A fresh folder under the temp dir holding an empty `out` bucket; removed on drop.
+fn bucket_root(test: &str, output: &str) -> TempPath {
+    let root =
+        std::env::temp_dir().join(format!("asl-writer-{test}-{}-{output}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("out")).unwrap();
+    TempPath::new(root)
+}
+
 fn final_files(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|rd| {
@@ -178,10 +190,7 @@ fn final_files(dir: &Path) -> usize {
 #[test]
 fn sigkill_mid_run_leaves_only_complete_files() {
     for output in ["JSON", "JSONL", "PARQUET"] {
-        let root =
-            std::env::temp_dir().join(format!("asl-writer-kill-{}-{}", std::process::id(), output));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("out")).unwrap();
+        let root = bucket_root("kill", output);
         let dir = root.join("out/runs").join(RUN);
         let mut child = spawn_child(&root, output, 1_000_000);
         // Wait until some files are complete, then ~200 ms more, then SIGKILL.
@@ -196,17 +205,13 @@ fn sigkill_mid_run_leaves_only_complete_files() {
         let (finals, manifest) = check_folder(&dir);
         assert!(finals >= 2, "{output}: {finals} complete files");
         assert!(!manifest, "{output}: no manifest for an unfinished run");
-        std::fs::remove_dir_all(&root).unwrap();
     }
 }
 
 #[test]
 fn finished_child_has_manifest_and_complete_files() {
     for output in ["JSON", "PARQUET"] {
-        let root =
-            std::env::temp_dir().join(format!("asl-writer-done-{}-{}", std::process::id(), output));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("out")).unwrap();
+        let root = bucket_root("done", output);
         let status = spawn_child(&root, output, 120).wait().unwrap();
         assert!(status.success());
         let dir = root.join("out/runs").join(RUN);
@@ -222,6 +227,5 @@ fn finished_child_has_manifest_and_complete_files() {
                 .unwrap()
                 .any(|e| is_temp_name(e.unwrap().file_name().to_str().unwrap()))
         );
-        std::fs::remove_dir_all(&root).unwrap();
     }
 }

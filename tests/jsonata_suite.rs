@@ -8,6 +8,9 @@
 //! the run unless `tests/jsonata/known_failures.txt` lists it (`group/name reason`); a
 //! listed case that passes fails the run too, so the list stays honest.
 
+mod harness;
+
+use harness::TempPath;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -229,14 +232,18 @@ fn main() {
             json,
         });
     }
-    let tmp = std::env::temp_dir().join(format!("asl-jsonata-suite-{}", std::process::id()));
+    // Removed on drop, also when a worker panics; dropped by hand below, before any
+    // `std::process::exit`, which runs no destructors.
+    let tmp = TempPath::new(
+        std::env::temp_dir().join(format!("asl-jsonata-suite-{}", std::process::id())),
+    );
     std::fs::create_dir_all(&tmp).expect("temp dir");
     let start = Instant::now();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<(), String>>>> = Mutex::new(vec![None; cases.len()]);
     std::thread::scope(|s| {
         for slot in 0..WORKERS {
-            let (cases, next, results, tmp) = (&cases, &next, &results, &tmp);
+            let (cases, next, results, tmp) = (&cases, &next, &results, &*tmp);
             s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -247,7 +254,7 @@ fn main() {
             });
         }
     });
-    let _ = std::fs::remove_dir_all(&tmp);
+    drop(tmp);
     let elapsed = start.elapsed();
     let results = results.into_inner().unwrap();
     let known = known_failures();

@@ -1,12 +1,14 @@
 //! What the tests of `asl serve` share: the real binary started on a free loopback
 //! port with a real SQLite file, raw HTTP/1.1 requests as the SDKs send them (AWS JSON
-//! 1.0), `kill -9`.
+//! 1.0), `kill -9`. Also [`TempPath`], the temp file or folder removed on drop that the
+//! other tests writing under the temp dir share.
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -49,6 +51,50 @@ impl Dir {
 impl Drop for Dir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A path under the temp dir that a test writes (a file or a folder, or nothing yet):
+/// whatever is there is removed on drop, so even a test whose assertion fails first
+/// leaves nothing behind. It derefs to `Path`, and passes as a command argument.
+pub struct TempPath(PathBuf);
+
+impl TempPath {
+    /// Takes charge of `path`; creates nothing.
+    pub fn new(path: PathBuf) -> TempPath {
+        TempPath(path)
+    }
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().expect("temp path is UTF-8")
+    }
+}
+
+impl std::ops::Deref for TempPath {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempPath {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<OsStr> for TempPath {
+    fn as_ref(&self) -> &OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = match std::fs::symlink_metadata(&self.0) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&self.0),
+            Ok(_) => std::fs::remove_file(&self.0),
+            Err(_) => Ok(()),
+        };
     }
 }
 
