@@ -5,7 +5,6 @@ mod harness;
 use harness::TempPath;
 use serde_json::{Value, json};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A Map of 20 items, one Pass per item: 20 items and 21 state transitions per run.
 const MACHINE: &str = r#"{
@@ -32,14 +31,7 @@ const FAILING: &str = r#"{
 
 /// A file under the temp dir with a unique name, removed on drop.
 fn temp_file(name: &str, text: &str) -> TempPath {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "asl-cli-bench-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&p, text).expect("temp file written");
-    TempPath::new(p)
+    TempPath::file("cli-bench", name, text)
 }
 
 fn setup() -> (TempPath, TempPath) {

@@ -5,7 +5,6 @@ mod harness;
 use harness::TempPath;
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{Value, json};
 
@@ -42,14 +41,7 @@ fn report(o: &Output) -> Value {
 
 /// A file under the temp dir with a unique name, removed on drop.
 fn temp(name: &str, text: &str) -> TempPath {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "asl-cli-jsonata-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&p, text).unwrap();
-    TempPath::new(p)
+    TempPath::file("cli-jsonata", name, text)
 }
 
 #[test]

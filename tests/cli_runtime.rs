@@ -4,18 +4,10 @@ mod harness;
 
 use harness::TempPath;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A file under the temp dir with a unique name (tests run side by side), removed on drop.
 fn temp_file(name: &str, body: &str) -> TempPath {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "asl-explain-{}-{}-{name}.json",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&p, body).unwrap();
-    TempPath::new(p)
+    TempPath::file("explain", &format!("{name}.json"), body)
 }
 
 fn explain(def: &str) -> String {

@@ -8,7 +8,6 @@ use harness::TempPath;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -57,14 +56,7 @@ const WAITING: &str = r#"{
 
 /// A file under the temp dir with a unique name, removed on drop.
 fn temp_file(name: &str, text: &str) -> TempPath {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "asl-cli-stream-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&p, text).expect("temp file written");
-    TempPath::new(p)
+    TempPath::file("cli-stream", name, text)
 }
 
 fn asl(args: &[&str], stdin: &str) -> Output {

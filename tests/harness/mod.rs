@@ -67,6 +67,19 @@ impl TempPath {
     pub fn as_str(&self) -> &str {
         self.0.to_str().expect("temp path is UTF-8")
     }
+
+    /// A file `asl-<what>-<pid>-<n>-<name>` under the temp dir holding `text`, its name
+    /// unique to the process and the call (tests run side by side).
+    pub fn file(what: &str, name: &str, text: &str) -> TempPath {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "asl-{what}-{}-{}-{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&p, text).expect("temp file written");
+        TempPath(p)
+    }
 }
 
 impl std::ops::Deref for TempPath {
