@@ -61,20 +61,19 @@ def main():
             sys.stderr.write(f"   pair {i + 1}/{pairs} {name}: {wall:.3f} s, {rss:.0f} MiB, "
                              f"user {user:.3f} s, system {system:.3f} s\n")
     json.dump(runs, open(f"{out_dir}/pairs.json", "w"), indent=1)
-    print(f"{'program':<14} {'median s':>9} {'min s':>8} {'max s':>8} {'max/min':>8} "
-          f"{'median MiB':>11} {'min MiB':>8} {'max MiB':>8}")
-    for name in (name_a, name_b):
-        t = summary([r["wall_s"] for r in runs[name]])
-        m = summary([r["peak_rss_mib"] for r in runs[name]])
-        print(f"{name:<14} {t[0]:>9.3f} {t[1]:>8.3f} {t[2]:>8.3f} {t[2] / t[1]:>8.2f} "
-              f"{m[0]:>11.0f} {m[1]:>8.0f} {m[2]:>8.0f}")
-    print(f"{'CPU time':<14} {'user med':>9} {'min':>8} {'max':>8} {'max/min':>8} "
-          f"{'system med':>11} {'min':>8} {'max':>8}")
-    for name in (name_a, name_b):
-        u = summary([r["user_s"] for r in runs[name]])
-        k = summary([r["system_s"] for r in runs[name]])
-        print(f"{name:<14} {u[0]:>9.3f} {u[1]:>8.3f} {u[2]:>8.3f} {u[2] / u[1]:>8.2f} "
-              f"{k[0]:>11.3f} {k[1]:>8.3f} {k[2]:>8.3f}")
+    # Two tables of the same shape: wall time and peak RSS, then user and system time.
+    for title, first, second, unit, places in (
+            (("program", "median s", "min s", "max s"), "wall_s", "peak_rss_mib",
+             ("median MiB", "min MiB", "max MiB"), 0),
+            (("CPU time", "user med", "min", "max"), "user_s", "system_s",
+             ("system med", "min", "max"), 3)):
+        print(f"{title[0]:<14} {title[1]:>9} {title[2]:>8} {title[3]:>8} {'max/min':>8} "
+              f"{unit[0]:>11} {unit[1]:>8} {unit[2]:>8}")
+        for name in (name_a, name_b):
+            t = summary([r[first] for r in runs[name]])
+            m = summary([r[second] for r in runs[name]])
+            print(f"{name:<14} {t[0]:>9.3f} {t[1]:>8.3f} {t[2]:>8.3f} {t[2] / t[1]:>8.2f} "
+                  f"{m[0]:>11.{places}f} {m[1]:>8.{places}f} {m[2]:>8.{places}f}")
     for what, key in (("time", "wall_s"), ("peak RSS", "peak_rss_mib")):
         ratios = [b[key] / a[key] for a, b in zip(runs[name_a], runs[name_b])]
         med, lo, hi = summary(ratios)
