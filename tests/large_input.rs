@@ -19,9 +19,16 @@ fn large_input(dir: &Dir, n: usize, bad_item: Option<usize>) -> String {
             text.push_str(r#"{"a": 1, "b": tru}"#);
             continue;
         }
-        let category = ["x", "y", "z"][i % 3];
+        // One item of another shape: its partition runs as rows, not through the kernels.
+        let category = match i {
+            777 => json!(7),
+            _ => json!(["x", "y", "z"][i % 3]),
+        };
+        // Text that looks like item boundaries inside strings (where the parallel scan
+        // may cut), escapes included.
+        let pad = format!("p}},{{\"a\": [\\ \"]}}, {}", "p".repeat(20));
         let item = json!({"a": i % 700, "b": (i * 7) % 500, "name": format!("n\"{i}\u{e9}"),
-            "category": category, "pad": "p".repeat(40)});
+            "category": category, "pad": pad});
         text.push_str(&item.to_string());
     }
     text.push_str(r#"], "after": [1, "}"]}"#);
@@ -58,6 +65,7 @@ fn a_split_input_prints_what_the_whole_input_prints() {
     let out: serde_json::Value = serde_json::from_str(&out_split).unwrap();
     assert_eq!(out.as_array().unwrap().len(), 90_000);
     assert_eq!(out[1]["label"], "n\"1\u{e9} of y");
+    assert_eq!(out[777]["label"], "n\"777\u{e9} of 7");
 }
 
 #[test]
