@@ -110,6 +110,7 @@ pub fn run(a: RunArgs) -> i32 {
 fn read_run_input(
     a: &RunArgs,
     sm: &asl_engine::asl::model::StateMachine,
+    ex: &asl_engine::exec::Executor,
 ) -> Result<(Value, Option<std::sync::Arc<LargeItems>>), i32> {
     let started = std::time::Instant::now();
     // The history, reports and AWS's input limit want the input as it is.
@@ -120,7 +121,8 @@ fn read_run_input(
             (super::read_source(&a.definition), std::fs::read(path))
     {
         let read = started.elapsed();
-        if let Ok((input, items)) = split_input(sm, &definition, bytes) {
+        // On the run's pool: `--threads` bounds the scan and the checks too.
+        if let Ok((input, items)) = ex.install(|| split_input(sm, &definition, bytes)) {
             // Where the time goes, with ASL_PHASES=1 (the Map says the rest).
             if std::env::var_os("ASL_PHASES").is_some() {
                 eprintln!(
@@ -219,7 +221,7 @@ fn run_inner(mut a: RunArgs) -> Result<i32, i32> {
         )?),
         None => None,
     };
-    let (input, large_items) = read_run_input(&a, &sm)?;
+    let (input, large_items) = read_run_input(&a, &sm, &ex)?;
     let plan = ex.plan(sm);
     let html = definition.is_some();
     let opts = RunOptions {
