@@ -16,7 +16,7 @@ mod text_tests;
 
 pub use crate::plan::columnar::{ColumnarProgram, RowDrop};
 pub use convert::items_to_batch;
-pub use text_in::{parse_item, text_items_to_batch};
+pub use text_in::text_items_to_batch;
 
 use arrow::array::{BooleanArray, RecordBatch, UInt32Array};
 use serde_json::Value;

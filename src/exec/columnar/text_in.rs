@@ -27,7 +27,7 @@ pub fn text_items_to_batch(
     keep: Option<&HashSet<&str>>,
 ) -> Option<RecordBatch> {
     let &(s, e) = ranges.first()?;
-    let first = parse_item(&text[s..e], keep).ok()?;
+    let first = project(serde_json::from_slice(&text[s..e]).ok()?, keep);
     let Column::Struct(mut fields) = Column::for_value(&first, ranges.len())? else {
         return None;
     };
@@ -223,68 +223,11 @@ impl<'de> Visitor<'de> for Cell<'_> {
     }
 }
 
-/// One item: an object keeps only the fields in `keep`, when given (their order and
-/// values as parsed).
-pub fn parse_item(text: &[u8], keep: Option<&HashSet<&str>>) -> serde_json::Result<Value> {
-    match keep {
-        Some(keep) => {
-            let mut de = serde_json::Deserializer::from_slice(text);
-            Projected(keep).deserialize(&mut de)
-        }
-        None => serde_json::from_slice(text),
+/// `item` with only the fields in `keep`, when given (in their order; anything but
+/// an object as it is).
+pub fn project(mut item: Value, keep: Option<&HashSet<&str>>) -> Value {
+    if let (Some(keep), Some(fields)) = (keep, item.as_object_mut()) {
+        fields.retain(|k, _| keep.contains(k.as_str()));
     }
-}
-
-/// Deserializes a JSON value keeping, when it is an object, only some of its fields
-/// (the others are skipped without being built).
-struct Projected<'k>(&'k HashSet<&'k str>);
-
-impl<'de> serde::de::DeserializeSeed<'de> for Projected<'_> {
-    type Value = Value;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Projected<'_> {
-    type Value = Value;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = serde_json::Map::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if self.0.contains(key.as_ref()) {
-                out.insert(key.into_owned(), map.next_value()?);
-            } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
-            }
-        }
-        Ok(Value::Object(out))
-    }
-    // Anything but an object is taken whole, as serde_json builds it.
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
-        serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
+    item
 }

@@ -23,14 +23,13 @@ impl ColumnarOutput {
     }
 
     fn try_write(&self, out: &mut Vec<u8>) -> Option<()> {
-        const NONE: (u32, u32) = (u32::MAX, 0);
-        // Each row's (group, row in the group's batch); a failed row is a group past them.
-        let mut slots = vec![NONE; self.rows];
+        // What each row is: a row of a group's batch, or a failure.
+        let mut slots = vec![Slot::Missing; self.rows];
         let mut groups = Vec::with_capacity(self.groups.len());
         for (g, (idx, batch)) in self.groups.iter().enumerate() {
             groups.push(BatchWriter::new(batch)?);
             for (r, i) in idx.values().iter().enumerate() {
-                *slots.get_mut(*i as usize)? = (g as u32, r as u32);
+                *slots.get_mut(*i as usize)? = Slot::Row(g as u32, r as u32);
             }
         }
         let mut failed = Vec::with_capacity(self.failures.len());
@@ -38,24 +37,30 @@ impl ColumnarOutput {
             let v = serde_json::json!({"Error": error, "Cause": cause});
             failed.push(serde_json::to_vec(&v).ok()?);
             for i in idx.values().iter() {
-                *slots.get_mut(*i as usize)? = ((self.groups.len() + f) as u32, 0);
+                *slots.get_mut(*i as usize)? = Slot::Failed(f as u32);
             }
         }
-        for (n, (g, r)) in slots.into_iter().enumerate() {
+        for (n, slot) in slots.into_iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
-            match (
-                groups.get(g as usize),
-                failed.get((g as usize).wrapping_sub(groups.len())),
-            ) {
-                (Some(w), _) => w.write_row(r as usize, out),
-                (None, Some(text)) => out.extend_from_slice(text),
-                (None, None) => out.extend_from_slice(b"null"),
+            match slot {
+                Slot::Row(g, r) => groups[g as usize].write_row(r as usize, out),
+                Slot::Failed(f) => out.extend_from_slice(&failed[f as usize]),
+                Slot::Missing => out.extend_from_slice(b"null"),
             }
         }
         Some(())
     }
+}
+
+/// One output row: (group, row in the group's batch), a failure's index, or none (as
+/// `to_json` gives it: null).
+#[derive(Clone, Copy)]
+enum Slot {
+    Missing,
+    Row(u32, u32),
+    Failed(u32),
 }
 
 /// Writes one output batch's rows: an object of its columns, or (a scalar batch) its

@@ -2,7 +2,8 @@
 //! the text way makes one, and it makes one for items of one shape.
 
 use super::tests::as_text;
-use super::{items_to_batch, parse_item, text_items_to_batch};
+use super::text_in::project;
+use super::{items_to_batch, text_items_to_batch};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -82,7 +83,7 @@ proptest! {
         });
         let projected: Vec<Value> = ranges
             .iter()
-            .map(|&(s, e)| parse_item(&text[s..e], keep.as_ref()).expect("parses"))
+            .map(|&(s, e)| project(serde_json::from_slice(&text[s..e]).expect("parses"), keep.as_ref()))
             .collect();
         let want = items_to_batch(&projected);
         let got = text_items_to_batch(&text, &ranges, keep.as_ref());

@@ -10,7 +10,7 @@ use super::super::{COLUMNAR_PARTITION, Ctl, MapJob, MapSettings, Outcome, exceed
 use super::LargeItems;
 use crate::asl::Failure;
 use crate::asl::model::{Map, State};
-use crate::exec::columnar::{ColumnarProgram, parse_item, text_items_to_batch};
+use crate::exec::columnar::{ColumnarProgram, text_items_to_batch};
 use crate::exec::context::StateEnv;
 use crate::exec::progress::ProgressBar;
 use crate::exec::run::Run;
@@ -231,7 +231,7 @@ impl Run<'_> {
     /// Items `start..` of the chunk parsed whole and run as rows, one after another.
     fn run_refused(&self, chunk: &Chunk<'_, '_>, ranges: &[(usize, usize)], start: usize) -> Piece {
         let clock = Instant::now();
-        let items = parse_items(chunk.text, ranges);
+        let items: Vec<Value> = ranges.iter().map(|&r| parse_item(chunk.text, r)).collect();
         let clock = chunk.phases.lap(Phases::PARSE, clock);
         let job = chunk.job.part(&items, chunk.job.base + start);
         let outcomes = self.run_range(&job, chunk.ctl, 0..items.len(), false);
@@ -252,7 +252,7 @@ impl Run<'_> {
         let items: Vec<Value> = self.ex.in_pool(|| {
             ranges
                 .par_iter()
-                .map(|&(s, e)| parse_item(&chunk.text[s..e], None).unwrap_or(Value::Null))
+                .map(|&range| parse_item(chunk.text, range))
                 .collect()
         });
         let clock = chunk.phases.lap(Phases::PARSE, clock);
@@ -275,13 +275,10 @@ impl Run<'_> {
     }
 }
 
-/// Items given as text, parsed whole (checked by `split_input`: a failure here is not
-/// the input's).
-fn parse_items(text: &[u8], ranges: &[(usize, usize)]) -> Vec<Value> {
-    ranges
-        .iter()
-        .map(|&(s, e)| parse_item(&text[s..e], None).unwrap_or(Value::Null))
-        .collect()
+/// The item at `text[s..e]`, parsed whole (checked by `split_input`: a failure here is
+/// not the input's).
+fn parse_item(text: &[u8], (s, e): (usize, usize)) -> Value {
+    serde_json::from_slice(&text[s..e]).unwrap_or(Value::Null)
 }
 
 /// The bytes of text the items of `ranges` span.
